@@ -1,0 +1,170 @@
+// Drives a loader from helper-scripts/ directly, speaking docs/protocols.md
+// sections 1 and 2 by hand, so loader specs do not depend on the pool.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+
+export interface LoaderRun {
+  child: ChildProcess;
+  socketPath: string;
+  protocol: string;
+  concurrency: number;
+  password: string;
+  /** Lines the loader printed that were not control lines, and stderr. */
+  output: string[];
+  stop(): Promise<void>;
+}
+
+export interface LoaderFailure {
+  error: Record<string, string>;
+  detail: string;
+  output: string[];
+}
+
+export interface StartLoaderOptions {
+  command: string;
+  args: string[];
+  appRoot: string;
+  startupFile: string;
+  extra?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Starts a loader and completes the handshake; rejects with a LoaderFailure-carrying Error on `!> Error`. */
+export async function startLoader(opts: StartLoaderOptions): Promise<LoaderRun> {
+  const socketDir = mkdtempSync(join(tmpdir(), 'loader-spec-'));
+  const password = randomBytes(16).toString('hex');
+  const child = spawn(opts.command, opts.args, {
+    cwd: opts.appRoot,
+    env: opts.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
+  const lines = createInterface({ input: child.stdout! });
+  const control: string[] = [];
+  let waiter: (() => void) | undefined;
+  let closed = false;
+  lines.on('line', (l) => {
+    if (l.startsWith('!> ')) control.push(l.slice(3));
+    else output.push(l);
+    waiter?.();
+  });
+  lines.on('close', () => { closed = true; waiter?.(); });
+  const deadline = Date.now() + (opts.timeoutMs ?? 15000);
+  const next = async (): Promise<string> => {
+    while (control.length === 0) {
+      if (closed) throw new Error(`loader closed stdout; output:\n${output.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`loader timed out; output:\n${output.join('\n')}`);
+      await new Promise<void>((r) => { waiter = r; setTimeout(r, 100); });
+    }
+    return control.shift()!;
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin!.end('x');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(socketDir, { recursive: true, force: true });
+  };
+  try {
+    const hello = await next();
+    if (hello !== 'I have control 1.0') throw new Error(`unexpected greeting ${hello}`);
+    const keys: Record<string, string> = {
+      app_root: opts.appRoot,
+      startup_file: opts.startupFile,
+      environment: 'development',
+      base_uri: '/',
+      socket_dir: socketDir,
+      connect_password: password,
+      log_level: '3',
+      ...opts.extra,
+    };
+    child.stdin!.write('You have control 1.0\n' + Object.entries(keys).map(([k, v]) => `${k}: ${v}\n`).join('') + '\n');
+    const status = await next();
+    const block: Record<string, string> = {};
+    for (let l = await next(); l !== ''; l = await next()) {
+      const i = l.indexOf(': ');
+      block[l.slice(0, i)] = l.slice(i + 2);
+    }
+    if (status === 'Error') {
+      await new Promise((r) => (closed ? r(null) : lines.once('close', r)));
+      const failure: LoaderFailure = { error: block, detail: output.join('\n'), output };
+      throw Object.assign(new Error(`loader error: ${block.summary}`), { failure });
+    }
+    if (status !== 'Ready') throw new Error(`unexpected status ${status}`);
+    const [, address, protocol, concurrency] = block.socket!.split(';');
+    return {
+      child, password, output, stop,
+      socketPath: address!.replace(/^unix:/, ''),
+      protocol: protocol!,
+      concurrency: Number(concurrency),
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** Sends one session-protocol request and resolves with the raw response bytes (until the loader closes). */
+export function sessionRequest(
+  run: Pick<LoaderRun, 'socketPath' | 'password'>,
+  vars: Record<string, string>,
+  body?: Buffer | Iterable<Buffer>,
+  opts: { password?: string } = {},
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(run.socketPath);
+    const chunks: Buffer[] = [];
+    sock.on('data', (d) => chunks.push(d));
+    sock.on('end', () => resolve(Buffer.concat(chunks)));
+    sock.on('error', reject);
+    const pairs = { PASSENGER_CONNECT_PASSWORD: opts.password ?? run.password, ...vars };
+    const head = Buffer.concat(Object.entries(pairs).flatMap(([k, v]) => [Buffer.from(`${k}\0${v}\0`)]));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(head.length);
+    sock.write(Buffer.concat([len, head]));
+    if (body) {
+      if (Buffer.isBuffer(body)) sock.write(body);
+      else for (const part of body) sock.write(part);
+    }
+    sock.end();
+  });
+}
+
+/** Splits a raw HTTP/1.1 response into status, headers and the de-chunked body. */
+export function parseRawResponse(raw: Buffer): { status: number; headers: Record<string, string>; body: Buffer } {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) throw new Error(`no header terminator in ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`);
+  const [statusLine, ...headerLines] = raw.subarray(0, end).toString('latin1').split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine!)?.[1]);
+  const headers: Record<string, string> = {};
+  for (const l of headerLines) {
+    const i = l.indexOf(':');
+    const k = l.slice(0, i).toLowerCase();
+    const v = l.slice(i + 1).trim();
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+  }
+  let body = raw.subarray(end + 4);
+  if (headers['transfer-encoding'] === 'chunked') {
+    const parts: Buffer[] = [];
+    let pos = 0;
+    for (;;) {
+      const lineEnd = body.indexOf('\r\n', pos);
+      const size = parseInt(body.subarray(pos, lineEnd).toString('latin1'), 16);
+      if (size === 0) break;
+      parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      pos = lineEnd + 2 + size + 2;
+    }
+    body = Buffer.concat(parts);
+  }
+  return { status, headers, body };
+}
