@@ -1,0 +1,69 @@
+// Builds the ErrorReport for a failed spawn and lets plugins enrich it.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { freemem, loadavg, totalmem, uptime } from 'node:os';
+import type { Kernel } from '../kernel.ts';
+import type { AppSpec } from '../config/app-spec.ts';
+import { SpawnFailure } from '../spawn/spawn-failure.ts';
+import { isPassengerError } from './passenger-error.ts';
+import type { ErrorReport } from './report.ts';
+import { currentUser } from '../spawn/user-switch.ts';
+
+const SECRET_NAME = /(_KEY|_SECRET|_TOKEN|_PASSWORD|_PASS|_CREDENTIALS?)$|^(DATABASE_URL|REDIS_URL|MONGO_URL|SECRET_KEY_BASE|PASSWORD|AWS_SECRET_ACCESS_KEY)$/i;
+
+/** Values of variables that look secret are replaced, keeping a hint of their length. */
+export function maskEnvironment(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) out[k] = SECRET_NAME.test(k) ? `•••••• (masked, ${v.length} characters)` : v;
+  return out;
+}
+
+function readUlimits(): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n').slice(1)) {
+      const m = /^(Max [\w ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+      if (m) out[m[1]!.replace(/^Max /, '')] = m[2] === m[3] ? m[2]! : `${m[2]} (hard ${m[3]})`;
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+export function newErrorId(): string {
+  return randomBytes(5).toString('hex');
+}
+
+export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unknown): Promise<ErrorReport> {
+  const f = error instanceof SpawnFailure ? error.failure : undefined;
+  const cmd = f?.command;
+  const me = currentUser();
+  const report: ErrorReport = {
+    id: newErrorId(),
+    code: isPassengerError(error) ? error.code : 'PSG_ERR_SPAWN_FAILED',
+    category: f?.category ?? (isPassengerError(error) && error.code.startsWith('PSG_ERR_CONFIG') ? 'config' : 'internal'),
+    summary: f?.summary ?? (error instanceof Error ? error.message : String(error)),
+    detail: f?.detail ?? (error instanceof Error && !isPassengerError(error) ? error.stack ?? '' : ''),
+    output: f?.output ?? [],
+    appRoot: app.appRoot,
+    appType: app.appType,
+    command: cmd ? [cmd.command, ...cmd.args] : [],
+    cwd: cmd?.cwd ?? app.appRoot,
+    user: { name: cmd?.user ?? me.name, uid: cmd?.uid ?? me.uid, gid: cmd?.gid ?? me.gid },
+    environment: maskEnvironment(cmd?.env ?? {}),
+    ulimits: readUlimits(),
+    system: {
+      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+      freeMemoryMiB: Math.round(freemem() / 2 ** 20),
+      totalMemoryMiB: Math.round(totalmem() / 2 ** 20),
+      uptimeS: Math.round(uptime()),
+    },
+    journey: f?.journey ?? [],
+    properties: f?.properties ?? {},
+    hints: [],
+    sections: [],
+    createdAt: new Date().toISOString(),
+  };
+  if (f?.errorClass) report.errorClass = f.errorClass;
+  if (f?.exit) report.exit = f.exit;
+  return kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
+}

@@ -1,0 +1,46 @@
+// Every error code the server raises, with a one-line meaning. Codes are
+// append-only: a removed code is never reused. docs/errors.md mirrors this
+// table (a spec checks they agree).
+export const codes = {
+  // Configuration
+  PSG_ERR_CONFIG_PARSE: 'a configuration file could not be read or parsed',
+  PSG_ERR_CONFIG_UNKNOWN_KEY: 'a configuration key, flag or environment variable is not a known option',
+  PSG_ERR_CONFIG_TYPE: 'an option has a value of the wrong type or out of range',
+  PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
+  // Plugins
+  PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
+  PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',
+  PSG_ERR_PLUGIN_NOT_FOUND: 'a plugin named in the configuration could not be resolved',
+  PSG_ERR_PLUGIN_INVALID: 'a plugin module does not export a valid plugin',
+  PSG_ERR_PLUGIN_API_VERSION: 'a plugin targets a plugin API this server does not provide',
+  PSG_ERR_PLUGIN_DUPLICATE: 'two plugins registered the same name',
+  // Detection
+  PSG_ERR_DETECT_NO_MATCH: 'no plugin recognised the application directory',
+  PSG_ERR_DETECT_NO_DIR: 'the application directory does not exist',
+  // Spawning
+  PSG_ERR_SPAWN_NO_LOADER: 'no plugin knows how to start this application type',
+  PSG_ERR_SPAWN_FAILED: 'an application process could not be started',
+  PSG_ERR_SPAWN_TIMEOUT: 'an application process did not become ready within start_timeout',
+  PSG_ERR_SPAWN_PROTOCOL: 'a loader broke the spawn handshake',
+  // Pool
+  PSG_ERR_POOL_QUEUE_FULL: 'the request queue of an application is full',
+  PSG_ERR_POOL_QUEUE_TIMEOUT: 'a request waited in the queue longer than request_queue_timeout',
+  PSG_ERR_POOL_SHUTTING_DOWN: 'the pool is shutting down',
+  PSG_ERR_POOL_APP_FAILED: 'the application cannot be started, so the request cannot be served',
+  // Request handling
+  PSG_ERR_APP_RESPONSE: 'an application sent an invalid or truncated response',
+  PSG_ERR_APP_CONNECT: 'the application process could not be reached',
+  PSG_ERR_REQUEST_TIMEOUT: 'an application did not answer within max_request_time',
+  PSG_ERR_HTTP_BAD_REQUEST: 'a client sent a malformed HTTP request',
+  PSG_ERR_SCGI_MALFORMED: 'a front web server sent a malformed SCGI request',
+  PSG_ERR_SCGI_TOO_LARGE: 'an SCGI request head exceeded the size or count limits',
+  PSG_ERR_SCGI_NO_APP: 'an SCGI request did not name an application root',
+  // Admin and CLI
+  PSG_ERR_ADMIN_AUTH: 'an admin request had a missing or wrong password',
+  PSG_ERR_ADMIN_FORBIDDEN: 'an admin request needs the full-access password',
+  PSG_ERR_INSTANCE_NOT_FOUND: 'no running instance matched',
+  PSG_ERR_INSTANCE_AMBIGUOUS: 'several instances are running and none was chosen',
+  PSG_ERR_USAGE: 'the command line could not be understood',
+} as const;
+
+export type ErrorCode = keyof typeof codes;

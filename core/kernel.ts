@@ -1,0 +1,92 @@
+// The kernel: creates the hooks, applies plugins, and seals the registries.
+// It holds no language-specific knowledge; plugins bring all of it.
+import { createHooks, type KernelHooks } from './hooks.ts';
+import { Registry } from './registries/registry.ts';
+import type { AppTypeDescriptor } from './registries/app-types.ts';
+import type { OptionDef } from './registries/options.ts';
+import type { Protocol } from './registries/protocols.ts';
+import { validatePlugin, type Plugin } from './plugin.ts';
+import { guardHook, type GuardOptions } from './plugin-guard.ts';
+import { PassengerError } from './errors/passenger-error.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import { coreOptions } from './config/schema.ts';
+import { sessionProtocol } from './protocols/session.ts';
+import { httpSessionProtocol } from './protocols/http-session.ts';
+import { helperScript } from './paths.ts';
+import type { Hook, SyncHook } from 'tapable';
+
+const guards: Record<keyof KernelHooks, GuardOptions> = {
+  registerAppTypes: { mode: 'rethrow', timeoutMs: 0 },
+  registerOptions: { mode: 'rethrow', timeoutMs: 0 },
+  registerProtocols: { mode: 'rethrow', timeoutMs: 0 },
+  detectAppType: { mode: 'rethrow', timeoutMs: 5000 },
+  resolveLoader: { mode: 'rethrow', timeoutMs: 30000 },
+  buildSpawnCommand: { mode: 'rethrow', timeoutMs: 30000 },
+  enrichErrorReport: { mode: 'skip', timeoutMs: 5000 },
+  started: { mode: 'rethrow', timeoutMs: 30000 },
+  shutdown: { mode: 'skip', timeoutMs: 10000 },
+  processSpawned: { mode: 'skip', timeoutMs: 0 },
+  processExited: { mode: 'skip', timeoutMs: 0 },
+  spawnFailed: { mode: 'skip', timeoutMs: 0 },
+  queueFull: { mode: 'skip', timeoutMs: 0 },
+};
+
+export class Kernel {
+  readonly hooks: KernelHooks = createHooks();
+  readonly appTypes = new Registry<AppTypeDescriptor>('app type');
+  readonly options = new Registry<OptionDef>('option');
+  readonly protocols = new Registry<Protocol>('protocol');
+  readonly log: Logger;
+  readonly #plugins: Plugin[] = [];
+  #booted = false;
+
+  constructor(log: Logger = createLogger()) {
+    this.log = log;
+    for (const [name, opts] of Object.entries(guards)) {
+      guardHook(this.hooks[name as keyof KernelHooks] as unknown as Hook<unknown[], unknown>, name, opts, log);
+    }
+  }
+
+  get plugins(): readonly Plugin[] { return this.#plugins; }
+
+  /** The absolute path of a loader shipped with the server (helper-scripts/). */
+  helperScript(name: string): string { return helperScript(name); }
+
+  /** Validates and applies a plugin; `origin` says where it came from, for errors. */
+  use(candidate: unknown, origin = 'built-in'): Plugin {
+    if (this.#booted) throw new PassengerError('PSG_ERR_PLUGIN', `plugin from ${origin} was added after boot`);
+    const plugin = validatePlugin(candidate, origin);
+    const clash = this.#plugins.find((p) => p.name === plugin.name);
+    if (clash) throw new PassengerError('PSG_ERR_PLUGIN_DUPLICATE', `two plugins are named "${plugin.name}" (the second from ${origin})`, { plugin: plugin.name });
+    try {
+      plugin.apply(this);
+    } catch (e) {
+      throw new PassengerError('PSG_ERR_PLUGIN', `plugin ${plugin.name} (${origin}) failed in apply(): ${e instanceof Error ? e.message : String(e)}`, { plugin: plugin.name }, { cause: e });
+    }
+    this.#plugins.push(plugin);
+    return plugin;
+  }
+
+  /** Runs the register hooks once and seals the registries. */
+  boot(): void {
+    if (this.#booted) return;
+    this.#booted = true;
+    for (const def of coreOptions) this.options.add(def);
+    this.protocols.add(sessionProtocol);
+    this.protocols.add(httpSessionProtocol);
+    callStamped(this.hooks.registerAppTypes, this.appTypes);
+    callStamped(this.hooks.registerOptions, this.options);
+    callStamped(this.hooks.registerProtocols, this.protocols);
+    this.appTypes.seal();
+    this.options.seal();
+    this.protocols.seal();
+  }
+}
+
+// Tapable runs taps one at a time, so the tap being run is the plugin that
+// adds items: stamp them with its name, for "registered twice by X and Y" errors.
+function callStamped<T extends { name: string; owner?: string }>(hook: SyncHook<[Registry<T>]>, registry: Registry<T>): void {
+  hook.intercept({ tap: (tap) => registry.setCurrentOwner(tap.name) });
+  hook.call(registry);
+  registry.setCurrentOwner(undefined);
+}

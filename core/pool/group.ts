@@ -1,0 +1,425 @@
+// One application: its processes, its request queue, its spawn loop and its
+// restarts. All state changes happen in synchronous methods; anything that
+// awaits re-checks `#generation` and `#shuttingDown` afterwards.
+//
+// Invariants (checked by assertInvariants in specs):
+// - every process in #processes is enabled, disabling or disabled; detached ones are gone
+// - a waiter is queued only while no routable process has a free slot
+// - at most one spawn per group runs at a time (#spawning is 0 or 1)
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppSpec } from '../config/app-spec.ts';
+import type { Kernel } from '../kernel.ts';
+import type { Logger } from '../log/logger.ts';
+import type { ErrorReport } from '../errors/report.ts';
+import { PassengerError, describeError } from '../errors/passenger-error.ts';
+import { buildErrorReport } from '../errors/build-report.ts';
+import type { Spawner } from '../spawn/spawner.ts';
+import type { ExitInfo } from '../hooks.ts';
+import { AppProcess } from './app-process.ts';
+import { Session } from './session.ts';
+import { RequestQueue, type Waiter } from './request-queue.ts';
+import type { GroupStats } from './stats.ts';
+
+/** What a group needs from its pool. */
+export interface GroupHost {
+  kernel: Kernel;
+  spawner: Spawner;
+  log: Logger;
+  /** Grace period for a process to exit after the shutdown byte, in ms. */
+  processGraceMs: number;
+  /** Asks for room for one more process; false means "wait for capacityFreed". */
+  reserveCapacity(group: Group): boolean;
+  /** A process of this group went away. */
+  capacityFreed(): void;
+  /** Re-reads the app's configuration on restart. */
+  refreshSpec(group: Group): Promise<AppSpec>;
+}
+
+/** A request could not be served because the app cannot start; carries the report for the error page. */
+export class AppFailedError extends PassengerError {
+  readonly report: ErrorReport;
+  constructor(report: ErrorReport) {
+    super('PSG_ERR_POOL_APP_FAILED', `${report.appRoot} cannot start: ${report.summary}`, { errorId: report.id });
+    this.report = report;
+  }
+}
+
+const RESTART_CHECK_INTERVAL_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class Group {
+  spec: AppSpec;
+  readonly #host: GroupHost;
+  readonly #log: Logger;
+  readonly #processes: AppProcess[] = [];
+  readonly #queue = new RequestQueue();
+  #spawning = 0;
+  #generation = 0;
+  #restarting = false;
+  #shuttingDown = false;
+  #failures = 0;
+  #nextSpawnAt = 0;
+  #lastError: ErrorReport | undefined;
+  #lastRestartCheck = 0;
+  #restartMtime: number;
+  #alwaysRestart = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #release = (p: AppProcess, healthy: boolean) => this.#onRelease(p, healthy);
+
+  constructor(spec: AppSpec, host: GroupHost) {
+    this.spec = spec;
+    this.#host = host;
+    this.#log = host.log.child(`[${spec.name}]`);
+    // A restart.txt older than the group does not restart it.
+    this.#restartMtime = this.#mtime('restart.txt');
+  }
+
+  get appRoot(): string { return this.spec.appRoot; }
+  get processes(): readonly AppProcess[] { return this.#processes; }
+  get spawning(): number { return this.#spawning; }
+  get queueLength(): number { return this.#queue.length; }
+  get lastError(): ErrorReport | undefined { return this.#lastError; }
+  /** Processes that count against max_pool_size: running ones and the one being spawned. */
+  get footprint(): number { return this.#processes.length + this.#spawning; }
+
+  /**
+   * A session on the least busy process with a free slot, at once when one is
+   * free (no promise on the fast path), else after waiting in the queue.
+   */
+  checkout(): Session | Promise<Session> {
+    this.#checkRestartFiles();
+    if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
+    if (this.#queue.length === 0) {
+      const p = this.#route();
+      if (p) return this.#open(p);
+    }
+    if (this.#lastError && !this.#hasRoutable() && Date.now() < this.#nextSpawnAt) {
+      return Promise.reject(new AppFailedError(this.#lastError));
+    }
+    const max = this.spec.options.max_request_queue_size;
+    if (max > 0 && this.#queue.length >= max) {
+      this.#host.kernel.hooks.queueFull.call({ appRoot: this.appRoot, queueLength: this.#queue.length });
+      return Promise.reject(new PassengerError('PSG_ERR_POOL_QUEUE_FULL',
+        `the request queue of ${this.spec.name} is full (max_request_queue_size ${max})`, { appRoot: this.appRoot }));
+    }
+    return new Promise<Session>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, enqueuedAt: Date.now() };
+      const timeout = this.spec.options.request_queue_timeout;
+      if (timeout > 0) {
+        waiter.timer = setTimeout(() => {
+          if (this.#queue.remove(waiter)) {
+            reject(new PassengerError('PSG_ERR_POOL_QUEUE_TIMEOUT', `waited ${timeout} s in the queue of ${this.spec.name} (request_queue_timeout)`, { appRoot: this.appRoot }));
+          }
+        }, timeout * 1000);
+        waiter.timer.unref();
+      }
+      this.#queue.push(waiter);
+      this.maybeSpawn();
+    });
+  }
+
+  /** Restart: rolling (new processes take over before old ones stop) unless `blocking`. */
+  async restart(opts: { blocking?: boolean } = {}): Promise<void> {
+    const generation = ++this.#generation;
+    this.#failures = 0;
+    this.#nextSpawnAt = 0;
+    this.#lastError = undefined;
+    // Blocking: the old processes take nothing from now on, not even the request that triggered this.
+    if (opts.blocking) for (const p of this.#processes) if (p.enabled === 'enabled') this.retire(p, 'restart');
+    let fresh: AppSpec;
+    try {
+      fresh = await this.#host.refreshSpec(this);
+    } catch (e) {
+      this.#log.error(`restart: cannot re-read the configuration, keeping the running version: ${describeError(e)}`);
+      return;
+    }
+    if (generation !== this.#generation || this.#shuttingDown) return;
+    this.spec = fresh;
+    const old = this.#processes.filter((p) => p.enabled === 'enabled');
+    this.#log.info(`restarting (${opts.blocking ? 'blocking' : 'rolling'}, ${old.length} process${old.length === 1 ? '' : 'es'})`);
+    if (opts.blocking || old.length === 0) {
+      this.maybeSpawn();
+      return;
+    }
+    this.#restarting = true;
+    try {
+      const count = Math.max(old.length, this.spec.options.min_instances);
+      for (let i = 0; i < count; i++) {
+        await this.#waitForSpawnSlot();
+        if (generation !== this.#generation || this.#shuttingDown) return;
+        const ok = await this.#spawnOne(true);
+        if (generation !== this.#generation || this.#shuttingDown) return;
+        if (!ok) {
+          this.#log.error(`restart failed; the previous version keeps serving (${old.filter((p) => p.life === 'alive').length} process(es))`);
+          return;
+        }
+        const retiring = old.shift();
+        if (retiring) this.retire(retiring, 'restart');
+      }
+      for (const p of old) this.retire(p, 'restart');
+    } finally {
+      if (generation === this.#generation) this.#restarting = false;
+    }
+  }
+
+  /** Stops taking requests on `p`; it exits once its requests are done. */
+  retire(p: AppProcess, reason: ExitInfo['reason']): void {
+    if (p.enabled === 'detached' || p.enabled === 'disabled') return;
+    p.enabled = 'disabling';
+    p.retireReason = reason;
+    if (p.sessions === 0) this.#stop(p);
+    this.maybeSpawn();
+  }
+
+  /** A stuck process: kill it now (its requests fail). */
+  kill(p: AppProcess, reason: ExitInfo['reason']): void {
+    p.retireReason = reason;
+    p.enabled = 'disabled';
+    p.kill();
+  }
+
+  /** Detaches the process with this pid (admin API); false when it is not ours. */
+  detach(pid: number): boolean {
+    const p = this.#processes.find((x) => x.pid === pid);
+    if (!p) return false;
+    this.retire(p, 'detached');
+    return true;
+  }
+
+  /** Idle processes above min_instances that have not served a request for `idleMs`. */
+  reapIdle(idleMs: number, now = Date.now()): void {
+    let alive = this.#processes.filter((p) => p.enabled === 'enabled').length;
+    for (const p of [...this.#processes]) {
+      if (alive <= this.spec.options.min_instances) break;
+      if (p.enabled === 'enabled' && p.sessions === 0 && now - p.lastUsed >= idleMs) {
+        this.#log.info(`stopping idle process ${p.pid}`);
+        this.retire(p, 'idle');
+        alive--;
+      }
+    }
+  }
+
+  /** The longest-idle process, for eviction by another group. */
+  idlest(): AppProcess | undefined {
+    let best: AppProcess | undefined;
+    for (const p of this.#processes) {
+      if (p.enabled === 'enabled' && p.sessions === 0 && (!best || p.lastUsed < best.lastUsed)) best = p;
+    }
+    return best;
+  }
+
+  /** Spawns when requests wait with no free slot, or fewer than min_instances run, within the limits. */
+  maybeSpawn(): void {
+    if (this.#shuttingDown || this.#spawning > 0 || this.#restarting) return;
+    const enabled = this.#processes.filter((p) => p.enabled === 'enabled').length;
+    const wanted = (this.#queue.length > 0 && !this.#hasFreeSlot()) || (enabled < this.spec.options.min_instances && this.#failures === 0);
+    if (!wanted) return;
+    const now = Date.now();
+    if (now < this.#nextSpawnAt) {
+      if (this.#queue.length > 0 && !this.#retryTimer) {
+        this.#retryTimer = setTimeout(() => { this.#retryTimer = undefined; this.maybeSpawn(); }, this.#nextSpawnAt - now);
+        this.#retryTimer.unref();
+      }
+      return;
+    }
+    const maxInstances = this.spec.options.max_instances;
+    const running = this.#processes.filter((p) => p.enabled === 'enabled' || p.enabled === 'disabling').length;
+    if (maxInstances > 0 && running >= maxInstances) return;
+    if (!this.#host.reserveCapacity(this)) return;
+    void this.#spawnOne(false);
+  }
+
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    clearTimeout(this.#retryTimer);
+    this.#queue.rejectAll(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
+    await Promise.all(this.#processes.map((p) => { p.enabled = 'disabled'; p.retireReason = 'shutdown'; return p.shutdown(this.#host.processGraceMs); }));
+    while (this.#spawning > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  stats(): GroupStats {
+    return {
+      appRoot: this.appRoot,
+      name: this.spec.name,
+      appType: this.spec.appType,
+      environment: this.spec.options.environment,
+      queueLength: this.#queue.length,
+      oldestQueuedMs: this.#queue.oldestWaitMs(),
+      spawning: this.#spawning,
+      restarting: this.#restarting,
+      generation: this.#generation,
+      lastError: this.#lastError ? { id: this.#lastError.id, summary: this.#lastError.summary, at: this.#lastError.createdAt } : null,
+      processes: this.#processes.map((p) => ({
+        pid: p.pid,
+        state: p.life === 'alive' ? p.enabled : p.life,
+        sessions: p.sessions,
+        concurrency: p.concurrency,
+        processed: p.processed,
+        spawnedAt: new Date(p.spawnedAt).toISOString(),
+        spawnDurationMs: p.spawned.spawnDurationMs,
+        lastUsed: new Date(p.lastUsed).toISOString(),
+        cpu: p.cpu,
+        rssBytes: p.rssBytes,
+        generation: p.generation,
+        protocol: p.target.socket.protocol,
+        address: p.target.socket.address,
+      })),
+    };
+  }
+
+  #open(p: AppProcess): Session {
+    p.sessions++;
+    p.lastUsed = Date.now();
+    return new Session(p, this.#release);
+  }
+
+  #hasRoutable(): boolean {
+    return this.#processes.some((p) => p.enabled === 'enabled' || p.enabled === 'disabling');
+  }
+
+  #hasFreeSlot(): boolean {
+    return this.#route() !== undefined;
+  }
+
+  /** The least busy enabled process with a free slot; disabling ones only when none is enabled. */
+  #route(): AppProcess | undefined {
+    let best: AppProcess | undefined;
+    let anyEnabled = false;
+    for (const p of this.#processes) {
+      if (p.enabled !== 'enabled') continue;
+      anyEnabled = true;
+      if (!p.isTotallyBusy() && (!best || p.busyness() < best.busyness())) best = p;
+    }
+    if (best || anyEnabled) return best;
+    for (const p of this.#processes) {
+      if (p.enabled === 'disabling' && p.life === 'alive' && !p.isTotallyBusy() && (!best || p.busyness() < best.busyness())) best = p;
+    }
+    return best;
+  }
+
+  #drainQueue(): void {
+    while (this.#queue.length > 0) {
+      const p = this.#route();
+      if (!p) return;
+      this.#queue.shift()!.resolve(this.#open(p));
+    }
+  }
+
+  #onRelease(p: AppProcess, healthy: boolean): void {
+    p.sessions--;
+    p.processed++;
+    p.lastUsed = Date.now();
+    if (!healthy && p.life === 'alive') this.#log.debug(`process ${p.pid} broke a connection`);
+    const maxRequests = this.spec.options.max_requests;
+    if (p.enabled === 'enabled' && maxRequests > 0 && p.processed >= maxRequests) {
+      this.#log.info(`process ${p.pid} served ${p.processed} requests (max_requests), replacing it`);
+      this.retire(p, 'max_requests');
+    } else if (p.enabled !== 'enabled' && p.sessions === 0) {
+      this.#stop(p);
+    }
+    this.#drainQueue();
+    this.maybeSpawn();
+  }
+
+  #stop(p: AppProcess): void {
+    if (p.enabled === 'detached' || p.life !== 'alive') return;
+    p.enabled = 'disabled';
+    void p.shutdown(this.#host.processGraceMs);
+  }
+
+  async #waitForSpawnSlot(): Promise<void> {
+    while (this.#spawning > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Spawns one process; true when it joined the group. */
+  async #spawnOne(forRestart: boolean): Promise<boolean> {
+    this.#spawning++;
+    const generation = this.#generation;
+    const spec = this.spec;
+    let proc: AppProcess;
+    try {
+      const spawned = await this.#host.spawner.spawn(spec);
+      const protocol = this.#host.kernel.protocols.get(spawned.sockets[0]!.protocol);
+      if (!protocol) {
+        spawned.child.kill('SIGKILL');
+        throw new PassengerError('PSG_ERR_SPAWN_PROTOCOL', `the app reported protocol "${spawned.sockets[0]!.protocol}", which no plugin registered (known: ${this.#host.kernel.protocols.list().map((p) => p.name).join(', ')})`);
+      }
+      proc = new AppProcess(spawned, protocol, this.#host.log.child(`[${spec.name}]`), generation, spec.options.base_uri);
+    } catch (e) {
+      this.#spawning--;
+      await this.#onSpawnFailed(e, spec);
+      this.#host.capacityFreed();
+      return false;
+    }
+    this.#spawning--;
+    this.#failures = 0;
+    this.#nextSpawnAt = 0;
+    this.#lastError = undefined;
+    this.#processes.push(proc);
+    this.#watchExit(proc);
+    this.#log.info(`process ${proc.pid} ready in ${proc.spawned.spawnDurationMs} ms (${proc.target.socket.protocol}, concurrency ${proc.concurrency || 'unlimited'})`);
+    this.#host.kernel.hooks.processSpawned.call({ pid: proc.pid, appRoot: this.appRoot, appType: spec.appType });
+    if (this.#shuttingDown) {
+      this.#stop(proc);
+      return false;
+    }
+    this.#drainQueue();
+    if (!forRestart) this.maybeSpawn();
+    return true;
+  }
+
+  async #onSpawnFailed(error: unknown, spec: AppSpec): Promise<void> {
+    this.#failures++;
+    const backoff = Math.min(500 * 2 ** (this.#failures - 1), MAX_BACKOFF_MS);
+    this.#nextSpawnAt = Date.now() + backoff;
+    let report: ErrorReport;
+    try {
+      report = await buildErrorReport(this.#host.kernel, spec, error);
+    } catch (e) {
+      this.#log.error(`could not build the error report: ${describeError(e)}`);
+      report = await buildErrorReport(this.#host.kernel, spec, new Error(describeError(error)));
+    }
+    this.#lastError = report;
+    this.#log.error(`could not start a process (error ${report.id}): ${report.summary}; next attempt in ${backoff / 1000} s at the earliest`);
+    this.#host.kernel.hooks.spawnFailed.call(report);
+    if (!this.#hasRoutable()) this.#queue.rejectAll(new AppFailedError(report));
+  }
+
+  #watchExit(p: AppProcess): void {
+    void p.exited.then((status) => {
+      const crashed = p.life === 'alive';
+      p.life = 'dead';
+      const i = this.#processes.indexOf(p);
+      if (i >= 0) this.#processes.splice(i, 1);
+      p.enabled = 'detached';
+      p.protocol.release?.(p.target);
+      const reason: ExitInfo['reason'] = crashed ? 'crash' : (p.retireReason as ExitInfo['reason'] | undefined) ?? 'shutdown';
+      const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+      if (crashed) this.#log.warn(`process ${p.pid} died unexpectedly (${how}) with ${p.sessions} request(s) in flight`);
+      else this.#log.debug(`process ${p.pid} exited (${reason}, ${how})`);
+      this.#host.kernel.hooks.processExited.call({ pid: p.pid, appRoot: this.appRoot, appType: this.spec.appType }, { code: status.code, signal: status.signal, reason });
+      this.#host.capacityFreed();
+      this.maybeSpawn();
+    });
+  }
+
+  #mtime(file: string): number {
+    try { return statSync(join(this.spec.appRoot, this.spec.options.restart_dir, file)).mtimeMs; } catch { return 0; }
+  }
+
+  /** restart.txt (touched: one rolling restart) and always_restart.txt (present: restart for every request). */
+  #checkRestartFiles(): void {
+    const now = Date.now();
+    if (now - this.#lastRestartCheck >= RESTART_CHECK_INTERVAL_MS) {
+      this.#lastRestartCheck = now;
+      this.#alwaysRestart = this.#mtime('always_restart.txt') > 0;
+      const mtime = this.#mtime('restart.txt');
+      if (mtime !== this.#restartMtime) {
+        this.#restartMtime = mtime;
+        if (mtime > 0 && !this.#alwaysRestart) void this.restart();
+      }
+    }
+    if (this.#alwaysRestart) void this.restart({ blocking: true });
+  }
+}

@@ -1,0 +1,166 @@
+// An incremental, strict parser for the HTTP/1.1 responses that session-protocol
+// loaders send (docs/protocols.md section 2). Pure: it is fed bytes and calls
+// back with the head and with decoded body pieces; every violation is an error
+// that says what was wrong.
+const MAX_HEAD_BYTES = 64 * 1024;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\r\n\0]/;
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  /** Names and values alternating, hop-by-hop headers removed. */
+  headers: string[];
+  contentLength: number | undefined;
+  chunked: boolean;
+}
+
+export interface ResponseSink {
+  head(head: ResponseHead): void;
+  body(chunk: Buffer): void;
+}
+
+type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkDataEnd' | 'trailers' | 'untilClose' | 'done';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+export class ResponseParseError extends Error {}
+
+export class ResponseParser {
+  #state: State = 'head';
+  #buf: Buffer | undefined;
+  #remaining = 0;
+  readonly #sink: ResponseSink;
+  readonly #noBody: boolean;
+
+  /** `noBody`: the request was HEAD, so the response has no body whatever its headers say. */
+  constructor(sink: ResponseSink, noBody: boolean) {
+    this.#sink = sink;
+    this.#noBody = noBody;
+  }
+
+  get done(): boolean { return this.#state === 'done'; }
+  get headReceived(): boolean { return this.#state !== 'head'; }
+
+  feed(data: Buffer): void {
+    let chunk: Buffer = this.#buf ? Buffer.concat([this.#buf, data]) : data;
+    this.#buf = undefined;
+    let pos = 0;
+    while (pos < chunk.length && this.#state !== 'done') {
+      switch (this.#state) {
+        case 'head': {
+          const end = chunk.indexOf('\r\n\r\n', pos);
+          if (end < 0) {
+            if (chunk.length - pos > MAX_HEAD_BYTES) throw new ResponseParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
+            this.#buf = chunk.subarray(pos);
+            return;
+          }
+          this.#parseHead(chunk.toString('latin1', pos, end));
+          pos = end + 4;
+          break;
+        }
+        case 'fixed': {
+          const n = Math.min(this.#remaining, chunk.length - pos);
+          this.#sink.body(chunk.subarray(pos, pos + n));
+          pos += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = 'done';
+          break;
+        }
+        case 'untilClose':
+          this.#sink.body(pos === 0 ? chunk : chunk.subarray(pos));
+          return;
+        case 'chunkSize':
+        case 'trailers':
+        case 'chunkDataEnd': {
+          const eol = chunk.indexOf('\r\n', pos);
+          if (eol < 0) {
+            if (chunk.length - pos > 4096) throw new ResponseParseError('chunk framing line too long');
+            this.#buf = chunk.subarray(pos);
+            return;
+          }
+          const line = chunk.toString('latin1', pos, eol);
+          pos = eol + 2;
+          this.#framingLine(line);
+          break;
+        }
+        case 'chunkData': {
+          const n = Math.min(this.#remaining, chunk.length - pos);
+          this.#sink.body(chunk.subarray(pos, pos + n));
+          pos += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = 'chunkDataEnd';
+          break;
+        }
+      }
+    }
+    if (this.#state === 'done' && pos < chunk.length) {
+      throw new ResponseParseError(`${chunk.length - pos} unexpected bytes after the end of the response`);
+    }
+  }
+
+  /** The app closed the connection; throws if that cut the response short. */
+  end(): void {
+    if (this.#state === 'untilClose') { this.#state = 'done'; return; }
+    if (this.#state === 'done') return;
+    if (this.#state === 'head') throw new ResponseParseError(this.#buf ? 'connection closed in the middle of the response head' : 'connection closed without a response');
+    if (this.#state === 'fixed') throw new ResponseParseError(`response truncated: ${this.#remaining} of the announced Content-Length bytes missing`);
+    throw new ResponseParseError('response truncated: the chunked body ended without its final chunk');
+  }
+
+  #framingLine(line: string): void {
+    if (this.#state === 'chunkDataEnd') {
+      if (line !== '') throw new ResponseParseError('chunk data not followed by CRLF');
+      this.#state = 'chunkSize';
+    } else if (this.#state === 'chunkSize') {
+      const hex = line.split(';')[0]!.trim();
+      if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new ResponseParseError(`invalid chunk size line "${line.slice(0, 40)}"`);
+      this.#remaining = parseInt(hex, 16);
+      this.#state = this.#remaining === 0 ? 'trailers' : 'chunkData';
+    } else if (line === '') {
+      this.#state = 'done';
+    }
+  }
+
+  #parseHead(text: string): void {
+    const lines = text.split('\r\n');
+    const statusLine = lines[0]!;
+    const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+    if (!m) throw new ResponseParseError(`invalid status line "${statusLine.slice(0, 80)}"`);
+    const status = Number(m[1]);
+    const reason = m[2] ?? '';
+    if (status < 100 || status > 599) throw new ResponseParseError(`invalid status code ${status}`);
+    if (BAD_VALUE.test(reason)) throw new ResponseParseError('invalid characters in the status line');
+    const headers: string[] = [];
+    let contentLength: number | undefined;
+    let chunked = false;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new ResponseParseError(`invalid header line "${line.slice(0, 80)}"`);
+      const name = line.slice(0, colon);
+      const value = line.slice(colon + 1).trim();
+      if (!TOKEN.test(name)) throw new ResponseParseError(`invalid header name "${name.slice(0, 80)}"`);
+      if (BAD_VALUE.test(value)) throw new ResponseParseError(`header "${name}" has a CR, LF or NUL in its value`);
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') {
+        if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw new ResponseParseError(`invalid Content-Length "${value}"`);
+        contentLength = Number(value);
+      } else if (lower === 'transfer-encoding') {
+        if (value.toLowerCase() !== 'chunked') throw new ResponseParseError(`unsupported Transfer-Encoding "${value}"`);
+        chunked = true;
+        continue;
+      }
+      if (HOP_BY_HOP.has(lower)) continue;
+      headers.push(name, value);
+    }
+    if (chunked && contentLength !== undefined) throw new ResponseParseError('both Content-Length and Transfer-Encoding: chunked');
+    this.#sink.head({ status, reason, headers, contentLength, chunked });
+    const bodiless = this.#noBody || status < 200 || status === 204 || status === 304;
+    if (bodiless) this.#state = 'done';
+    else if (chunked) this.#state = 'chunkSize';
+    else if (contentLength !== undefined) this.#state = contentLength === 0 ? 'done' : 'fixed';
+    else this.#state = 'untilClose';
+    this.#remaining = contentLength ?? 0;
+  }
+}

@@ -1,0 +1,19 @@
+import type { ProtocolName } from '../spawn/socket-address.ts';
+
+/** One kind of application a plugin knows how to run (Passenger's WrapperRegistry entry). */
+export interface AppTypeDescriptor {
+  /** Short name used in config (`app_type: rack`) and in `passenger detect`. */
+  name: string;
+  /** Human name, e.g. "Ruby (Rack)". */
+  displayName: string;
+  /** Startup files looked for, relative to the app root, in order of preference. */
+  startupFiles: string[];
+  /** The protocol its processes speak by default. */
+  protocol: ProtocolName;
+  /** The option naming its interpreter (e.g. `ruby`), shown by `passenger detect`. */
+  interpreterOption?: string;
+  /** Whether a preloader exists, so `spawn_method: smart` applies. */
+  hasPreloader?: boolean;
+  /** The plugin that registered it; filled in by the kernel. */
+  owner?: string;
+}

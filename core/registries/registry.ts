@@ -1,0 +1,33 @@
+import { PassengerError } from '../errors/passenger-error.ts';
+
+/** A named set that plugins add to at boot; sealed (read-only) afterwards. */
+export class Registry<T extends { name: string; owner?: string }> {
+  readonly #kind: string;
+  readonly #items = new Map<string, T>();
+  #sealed = false;
+  #currentOwner: string | undefined;
+
+  constructor(kind: string) { this.#kind = kind; }
+
+  /** Set by the kernel while a plugin's register tap runs. */
+  setCurrentOwner(owner: string | undefined): void { this.#currentOwner = owner; }
+
+  add(item: T): void {
+    if (item.owner === undefined && this.#currentOwner !== undefined) item = { ...item, owner: this.#currentOwner };
+    if (this.#sealed) {
+      throw new PassengerError('PSG_ERR_PLUGIN', `${this.#kind} "${item.name}" was added after boot; add it from a register hook`, { plugin: item.owner });
+    }
+    const existing = this.#items.get(item.name);
+    if (existing) {
+      throw new PassengerError('PSG_ERR_PLUGIN_DUPLICATE',
+        `${this.#kind} "${item.name}" is registered twice (by ${existing.owner ?? 'the core'} and by ${item.owner ?? 'the core'})`,
+        { plugin: item.owner });
+    }
+    this.#items.set(item.name, item);
+  }
+
+  get(name: string): T | undefined { return this.#items.get(name); }
+  has(name: string): boolean { return this.#items.has(name); }
+  list(): T[] { return [...this.#items.values()]; }
+  seal(): void { this.#sealed = true; }
+}

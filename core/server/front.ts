@@ -1,0 +1,37 @@
+// The one request shape both front ends (built-in HTTP engine, SCGI) hand to
+// the forwarding path, and the response sink they expose. Protocols only see these.
+import type { Readable } from 'node:stream';
+
+export interface FrontRequest {
+  method: string;
+  /** The raw request target, `/path?query`. */
+  url: string;
+  /** `1.1` or `1.0`. */
+  httpVersion: string;
+  /** Header names and values alternating, as received. */
+  rawHeaders: string[];
+  remoteAddress: string;
+  remotePort: number;
+  /** The Host header without port, or the listening address. */
+  serverName: string;
+  serverPort: number;
+  https: boolean;
+  /** The decoded body, or null when the request has none. */
+  body: Readable | null;
+  /** The body length when known in advance (undefined for chunked bodies). */
+  contentLength: number | undefined;
+}
+
+export interface FrontResponse {
+  readonly headersSent: boolean;
+  /** `headers` alternates names and values. */
+  writeHead(status: number, reason: string, headers: string[]): void;
+  /** Returns false when the client is slow: wait for `onDrain`. */
+  write(chunk: Buffer): boolean;
+  end(): void;
+  /** Cuts the client connection: the response cannot be completed. */
+  abort(): void;
+  onDrain(cb: () => void): void;
+  /** Called once if the client goes away before `end()`. */
+  onClose(cb: () => void): void;
+}

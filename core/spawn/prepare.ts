@@ -1,0 +1,70 @@
+// From an AppSpec to the full SpawnCommand: the owning plugin names the
+// loader (resolveLoader), the core adds what every app gets (cwd, env, user,
+// handshake keys), then every plugin may adjust it (buildSpawnCommand).
+import { randomBytes } from 'node:crypto';
+import { chownSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Kernel } from '../kernel.ts';
+import type { AppSpec } from '../config/app-spec.ts';
+import { PassengerError } from '../errors/passenger-error.ts';
+import type { SpawnCommand, SpawnMethod } from './spawn-command.ts';
+import { buildAppEnv } from './env.ts';
+import { chooseAppUser, currentUser } from './user-switch.ts';
+
+export interface SpawnEnvironment {
+  kernel: Kernel;
+  /** Private directory for app sockets (instance dir's backends/). */
+  socketDir: string;
+  mode: 'standalone' | 'scgi';
+  defaultUser: string;
+  defaultGroup?: string | undefined;
+  logLevel: string;
+}
+
+const LOG_LEVELS: Record<string, string> = { error: '1', warn: '2', info: '3', debug: '5' };
+
+export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, method: SpawnMethod, connectPassword = randomBytes(24).toString('hex')): Promise<SpawnCommand> {
+  const loader = await env.kernel.hooks.resolveLoader.promise(app, method);
+  if (!loader) {
+    throw new PassengerError('PSG_ERR_SPAWN_NO_LOADER', `no plugin knows how to start app type "${app.appType}" (${app.appRoot})`, { appRoot: app.appRoot });
+  }
+  const user = chooseAppUser({
+    mode: env.mode, user: app.options.user, group: app.options.group,
+    defaultUser: env.defaultUser, defaultGroup: env.defaultGroup, startupFile: app.startupFile,
+  });
+  const me = currentUser();
+  const command: SpawnCommand = {
+    command: loader.command,
+    args: loader.args,
+    cwd: app.appRoot,
+    env: { ...buildAppEnv(app, env.kernel.options.list(), user), ...loader.env },
+    handshake: {
+      app_root: app.appRoot,
+      startup_file: app.startupFile,
+      app_type: app.appType,
+      environment: app.options.environment,
+      base_uri: app.options.base_uri,
+      socket_dir: env.socketDir,
+      connect_password: connectPassword,
+      log_level: LOG_LEVELS[env.logLevel] ?? '3',
+      threads: String(app.options.threads),
+    },
+    readiness: loader.readiness,
+    user: user.name,
+    startTimeoutMs: app.options.start_timeout * 1000,
+  };
+  if (user.uid !== me.uid || user.gid !== me.gid) {
+    command.uid = user.uid;
+    command.gid = user.gid;
+    // The app creates its socket here, so it needs a private directory of its own.
+    command.handshake.socket_dir = userSocketDir(env.socketDir, user.uid, user.gid);
+  }
+  return env.kernel.hooks.buildSpawnCommand.promise(command, app);
+}
+
+function userSocketDir(base: string, uid: number, gid: number): string {
+  const dir = join(base, `uid-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(dir, uid, gid);
+  return dir;
+}

@@ -1,0 +1,25 @@
+import { PassengerError } from '../errors/passenger-error.ts';
+import type { ErrorCode } from '../errors/codes.ts';
+import type { JourneyStep } from '../errors/report.ts';
+import type { SpawnCommand } from './spawn-command.ts';
+
+/** Everything known about a spawn that failed, for the error report. */
+export interface SpawnFailureDetails {
+  summary: string;
+  errorClass?: string;
+  detail: string;
+  output: string[];
+  properties: Record<string, string>;
+  exit?: { code: number | null; signal: string | null };
+  journey: JourneyStep[];
+  command?: SpawnCommand;
+  category: 'config' | 'internal' | 'os' | 'io' | 'timeout' | 'app';
+}
+
+export class SpawnFailure extends PassengerError {
+  readonly failure: SpawnFailureDetails;
+  constructor(code: ErrorCode, failure: SpawnFailureDetails, options?: { cause?: unknown }) {
+    super(code, failure.summary, {}, options);
+    this.failure = failure;
+  }
+}

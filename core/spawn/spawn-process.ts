@@ -1,0 +1,184 @@
+// Runs one SpawnCommand and waits until the process is ready: by the `!>`
+// handshake (docs/protocols.md section 1) or, for generic apps, until its port
+// accepts connections. Any failure kills the process group and throws a
+// SpawnFailure carrying what the app printed; it never hangs past start_timeout.
+import { execa, type ResultPromise } from 'execa';
+import net from 'node:net';
+import type { Logger } from '../log/logger.ts';
+import { HandshakeParser, REPLY } from './handshake-parser.ts';
+import { eachLine, OutputTail } from './output-lines.ts';
+import type { SpawnCommand } from './spawn-command.ts';
+import type { ProcessSocket } from './socket-address.ts';
+import { SpawnFailure, type SpawnFailureDetails } from './spawn-failure.ts';
+import { Journey } from './journey.ts';
+import { isPassengerError } from '../errors/passenger-error.ts';
+import { killProcessGroup } from './kill.ts';
+
+export interface ExitStatus { code: number | null; signal: string | null }
+
+export interface SpawnedProcess {
+  pid: number;
+  child: ResultPromise;
+  sockets: ProcessSocket[];
+  command: SpawnCommand;
+  output: OutputTail;
+  /** Resolves when the process has exited. */
+  exited: Promise<ExitStatus>;
+  spawnDurationMs: number;
+}
+
+const JOURNEY = ['spawn', 'handshake', 'load_app', 'ready'];
+
+export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: string): Promise<SpawnedProcess> {
+  const started = performance.now();
+  const journey = new Journey(JOURNEY);
+  const output = new OutputTail();
+  let child: ResultPromise;
+  try {
+    child = execa(cmd.command, cmd.args, {
+      cwd: cmd.cwd, env: cmd.env, extendEnv: false,
+      stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
+      // Its own process group, so stopping it stops everything it started.
+      detached: true, cleanup: false,
+      ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
+    });
+  } catch (e) {
+    throw new SpawnFailure('PSG_ERR_SPAWN_FAILED', failure(`could not start ${cmd.command}: ${(e as Error).message}`, 'os', journey.fail(), output, cmd));
+  }
+  // execa rejects nothing with reject:false, but the stdin pipe may error when the child dies early.
+  child.stdin?.on('error', () => {});
+  const exited: Promise<ExitStatus> = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
+    () => ({ code: null, signal: null }));
+  const pid = child.pid;
+  if (pid === undefined) {
+    const status = await exited;
+    throw new SpawnFailure('PSG_ERR_SPAWN_FAILED', { ...failure(`could not start ${cmd.command} (${cmd.cwd}): it is missing or not executable`, 'os', journey.fail(), output, cmd), exit: status });
+  }
+  const appLog = log.child(`[${appName} ${pid}]`);
+  journey.reach('handshake');
+  try {
+    const sockets = cmd.readiness.kind === 'handshake'
+      ? await handshake(child, cmd, journey, output, appLog, exited)
+      : await waitForPort(child, cmd, journey, output, appLog, exited);
+    journey.finish();
+    return { pid, child, sockets, command: cmd, output, exited, spawnDurationMs: Math.round(performance.now() - started) };
+  } catch (e) {
+    killProcessGroup(pid, 'SIGKILL');
+    await exited;
+    if (e instanceof SpawnFailure) throw e;
+    const code = isPassengerError(e) ? e.code : 'PSG_ERR_SPAWN_FAILED';
+    throw new SpawnFailure(code, { ...failure((e as Error).message, code === 'PSG_ERR_SPAWN_PROTOCOL' ? 'internal' : 'app', journey.fail(), output, cmd) }, { cause: e });
+  }
+}
+
+function failure(summary: string, category: SpawnFailureDetails['category'], journey: SpawnFailureDetails['journey'], output: OutputTail, command: SpawnCommand): SpawnFailureDetails {
+  return { summary, category, journey, output: output.lines, detail: '', properties: {}, command };
+}
+
+function exitText(s: ExitStatus): string {
+  return s.signal ? `was killed by ${s.signal}` : `exited with code ${s.code}`;
+}
+
+/** Races `work` against the start timeout and an early exit; settles with whichever comes first. */
+function guarded<T>(cmd: SpawnCommand, exited: Promise<ExitStatus>, onExit: (s: ExitStatus) => Error,
+  onTimeout: () => Error, work: (done: (v: T) => void, fail: (e: unknown) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+    const timer = setTimeout(() => settle(() => reject(onTimeout())), cmd.startTimeoutMs);
+    timer.unref();
+    exited.then((s) => settle(() => reject(onExit(s))));
+    try {
+      work((v) => settle(() => resolve(v)), (e) => settle(() => reject(e)));
+    } catch (e) {
+      settle(() => reject(e));
+    }
+  });
+}
+
+function handshake(child: ResultPromise, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
+  const parser = new HandshakeParser();
+  const errorProps: Record<string, string> = {};
+  const errorDetail: string[] = [];
+  let reportedError = false;
+  const forward = (line: string) => { output.push(line); appLog.info(line); };
+  eachLine(child.stderr!, forward);
+  const seconds = cmd.startTimeoutMs / 1000;
+  return guarded<ProcessSocket[]>(cmd, exited,
+    (status) => {
+      journey.fail();
+      if (reportedError) {
+        const summary = errorProps.summary ?? 'the app failed to load';
+        return new SpawnFailure('PSG_ERR_SPAWN_FAILED', {
+          summary, category: 'app', journey: journey.steps(), output: output.lines, command: cmd,
+          detail: errorDetail.join('\n'), properties: errorProps, exit: status,
+          ...(errorProps.error_class ? { errorClass: errorProps.error_class } : {}),
+        });
+      }
+      const stage = parser.state === 'greeting' ? 'before the loader handshake' : 'before it was ready';
+      return new SpawnFailure('PSG_ERR_SPAWN_FAILED', {
+        ...failure(`the app ${exitText(status)} ${stage}`, 'app', journey.steps(), output, cmd), exit: status,
+      });
+    },
+    () => {
+      journey.fail();
+      return new SpawnFailure('PSG_ERR_SPAWN_TIMEOUT', failure(
+        parser.state === 'greeting'
+          ? `the loader did not start the handshake within start_timeout (${seconds} s): it printed no "!> I have control 1.0"`
+          : `the app did not become ready within start_timeout (${seconds} s)`, 'timeout', journey.steps(), output, cmd));
+    },
+    (done, fail) => {
+      eachLine(child.stdout!, (line) => {
+        let ev;
+        try { ev = parser.feed(line); } catch (e) { fail(e); return; }
+        switch (ev.type) {
+          case 'output': forward(line); break;
+          case 'greeted':
+            journey.reach('load_app');
+            child.stdin!.write(REPLY + '\n' + Object.entries(cmd.handshake).map(([k, v]) => `${k}: ${v}\n`).join('') + '\n');
+            break;
+          case 'error': reportedError = true; Object.assign(errorProps, ev.properties); break;
+          case 'errorDetail': errorDetail.push(line); output.push(line); break;
+          case 'ready': journey.reach('ready'); done(ev.sockets); break;
+          case 'control': break;
+        }
+      });
+    });
+}
+
+function waitForPort(child: ResultPromise, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
+  if (cmd.readiness.kind !== 'port') throw new Error('unreachable');
+  const { host, port, protocol, concurrency } = cmd.readiness;
+  const forward = (line: string) => { output.push(line); appLog.info(line); };
+  eachLine(child.stdout!, forward);
+  eachLine(child.stderr!, forward);
+  journey.reach('load_app');
+  let stop = false;
+  return guarded<ProcessSocket[]>(cmd, exited,
+    (status) => {
+      stop = true;
+      return new SpawnFailure('PSG_ERR_SPAWN_FAILED', { ...failure(`the app ${exitText(status)} before it listened on port ${port} ($PORT)`, 'app', journey.fail(), output, cmd), exit: status, properties: { port: String(port) } });
+    },
+    () => {
+      stop = true;
+      return new SpawnFailure('PSG_ERR_SPAWN_TIMEOUT', { ...failure(`the app did not listen on port ${port} ($PORT) within start_timeout (${cmd.startTimeoutMs / 1000} s)`, 'timeout', journey.fail(), output, cmd), properties: { port: String(port) } });
+    },
+    (done) => {
+      let delay = 10;
+      const attempt = () => {
+        if (stop) return;
+        const sock = net.connect({ host, port });
+        sock.once('connect', () => {
+          sock.destroy();
+          journey.reach('ready');
+          done([{ name: 'main', address: `tcp://${host}:${port}`, protocol, concurrency }]);
+        });
+        sock.once('error', () => {
+          sock.destroy();
+          delay = Math.min(delay * 1.5, 100);
+          setTimeout(attempt, delay).unref();
+        });
+      };
+      attempt();
+    });
+}
