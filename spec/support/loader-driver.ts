@@ -44,6 +44,8 @@ export async function startLoader(opts: StartLoaderOptions): Promise<LoaderRun> 
     env: opts.env ?? process.env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // A loader that failed has exited by the time stop() says goodbye: ignore that EPIPE.
+  child.stdin!.on('error', () => {});
   const output: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => output.push(l));
   const lines = createInterface({ input: child.stdout! });
