@@ -1,0 +1,429 @@
+// helper-scripts/wsgi-loader.py driven directly over the spawn handshake and the
+// session protocol (docs/protocols.md), with real Python processes.
+import { expect } from 'chai';
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  parseRawResponse,
+  sessionRequest,
+  startLoader,
+  type LoaderFailure,
+  type LoaderRun,
+} from '../support/loader-driver.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const loaderScript = join(repoRoot, 'helper-scripts/wsgi-loader.py');
+const appsDir = join(repoRoot, 'spec/fixtures/apps');
+// pyenv's build without Debian's modules, and Debian's own (which has flask and django).
+const PYTHONS = ['python3', '/usr/bin/python3'];
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+function startApp(python: string, app: string, extra?: Record<string, string>): Promise<LoaderRun> {
+  const appRoot = join(appsDir, app);
+  return startLoader({
+    command: python,
+    args: [loaderScript],
+    appRoot,
+    startupFile: join(appRoot, 'passenger_wsgi.py'),
+    extra: { app_type: 'wsgi', ...extra },
+  });
+}
+
+async function expectLoadFailure(python: string, app: string): Promise<LoaderFailure> {
+  try {
+    const run = await startApp(python, app);
+    await run.stop();
+  } catch (e) {
+    const failure = (e as { failure?: LoaderFailure }).failure;
+    if (failure) return failure;
+    throw e;
+  }
+  throw new Error(`${app} loaded, but it should have failed`);
+}
+
+/** CGI variables as the core sends them for `method uri`. */
+function cgi(method: string, uri: string, extra: Record<string, string> = {}): Record<string, string> {
+  const [path = '', query = ''] = uri.split('?');
+  return {
+    REQUEST_METHOD: method,
+    REQUEST_URI: uri,
+    SCRIPT_NAME: '',
+    PATH_INFO: path,
+    QUERY_STRING: query,
+    SERVER_NAME: 'localhost',
+    SERVER_PORT: '3000',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REMOTE_ADDR: '127.0.0.1',
+    REMOTE_PORT: '51234',
+    HTTP_HOST: 'localhost:3000',
+    ...extra,
+  };
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  raw: Buffer;
+}
+
+async function request(
+  run: LoaderRun,
+  method: string,
+  uri: string,
+  opts: { vars?: Record<string, string>; body?: Buffer | Buffer[] } = {},
+): Promise<Reply> {
+  const raw = await sessionRequest(run, cgi(method, uri, opts.vars), opts.body);
+  return { ...parseRawResponse(raw), raw };
+}
+
+function json(reply: Reply): Record<string, unknown> {
+  return JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+}
+
+function formBody(fields: string): { vars: Record<string, string>; body: Buffer } {
+  const body = Buffer.from(fields);
+  return {
+    body,
+    vars: { CONTENT_TYPE: 'application/x-www-form-urlencoded', CONTENT_LENGTH: String(body.length) },
+  };
+}
+
+async function waitFor(what: string, predicate: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+}
+
+describe('wsgi-loader.py', function () {
+  for (const python of PYTHONS) {
+    describe(`under ${python}`, function () {
+      describe('handshake', function () {
+        it('reports a session socket of mode 0600 with concurrency 1 by default', async function () {
+          const run = await startApp(python, 'wsgi-battery');
+          try {
+            expect(run.protocol).to.equal('session');
+            expect(run.concurrency).to.equal(1);
+            expect(run.socketPath).to.match(/\/wsgi\.\d+\.[0-9a-f]+\.sock$/);
+            expect(run.socketPath).to.contain(`wsgi.${run.child.pid}.`);
+            const stat = statSync(run.socketPath);
+            expect(stat.isSocket()).to.equal(true);
+            expect(stat.mode & 0o777).to.equal(0o600);
+          } finally {
+            await run.stop();
+          }
+        });
+
+        it('reports the configured number of threads as the concurrency', async function () {
+          const run = await startApp(python, 'wsgi-battery', { threads: '4' });
+          try {
+            expect(run.concurrency).to.equal(4);
+            expect(json(await request(run, 'GET', '/info'))['wsgi.multithread']).to.equal(true);
+          } finally {
+            await run.stop();
+          }
+        });
+      });
+
+      describe('an app wrapped in wsgiref.validate.validator', function () {
+        let run: LoaderRun;
+        before(async function () {
+          run = await startApp(python, 'wsgi-battery');
+        });
+        after(async function () {
+          await run?.stop();
+        });
+
+        it('gets a PEP 3333 environ for a GET with a query string', async function () {
+          const reply = await request(run, 'GET', '/info?x=1&y=two', { vars: { HTTP_X_CUSTOM: 'yes' } });
+          expect(reply.status).to.equal(200);
+          const env = json(reply);
+          expect(env).to.include({
+            REQUEST_METHOD: 'GET',
+            REQUEST_URI: '/info?x=1&y=two',
+            SCRIPT_NAME: '',
+            PATH_INFO: '/info',
+            QUERY_STRING: 'x=1&y=two',
+            SERVER_NAME: 'localhost',
+            SERVER_PORT: '3000',
+            SERVER_PROTOCOL: 'HTTP/1.1',
+            REMOTE_ADDR: '127.0.0.1',
+            REMOTE_PORT: '51234',
+            HTTP_X_CUSTOM: 'yes',
+            'wsgi.url_scheme': 'http',
+            'wsgi.multithread': false,
+            'wsgi.multiprocess': true,
+            'wsgi.run_once': false,
+          });
+          expect(env['wsgi.version']).to.deep.equal([1, 0]);
+          expect(env).not.to.have.property('CONTENT_LENGTH');
+          expect(env).not.to.have.property('CONTENT_TYPE');
+          expect(env).not.to.have.property('PASSENGER_CONNECT_PASSWORD');
+        });
+
+        it('sets wsgi.url_scheme to https when HTTPS is on', async function () {
+          expect(json(await request(run, 'GET', '/info', { vars: { HTTPS: 'on' } }))['wsgi.url_scheme']).to.equal('https');
+        });
+
+        it('reads a POSTed form', async function () {
+          const reply = await request(run, 'POST', '/form', formBody('name=Ada+L&tag=a&tag=b'));
+          expect(reply.status).to.equal(200);
+          expect(json(reply)).to.deep.equal({ name: ['Ada L'], tag: ['a', 'b'] });
+        });
+
+        it('streams a body of several MiB through wsgi.input intact', async function () {
+          const body = randomBytes(5 * 1024 * 1024 + 17);
+          const parts = Array.from({ length: 6 }, (_, i) => body.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
+          const reply = await request(run, 'POST', '/sha256', {
+            vars: { CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: String(body.length) },
+            body: parts,
+          });
+          expect(json(reply)).to.deep.equal({ sha256: createHash('sha256').update(body).digest('hex'), length: body.length });
+        });
+
+        it('reads a body without CONTENT_LENGTH (a decoded chunked upload) until EOF', async function () {
+          const body = randomBytes(300 * 1024);
+          const reply = await request(run, 'POST', '/sha256', { body });
+          expect(json(reply)).to.deep.equal({ sha256: createHash('sha256').update(body).digest('hex'), length: body.length });
+        });
+
+        it('serves wsgi.input in read(1000) pieces', async function () {
+          const reply = await request(run, 'POST', '/pieces', {
+            vars: { CONTENT_LENGTH: '2500' },
+            body: Buffer.alloc(2500, 'x'),
+          });
+          expect(json(reply)).to.deep.equal({ sizes: [1000, 1000, 500] });
+        });
+
+        it('serves wsgi.input line by line', async function () {
+          const body = Buffer.from('first\nsecond\n\nlast without newline');
+          const reply = await request(run, 'POST', '/lines', { vars: { CONTENT_LENGTH: String(body.length) }, body });
+          expect(json(reply)).to.deep.equal({ lines: ['first\n', 'second\n', '\n', 'last without newline'] });
+        });
+
+        it('gives an empty body for CONTENT_LENGTH 0, for none, and omits an empty CONTENT_LENGTH', async function () {
+          expect(json(await request(run, 'POST', '/empty', { vars: { CONTENT_LENGTH: '0' } })))
+            .to.deep.equal({ length: 0, has_content_length: true });
+          expect(json(await request(run, 'GET', '/empty'))).to.deep.equal({ length: 0, has_content_length: false });
+          expect(json(await request(run, 'POST', '/empty', { vars: { CONTENT_LENGTH: '' } })))
+            .to.deep.equal({ length: 0, has_content_length: false });
+        });
+
+        it('answers HEAD with headers and no body', async function () {
+          const get = await request(run, 'GET', '/info');
+          const head = await request(run, 'HEAD', '/info');
+          expect(head.status).to.equal(200);
+          expect(head.headers['content-type']).to.equal('application/json');
+          expect(head.headers['content-length']).to.be.a('string');
+          expect(Number(head.headers['content-length'])).to.be.greaterThan(0);
+          expect(head.body.length).to.equal(0);
+          expect(head.raw.toString('latin1').endsWith('\r\n\r\n')).to.equal(true);
+          expect(get.body.length).to.be.greaterThan(0);
+        });
+
+        it('streams a generator as chunks', async function () {
+          const reply = await request(run, 'GET', '/stream');
+          expect(reply.status).to.equal(200);
+          expect(reply.headers['transfer-encoding']).to.equal('chunked');
+          expect(reply.headers).not.to.have.property('content-length');
+          expect(reply.raw.toString('latin1')).to.contain('7\r\npart 0\n\r\n7\r\npart 1\n\r\n');
+          expect(reply.raw.toString('latin1').endsWith('0\r\n\r\n')).to.equal(true);
+          expect(reply.body.toString()).to.equal('part 0\npart 1\npart 2\n');
+        });
+
+        it("calls the iterable's close()", async function () {
+          const before = json(await request(run, 'GET', '/close-count')).closes as number;
+          const reply = await request(run, 'GET', '/closing');
+          expect(reply.body.toString()).to.equal('closing body');
+          const after = json(await request(run, 'GET', '/close-count')).closes as number;
+          expect(after).to.equal(before + 1);
+        });
+
+        it('supports the write() callable', async function () {
+          const reply = await request(run, 'GET', '/write');
+          expect(reply.status).to.equal(200);
+          expect(reply.body.toString()).to.equal('written directly, then returned');
+        });
+
+        it('lets start_response with exc_info replace the status before headers are sent', async function () {
+          const reply = await request(run, 'GET', '/exc-info');
+          expect(reply.status).to.equal(503);
+          expect(reply.body.toString()).to.equal('second thoughts');
+        });
+
+        it('sends repeated Set-Cookie headers separately', async function () {
+          const reply = await request(run, 'GET', '/cookies');
+          const head = reply.raw.subarray(0, reply.raw.indexOf('\r\n\r\n')).toString('latin1');
+          expect(head.split('\r\n').filter((l) => l.startsWith('Set-Cookie: '))).to.deep.equal([
+            'Set-Cookie: a=1; Path=/',
+            'Set-Cookie: b=2; Path=/',
+          ]);
+        });
+
+        it('percent-decodes PATH_INFO into latin-1 bytes and keeps REQUEST_URI raw', async function () {
+          const reply = await request(run, 'GET', '/path/caf%C3%A9%20au%20lait');
+          expect(reply.body.equals(Buffer.from('/path/café au lait', 'utf8'))).to.equal(true);
+          const env = json(await request(run, 'GET', '/%69nfo?q=%41'));
+          expect(env).to.include({ PATH_INFO: '/info', REQUEST_URI: '/%69nfo?q=%41', QUERY_STRING: 'q=%41' });
+        });
+
+        it('writes wsgi.errors lines to stderr', async function () {
+          expect((await request(run, 'GET', '/errors')).status).to.equal(200);
+          await waitFor('the wsgi.errors line', () => run.output.includes('note from wsgi.errors'));
+        });
+
+        it('closes a connection with a wrong connect password unanswered, then serves the next one', async function () {
+          const raw = await sessionRequest(run, cgi('GET', '/info'), undefined, { password: 'not-the-password' });
+          expect(raw.length).to.equal(0);
+          await waitFor('the rejection log line', () => run.output.some((l) => l.includes('wrong or missing connect password')));
+          expect((await request(run, 'GET', '/info')).status).to.equal(200);
+        });
+
+        it('answers 500 for an exception in the app, logs the traceback and keeps serving', async function () {
+          const reply = await request(run, 'GET', '/boom');
+          expect(reply.status).to.equal(500);
+          expect(reply.body.toString()).to.equal('Internal Server Error\n');
+          await waitFor('the traceback', () => run.output.some((l) => l.includes('ValueError: kaboom from the app')));
+          expect(run.output.join('\n')).to.match(/Traceback \(most recent call last\):[\s\S]*passenger_wsgi\.py/);
+          expect((await request(run, 'GET', '/info')).status).to.equal(200);
+        });
+
+        it('drew no complaint from the validator', function () {
+          const complaints = run.output.filter((l) => /WSGIWarning|AssertionError|garbage collected without being closed/.test(l));
+          expect(complaints).to.deep.equal([]);
+        });
+      });
+
+      describe('load-time errors', function () {
+        it('reports a missing module with its name, the traceback and the interpreter', async function () {
+          const failure = await expectLoadFailure(python, 'wsgi-missing-module');
+          expect(failure.error.error_class).to.equal('ModuleNotFoundError');
+          expect(failure.error.summary).to.contain('no_such_module_for_wsgi_spec');
+          expect(failure.error.html).to.equal('false');
+          expect(failure.error.interpreter).to.be.a('string').and.not.equal('');
+          expect(failure.error.python_version).to.match(/^3\.\d+\.\d+$/);
+          expect(failure.detail).to.contain('Traceback (most recent call last):');
+          expect(failure.detail).to.contain(join(appsDir, 'wsgi-missing-module/passenger_wsgi.py'));
+        });
+
+        it('names the startup file when it defines no `application`', async function () {
+          const failure = await expectLoadFailure(python, 'wsgi-no-application');
+          expect(failure.error.error_class).to.equal('AttributeError');
+          expect(failure.error.summary).to.contain(join(appsDir, 'wsgi-no-application/passenger_wsgi.py'));
+          expect(failure.error.summary).to.contain('application');
+        });
+
+        it('reports a syntax error with the file and line', async function () {
+          const failure = await expectLoadFailure(python, 'wsgi-syntax-error');
+          expect(failure.error.error_class).to.equal('SyntaxError');
+          expect(failure.detail).to.contain('passenger_wsgi.py", line 1');
+        });
+      });
+    });
+  }
+
+  it(`names the interpreter in the error block (${DEBIAN_PYTHON})`, async function () {
+    const failure = await expectLoadFailure(DEBIAN_PYTHON, 'wsgi-missing-module');
+    expect(failure.error.interpreter).to.equal(DEBIAN_PYTHON);
+  });
+
+  describe('threads', function () {
+    it('serves as many requests at once as it has threads', async function () {
+      const run = await startApp('python3', 'wsgi-battery', { threads: '4' });
+      try {
+        // Each request waits inside the app until four are in there together.
+        const replies = await Promise.all([1, 2, 3, 4].map(() => request(run, 'GET', '/in-flight?wait_for=4')));
+        for (const reply of replies) expect(json(reply)).to.deep.equal({ max_in_flight: 4 });
+      } finally {
+        await run.stop();
+      }
+    });
+  });
+
+  describe('shutdown', function () {
+    it('exits 0 and removes its socket after a byte on stdin', async function () {
+      const run = await startApp('python3', 'wsgi-battery', { threads: '2' });
+      try {
+        expect((await request(run, 'GET', '/info')).status).to.equal(200);
+        run.child.stdin!.write('x');
+        expect(await exited(run.child)).to.deep.equal({ code: 0, signal: null });
+        expect(existsSync(run.socketPath)).to.equal(false);
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('lets a request in flight finish before exiting', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        const slow = request(run, 'GET', '/slow?seconds=0.5');
+        await waitFor('the slow request to start', () => run.output.includes('slow request started'));
+        run.child.stdin!.end();
+        const reply = await slow;
+        expect(reply.status).to.equal(200);
+        expect(json(reply)).to.deep.equal({ slow: true });
+        expect(await exited(run.child)).to.deep.equal({ code: 0, signal: null });
+        expect(existsSync(run.socketPath)).to.equal(false);
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('exits promptly on SIGTERM, removing its socket', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        const started = Date.now();
+        run.child.kill('SIGTERM');
+        expect(await exited(run.child)).to.deep.equal({ code: null, signal: 'SIGTERM' });
+        expect(Date.now() - started).to.be.lessThan(2000);
+        expect(existsSync(run.socketPath)).to.equal(false);
+      } finally {
+        await run.stop();
+      }
+    });
+  });
+
+  describe(`frameworks under ${DEBIAN_PYTHON}`, function () {
+    it('serves a small Flask app', async function () {
+      const run = await startApp(DEBIAN_PYTHON, 'wsgi-flask');
+      try {
+        const hello = await request(run, 'GET', '/hello.json?who=me');
+        expect(hello.status).to.equal(200);
+        expect(hello.headers['content-type']).to.equal('application/json');
+        expect(json(hello)).to.deep.equal({ greeting: 'hello', path: '/hello.json', args: { who: 'me' } });
+        const posted = await request(run, 'POST', '/form', formBody('name=Grace&tag=x&tag=y'));
+        expect(json(posted)).to.deep.equal({ name: 'Grace', tags: ['x', 'y'] });
+        expect((await request(run, 'GET', '/nowhere')).status).to.equal(404);
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('serves a small Django project', async function () {
+      const run = await startApp(DEBIAN_PYTHON, 'wsgi-django');
+      try {
+        const hello = await request(run, 'GET', '/hello.json');
+        expect(hello.status).to.equal(200);
+        expect(hello.headers['content-type']).to.equal('application/json');
+        expect(json(hello)).to.deep.equal({ greeting: 'hello', path: '/hello.json', script_name: '' });
+        const posted = await request(run, 'POST', '/form', formBody('name=Linus&tag=k'));
+        expect(json(posted)).to.deep.equal({ name: 'Linus', tags: ['k'] });
+        expect((await request(run, 'GET', '/form')).status).to.equal(405);
+      } finally {
+        await run.stop();
+      }
+    });
+  });
+});
