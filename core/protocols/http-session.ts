@@ -92,8 +92,14 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       finish({ ok: false, processHealthy: false, retryable: connectFailure,
         error: new PassengerError(connectFailure ? 'PSG_ERR_APP_CONNECT' : 'PSG_ERR_APP_RESPONSE', why, { pid: target.pid }) });
     };
+    // The body starts flowing only once connected, so a refused connection leaves it unread for a retry.
+    const start = () => {
+      sent = true;
+      if (req.body) req.body.pipe(up);
+      else up.end();
+    };
     up.on('socket', (s: net.Socket) => {
-      if (s.connecting) s.once('connect', () => { sent = true; }); else sent = true;
+      if (s.connecting) s.once('connect', start); else start();
     });
     up.on('response', (ur: http.IncomingMessage) => {
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage ?? '', responseHeaders(ur.rawHeaders));
@@ -113,8 +119,6 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       up.destroy();
       finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', 'the client went away before the response was complete') });
     });
-    if (req.body) req.body.pipe(up);
-    else up.end();
   });
 }
 

@@ -1,0 +1,48 @@
+// `passenger detect [DIR]`: what `run` would do with this directory, and why.
+import type { Plugin } from '../../plugin.ts';
+import { bootForApp } from '../../instance/boot.ts';
+import { prepareSpawnCommand } from '../../spawn/prepare.ts';
+import { createLogger } from '../../log/logger.ts';
+import { tmpdir } from 'node:os';
+
+export async function detectCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, json: boolean): Promise<number> {
+  const { kernel, app, configFile } = await bootForApp({ builtins, appDir, flags, env: process.env, log: createLogger('error') });
+  const type = kernel.appTypes.get(app.appType)!;
+  const o = app.options as Record<string, unknown>;
+  const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, 'direct', '(generated per process)');
+  // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say).
+  const interpreter = type.interpreterOption ? cmd.command : undefined;
+  const result = {
+    appRoot: app.appRoot,
+    appType: app.appType,
+    displayName: type.displayName,
+    plugin: type.owner ?? 'core',
+    startupFile: app.startupFile,
+    reason: app.detectReason,
+    protocol: cmd.readiness.kind === 'port' ? cmd.readiness.protocol : type.protocol,
+    loader: [cmd.command, ...cmd.args],
+    interpreter: interpreter ?? null,
+    interpreterSource: type.interpreterOption ? app.sources[type.interpreterOption] ?? 'default' : null,
+    user: cmd.user,
+    environment: app.options.environment,
+    configFile: configFile?.path ?? null,
+    plugins: kernel.plugins.map((p) => p.name),
+  };
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return 0;
+  }
+  const rows: [string, string][] = [
+    ['app root', result.appRoot],
+    ['app type', `${result.appType} (${result.displayName}), from plugin ${result.plugin}`],
+    ['startup file', result.startupFile],
+    ['why', result.reason],
+    ['protocol', result.protocol],
+    ['loader', result.loader.join(' ')],
+  ];
+  if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}, from ${result.interpreterSource})`]);
+  rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,31 @@
+// `passenger run [DIR]`: validate everything here first (so a typo in the
+// config fails at once, with the file and key), then hand over to the watchdog.
+import { fileURLToPath } from 'node:url';
+import { extname } from 'node:path';
+import type { Plugin } from '../../plugin.ts';
+import { bootForApp } from '../../instance/boot.ts';
+import { runWatchdog } from '../../watchdog/watchdog.ts';
+import { createLogger, type LogLevel } from '../../log/logger.ts';
+import { isRoot } from '../../spawn/user-switch.ts';
+
+const ext = extname(fileURLToPath(import.meta.url));
+const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
+
+export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>): Promise<number> {
+  const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
+  const o = app.options as Record<string, unknown>;
+  const log = createLogger(o.log_level as LogLevel);
+  if (isRoot() && o.user === undefined) {
+    log.warn('running as root without a "user" option: the app will run as root too. Set user (e.g. --user www-data) to drop privileges.');
+  }
+  return runWatchdog({
+    coreEntry,
+    init: { appDir: app.appRoot, flags },
+    registryDir: o.instance_registry_dir as string | undefined,
+    stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
+    log,
+    onReady(m, instance) {
+      log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on http://${m.address}:${m.port}/ — instance ${instance.name}, Ctrl-C to stop`);
+    },
+  });
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The `passenger` command: parse, dispatch, print errors in one format.
+// Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+import { parseArgs, takeSwitches } from './args.ts';
+import { builtinPlugins } from '../../plugins/index.ts';
+import { Kernel } from '../kernel.ts';
+import { createLogger } from '../log/logger.ts';
+import { isPassengerError } from '../errors/passenger-error.ts';
+import { flagName } from '../config/merge.ts';
+import { version } from '../paths.ts';
+import { runCommand } from './commands/run.ts';
+import { detectCommand } from './commands/detect.ts';
+
+const USAGE = `passenger ${version}: serve any web app.
+
+Usage:
+  passenger run [APP_DIR] [options]      serve the app in APP_DIR (default: .)
+  passenger detect [APP_DIR] [--json]    show what run would do, and why
+
+Options are the configuration keys with dashes (--max-pool-size 4); see
+.passengerrc.example for all of them. Precedence: defaults < config file
+(Passengerfile.json, .passengerrc*, passenger.config.*) < PASSENGER_*
+environment variables < command-line options.
+`;
+
+function optionHelp(kernel: Kernel): string {
+  return kernel.options.list().map((d) => `  ${flagName(d.name).padEnd(28)} ${d.doc}${d.default !== undefined && typeof d.default !== 'object' ? ` (default ${String(d.default)})` : ''}`).join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  // A kernel with the built-in plugins knows every built-in option, for --help and boolean flags.
+  const kernel = new Kernel(createLogger('error'));
+  const builtins = builtinPlugins();
+  for (const p of builtins) kernel.use(p);
+  kernel.boot();
+  const booleans = new Set(['help', 'json', 'debug', 'version', ...kernel.options.list().filter((d) => d.type === 'boolean').map((d) => d.name)]);
+  const args = parseArgs(argv, booleans);
+  const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version']);
+  if (sw.version) { process.stdout.write(`passenger ${version}\n`); return 0; }
+  if (sw.help || !args.command) {
+    process.stdout.write(USAGE + '\nOptions:\n' + optionHelp(kernel) + '\n');
+    return args.command || sw.help ? 0 : 2;
+  }
+  const dir = args.positionals[0] ?? '.';
+  try {
+    switch (args.command) {
+      case 'run': return await runCommand(builtinPlugins(), dir, args.flags);
+      case 'detect': return await detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
+      default:
+        process.stderr.write(`passenger: unknown command "${args.command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    const code = isPassengerError(e) ? e.code : undefined;
+    process.stderr.write(`passenger ${args.command}: ${code ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}\n`);
+    if (sw.debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    return code?.startsWith('PSG_ERR_CONFIG') || code === 'PSG_ERR_USAGE' || code?.startsWith('PSG_ERR_DETECT') || code?.startsWith('PSG_ERR_PLUGIN') ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`passenger: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = isPassengerError(e) && e.code === 'PSG_ERR_USAGE' ? 2 : 1;
+});

@@ -1,0 +1,20 @@
+// The public plugin API: the only module plugins import (built-in ones
+// included, so that a third party can do everything they do).
+export { PLUGIN_API_VERSION, definePlugin, type Plugin } from './plugin.ts';
+export type { Kernel } from './kernel.ts';
+export type {
+  KernelHooks, DetectContext, AppTypeMatch, ErrorContext, ProcessInfo, ExitInfo, GroupInfo, InstanceInfo,
+} from './hooks.ts';
+export type { AppSpec, CoreOptions } from './config/app-spec.ts';
+export type { LoaderSpec, SpawnCommand, SpawnMethod, Readiness } from './spawn/spawn-command.ts';
+export type { ProcessSocket, ProtocolName } from './spawn/socket-address.ts';
+export type { ErrorReport, ReportHint, ReportSection, JourneyStep } from './errors/report.ts';
+export type { AppTypeDescriptor } from './registries/app-types.ts';
+export type { OptionDef } from './registries/options.ts';
+export type { Protocol, ForwardTarget, ForwardOutcome } from './registries/protocols.ts';
+export type { Registry } from './registries/registry.ts';
+export type { FrontRequest, FrontResponse } from './server/front.ts';
+export { Stage } from './stage.ts';
+export { detectByStartupFile } from './detect-by-startup-file.ts';
+export { PassengerError, isPassengerError } from './errors/passenger-error.ts';
+export { codes, type ErrorCode } from './errors/codes.ts';

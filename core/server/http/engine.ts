@@ -1,0 +1,132 @@
+// The built-in HTTP engine for standalone use: node:http in front, the
+// forwarding path behind. Malformed requests get 400/431 and a log line;
+// bodies stream both ways; SIGTERM drains in-flight requests first.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { AppSpec } from '../../config/app-spec.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { Forwarder } from '../forward.ts';
+import type { FrontRequest, FrontResponse } from '../front.ts';
+import { sendError } from '../error-response.ts';
+import { PassengerError } from '../../errors/passenger-error.ts';
+
+export interface HttpEngineOptions {
+  port: number;
+  address: string;
+  /** Largest request body in bytes; 0: no limit. */
+  maxBodySize: number;
+  /** Which app serves a request (standalone: always the one app). */
+  appFor(req: http.IncomingMessage): AppSpec;
+}
+
+function frontRequest(req: http.IncomingMessage, localPort: number): FrontRequest {
+  const h = req.headers;
+  const te = h['transfer-encoding'];
+  const cl = h['content-length'];
+  const length = cl === undefined || te !== undefined ? undefined : Number(cl);
+  const hasBody = te !== undefined || (length !== undefined && length > 0);
+  const host = h.host ?? '';
+  const colon = host.lastIndexOf(':');
+  const sock = req.socket;
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    rawHeaders: req.rawHeaders,
+    remoteAddress: sock.remoteAddress ?? '127.0.0.1',
+    remotePort: sock.remotePort ?? 0,
+    serverName: host ? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host) : (sock.localAddress ?? 'localhost'),
+    serverPort: colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) || localPort : localPort,
+    https: false,
+    body: hasBody ? req : null,
+    contentLength: length,
+  };
+}
+
+class NodeFrontResponse implements FrontResponse {
+  readonly #res: http.ServerResponse;
+  constructor(res: http.ServerResponse) { this.#res = res; }
+  get headersSent(): boolean { return this.#res.headersSent; }
+  writeHead(status: number, reason: string, headers: string[]): void {
+    this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
+  }
+  write(chunk: Buffer): boolean { return this.#res.write(chunk); }
+  end(): void { this.#res.end(); }
+  abort(): void { this.#res.destroy(); }
+  onDrain(cb: () => void): void { this.#res.once('drain', cb); }
+  onClose(cb: () => void): void {
+    this.#res.once('close', () => { if (!this.#res.writableFinished) cb(); });
+  }
+}
+
+export class HttpEngine {
+  readonly #server: http.Server;
+  readonly #opts: HttpEngineOptions;
+  readonly #log: Logger;
+  readonly #forwarder: Forwarder;
+  #port = 0;
+
+  constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
+    this.#forwarder = forwarder;
+    this.#log = log;
+    this.#opts = opts;
+    // No overall request timeout: uploads and streams may take long. Slow headers are still cut off.
+    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => this.#onRequest(req, res));
+    this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => {});
+      void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port), socket, head);
+    });
+    this.#server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      this.#log.warn(`malformed HTTP request from a client: ${err.code ?? ''} ${err.message}`);
+      if (socket.writable) {
+        socket.end(tooLarge
+          ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+          : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else socket.destroy();
+    });
+  }
+
+  get port(): number { return this.#port; }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#opts.port, this.#opts.address, () => {
+        this.#server.off('error', reject);
+        this.#port = (this.#server.address() as AddressInfo).port;
+        resolve(this.#port);
+      });
+    });
+  }
+
+  #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const front = frontRequest(req, this.#port);
+    const out = new NodeFrontResponse(res);
+    let app: AppSpec;
+    try {
+      app = this.#opts.appFor(req);
+    } catch (e) {
+      sendError(front, out, e);
+      return;
+    }
+    const max = this.#opts.maxBodySize;
+    if (max > 0 && front.contentLength !== undefined && front.contentLength > max) {
+      res.setHeader('Connection', 'close');
+      sendError(front, out, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${front.contentLength} bytes is larger than max_body_size (${max})`));
+      return;
+    }
+    void this.#forwarder.handle(app, front, out);
+  }
+
+  /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
+  async close(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#server.closeIdleConnections();
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([this.#forwarder.idle(), timer]);
+    this.#server.closeAllConnections();
+    await closed;
+  }
+}

@@ -1,0 +1,98 @@
+// The watchdog: owns the instance directory, starts the core and restarts it
+// when it dies. It remembers which app processes the core started, so that a
+// core killed with SIGKILL leaves none behind. Stopping the watchdog stops
+// everything and removes the instance directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../log/logger.ts';
+import { InstanceDir } from '../instance/instance-dir.ts';
+import type { CoreInit, CoreMessage } from '../instance/core-process.ts';
+import { killProcessGroup } from '../spawn/kill.ts';
+
+export interface WatchdogOptions {
+  coreEntry: string;
+  init: Omit<CoreInit, 'instanceDir'>;
+  registryDir?: string | undefined;
+  /** How long the core may take to stop gracefully before it is killed. */
+  stopTimeoutMs: number;
+  log: Logger;
+  onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
+}
+
+const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
+
+export function runWatchdog(opts: WatchdogOptions): Promise<number> {
+  const { log } = opts;
+  const instance = InstanceDir.create(opts.registryDir);
+  const appPids = new Set<number>();
+  let core: ChildProcess | undefined;
+  let everReady = false;
+  let stopping = false;
+  let recentCrashes: number[] = [];
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((r) => { resolveExit = r; });
+  const toucher = setInterval(() => instance.touch(), TOUCH_INTERVAL_MS);
+  toucher.unref();
+
+  const killOrphans = () => {
+    for (const pid of appPids) killProcessGroup(pid, 'SIGKILL');
+    appPids.clear();
+  };
+
+  const finish = (code: number) => {
+    clearInterval(toucher);
+    killOrphans();
+    instance.remove();
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+    resolveExit(code);
+  };
+
+  const startCore = () => {
+    const child = spawn(process.execPath, [...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    core = child;
+    child.on('message', (m: CoreMessage) => {
+      switch (m.type) {
+        case 'spawned': appPids.add(m.pid); break;
+        case 'exited': appPids.delete(m.pid); break;
+        case 'ready':
+          if (!everReady) opts.onReady?.(m, instance);
+          else log.info(`core restarted (pid ${m.pid}) and serving again`);
+          everReady = true;
+          break;
+        case 'fatal':
+          log.error(m.message);
+          break;
+      }
+    });
+    child.on('exit', (code, signal) => {
+      core = undefined;
+      if (stopping) { finish(0); return; }
+      killOrphans();
+      if (!everReady) { finish(code === 2 ? 2 : 1); return; }
+      const now = Date.now();
+      recentCrashes = [...recentCrashes.filter((t) => now - t < 60_000), now];
+      log.error(`the core exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
+      // A core that keeps crashing is restarted with growing delays, never in a tight loop.
+      const delay = recentCrashes.length <= 2 ? 0 : Math.min(250 * 2 ** (recentCrashes.length - 3), 10_000);
+      setTimeout(startCore, delay);
+    });
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C: stop now.
+      core?.kill('SIGKILL');
+      return;
+    }
+    stopping = true;
+    if (!core) { finish(0); return; }
+    const c = core;
+    if (signal !== 'SIGINT') c.kill('SIGTERM'); // on Ctrl-C the terminal already sent SIGINT to the core
+    else setTimeout(() => c.kill('SIGTERM'), 100).unref();
+    setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  startCore();
+  return exited;
+}

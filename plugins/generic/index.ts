@@ -1,0 +1,43 @@
+// Generic apps: any command that listens on $PORT (Passenger's
+// app_start_command). The command runs under /bin/sh with PORT set to a free
+// port; the app is ready when that port accepts connections.
+import getPort from 'get-port';
+import type { Plugin } from '../../core/index.ts';
+import { Stage } from '../../core/index.ts';
+
+const NAME = 'passenger:generic';
+
+export default function generic(): Plugin {
+  return {
+    name: NAME,
+    apiVersion: 1,
+    apply(kernel) {
+      kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
+        name: 'generic', displayName: 'Generic (app_start_command)', startupFiles: [], protocol: 'http_session',
+      }));
+      // app_start_command wins over every startup file, as in Passenger.
+      kernel.hooks.detectAppType.tapPromise({ name: NAME, stage: Stage.first }, async (ctx) => {
+        const command = ctx.options.app_start_command;
+        if (typeof command !== 'string' || command.trim() === '') return undefined;
+        if (ctx.options.app_type !== undefined && ctx.options.app_type !== 'generic') return undefined;
+        return { appType: 'generic', startupFile: ctx.appRoot, reason: 'app_start_command is set' };
+      });
+      kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
+        if (app.appType !== 'generic') return undefined;
+        const command = app.options.app_start_command;
+        if (!command) return undefined;
+        const port = await getPort({ host: '127.0.0.1' });
+        return {
+          command: '/bin/sh',
+          args: ['-c', command],
+          env: { PORT: String(port) },
+          readiness: { kind: 'port', host: '127.0.0.1', port, protocol: 'http_session', concurrency: 0 },
+        };
+      });
+      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
+        if (app.appType === 'generic') cmd.env.NODE_ENV ??= app.options.environment;
+        return cmd;
+      });
+    },
+  };
+}

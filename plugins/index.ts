@@ -1,0 +1,9 @@
+// The built-in plugins, applied in this order before any configured plugin.
+// Each uses only the public API in core/index.ts, as a third-party plugin would.
+import type { Plugin } from '../core/index.ts';
+import generic from './generic/index.ts';
+import node from './node/index.ts';
+
+export function builtinPlugins(): Plugin[] {
+  return [generic(), node()];
+}
