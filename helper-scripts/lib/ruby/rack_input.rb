@@ -1,0 +1,206 @@
+# frozen_string_literal: true
+
+require 'stringio'
+
+module PassengerLoader
+  # The peer went away in the middle of a request: its body ended early, or a
+  # response write failed. Not the app's fault, so it is logged quietly.
+  class ClientDisconnected < IOError; end
+
+  # rack.input for a session connection. The body is streamed from the socket
+  # on demand (the app is called before any of it is read) and everything
+  # received is kept, in memory and then in an unlinked temp file once it
+  # grows, so that #rewind works as Rack 2 requires.
+  #
+  # The body ends at CONTENT_LENGTH when the core sent one (it is exact, and
+  # stopping there saves waiting for EOF), otherwise at EOF: the core
+  # half-closes its side once the body is complete.
+  class RackInput
+    READ_SIZE = 64 * 1024
+    MEMORY_LIMIT = 1024 * 1024
+    # After the response, at most this much unread body is drained before
+    # closing (closing a Unix socket with unread data resets the peer).
+    DRAIN_LIMIT = 4 * 1024 * 1024
+    DRAIN_TIMEOUT = 5.0
+
+    # prefix: body bytes that arrived together with the request head.
+    # content_length: Integer, or nil to read until EOF.
+    def initialize(socket, prefix, content_length)
+      @socket = socket
+      @expected = content_length
+      @store = nil # StringIO or File holding every byte received so far
+      @size = 0
+      @pos = 0
+      @eof = content_length == 0
+      append(prefix) if prefix && !prefix.empty?
+    end
+
+    def gets
+      line = stored_line_from(@pos)
+      until @eof || line&.end_with?("\n")
+        from = @size
+        break unless receive
+
+        rest = stored_line_from(from)
+        line = line ? line << rest : rest
+      end
+      @pos += line.bytesize if line
+      line
+    end
+
+    def read(length = nil, buffer = nil)
+      return read_all(buffer) if length.nil?
+      raise ArgumentError, "negative length #{length} given" if length.negative?
+
+      receive while @size - @pos < length && !@eof
+      available = [@size - @pos, length].min
+      return take(0, buffer) if length.zero?
+
+      if available.zero?
+        buffer&.clear
+        return nil # IO#read(n) semantics: nil at EOF
+      end
+      take(available, buffer)
+    end
+
+    def each
+      while (line = gets)
+        yield line
+      end
+      self
+    end
+
+    def rewind
+      @pos = 0
+    end
+
+    def size
+      receive until @eof
+      @size
+    end
+
+    def eof?
+      receive while @pos == @size && !@eof
+      @pos == @size
+    end
+
+    # Rack forbids apps to close rack.input; the connection owns it.
+    def close; end
+
+    def binmode
+      self
+    end
+
+    def binmode?
+      true
+    end
+
+    def external_encoding
+      Encoding::BINARY
+    end
+
+    # Called once the response is out: reads (and drops) what the core may
+    # still send, bounded, then frees the temp file.
+    def finish
+      drain unless @eof
+    ensure
+      @store.close if @store.is_a?(File)
+      @store = nil
+    end
+
+    def complete?
+      @eof
+    end
+
+    private
+
+    def read_all(buffer)
+      receive until @eof
+      take(@size - @pos, buffer)
+    end
+
+    def take(count, buffer)
+      if count.zero? || @store.nil?
+        return buffer ? buffer.clear : String.new(encoding: Encoding::BINARY)
+      end
+
+      @store.pos = @pos
+      data = @store.read(count, buffer)
+      @pos += data.bytesize
+      data
+    end
+
+    # The rest of the line at offset among the bytes received so far (it
+    # lacks "\n" when the line is not complete yet), nil when there are none.
+    def stored_line_from(offset)
+      return nil if @store.nil? || offset >= @size
+
+      @store.pos = offset
+      @store.gets("\n")
+    end
+
+    # Receives one more piece of the body; false at its end.
+    def receive
+      return false if @eof
+
+      wanted = @expected ? [@expected - @size, READ_SIZE].min : READ_SIZE
+      chunk = @socket.readpartial(wanted)
+      append(chunk)
+      @eof = true if @expected && @size >= @expected
+      chunk
+    rescue EOFError
+      @eof = true
+      raise ClientDisconnected, "request body ended after #{@size} of #{@expected} bytes" if @expected
+
+      false
+    rescue Errno::ECONNRESET
+      @eof = true
+      raise ClientDisconnected, "connection reset while reading the request body"
+    end
+
+    def append(data)
+      @store ||= new_store(data.bytesize)
+      move_to_file if @store.is_a?(StringIO) && @size + data.bytesize > MEMORY_LIMIT
+      @store.seek(0, IO::SEEK_END)
+      @store.write(data)
+      @size += data.bytesize
+    end
+
+    def new_store(first_size)
+      return temp_file if @expected && @expected > MEMORY_LIMIT
+
+      StringIO.new(String.new(capacity: @expected || first_size, encoding: Encoding::BINARY))
+    end
+
+    def move_to_file
+      file = temp_file
+      file.write(@store.string)
+      @store = file
+    end
+
+    def temp_file
+      require 'tempfile'
+      file = Tempfile.create('passenger-rack-input')
+      File.unlink(file.path) # nothing to clean up if the process dies
+      file.binmode
+      file
+    end
+
+    def drain
+      remaining = @expected ? [@expected - @size, DRAIN_LIMIT].min : DRAIN_LIMIT
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + DRAIN_TIMEOUT
+      scratch = String.new(capacity: READ_SIZE)
+      while remaining.positive?
+        case (data = @socket.read_nonblock([remaining, READ_SIZE].min, scratch, exception: false))
+        when nil then break
+        when :wait_readable
+          left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
+          break if left <= 0 || !IO.select([@socket], nil, nil, left)
+        else remaining -= data.bytesize
+        end
+      end
+    rescue SystemCallError, IOError
+      # the core closed the connection: nothing left to drain
+    end
+  end
+end

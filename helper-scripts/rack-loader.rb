@@ -1,0 +1,93 @@
+#!/usr/bin/env ruby
+# frozen_string_literal: true
+
+# Loads a Rack app (config.ru) and serves it over the `session` protocol.
+# Started by the spawner as `ruby rack-loader.rb`; speaks the handshake of
+# docs/protocols.md section 1 on stdin/stdout and section 2 on a Unix socket.
+# Needs no gems itself: the rack gem is used when the app can load it, a
+# built-in config.ru evaluator otherwise.
+
+require_relative 'lib/ruby/loader_log'
+require_relative 'lib/ruby/passenger_handshake'
+require_relative 'lib/ruby/session_server'
+require_relative 'lib/ruby/rack_app_loader'
+require_relative 'lib/ruby/rack_session_handler'
+
+module PassengerLoader
+  class RackLoader
+    def initialize
+      $stdout.sync = true
+      $stderr.sync = true
+      @log = Log.new('[rack-loader] ')
+      @handshake = Handshake.new(input: STDIN, output: STDOUT)
+    end
+
+    def run
+      options, app, server = boot
+      @handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
+                                 concurrency: server.threads }])
+      serve(options, app, server)
+    end
+
+    private
+
+    # Everything up to a listening socket. Any failure, including the app
+    # calling exit or failing to parse, becomes a spawn error report.
+    def boot
+      options = @handshake.negotiate
+      @log.level = integer_option(options, 'log_level', 3, min: 0)
+      threads = integer_option(options, 'threads', 1, min: 1)
+      $0 = "Passenger RackApp: #{options['app_root']}"
+      RackAppLoader.prepare_environment(options['app_root'], options.fetch('environment', 'development'))
+      RackAppLoader.setup_bundler(options['app_root'])
+      app = RackAppLoader.load_app(options['startup_file'], builder: options['rack_builder'])
+      server = SessionServer.new(socket_dir: options['socket_dir'], password: options['connect_password'],
+                                 threads: threads, log: @log)
+      [options, app, server]
+    rescue Exception => e # rubocop:disable Lint/RescueException -- SystemExit, ScriptError and signals too
+      fail_spawn(e)
+    end
+
+    def serve(options, app, server)
+      handler = RackSessionHandler.new(app, log: @log, multithread: server.threads > 1,
+                                            rack_major: RackAppLoader.rack_major,
+                                            script_name: options.fetch('base_uri', '/'))
+      server.stop_on_stdin(STDIN)
+      # SystemExit unwinds whatever the main thread is doing, and run's
+      # ensure removes the socket file.
+      trap('TERM') { exit(0) }
+      server.run(handler)
+    end
+
+    def fail_spawn(error)
+      if error.is_a?(SystemExit)
+        @handshake.report_error(error, summary: exit_summary(error))
+      else
+        @handshake.report_error(error)
+      end
+    rescue IOError, SystemCallError
+      # the spawner is gone; nobody to tell
+    ensure
+      # Skip at_exit hooks: an app's hook (e.g. a framework that starts its
+      # own server at exit) must not run after a failed load.
+      Process.exit!(1)
+    end
+
+    def exit_summary(error)
+      detail = error.message == 'exit' ? '' : ": #{Handshake.summary_of(error)}"
+      "the application exited while loading (exit status #{error.status})#{detail}"
+    end
+
+    def integer_option(options, key, default, min:)
+      value = options.fetch(key, default.to_s)
+      number = Integer(value, 10)
+      raise ArgumentError, "#{key} must be at least #{min}, got #{value}" if number < min
+
+      number
+    rescue ArgumentError, TypeError
+      raise ArgumentError, "handshake key #{key} must be an integer of at least #{min}, got #{value.inspect}"
+    end
+  end
+end
+
+PassengerLoader::RackLoader.new.run
