@@ -72,13 +72,13 @@ class RequestBody:
         self._buffer = initial
         self._pos = 0
 
-    def _receive(self):
+    def _receive(self, flags=0):
         """The next piece of body from the socket, or b'' once the body has ended."""
         unreceived = self._unreceived
         if unreceived == 0:
             return b''
         size = RECV_SIZE if unreceived is None or unreceived > RECV_SIZE else unreceived
-        chunk = self._sock.recv(size)
+        chunk = self._sock.recv(size, flags)
         if not chunk:
             self._unreceived = 0  # EOF; short if CONTENT_LENGTH promised more
         elif unreceived is not None:
@@ -163,6 +163,20 @@ class RequestBody:
     def at_end(self):
         return self._unreceived == 0 and self._pos >= len(self._buffer)
 
+    def fully_received(self):
+        """True when no request bytes remain unread, peeking without blocking: for a
+        request without CONTENT_LENGTH the core's EOF is usually there already."""
+        if self._pos < len(self._buffer):
+            return False
+        if self._unreceived == 0:
+            return True
+        try:
+            chunk = self._receive(socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        self._buffer, self._pos = chunk, 0
+        return not chunk
+
     def discard_rest(self, limit):
         """Reads and drops up to limit more bytes of body; True when the body has ended."""
         self._take_buffered()
@@ -192,12 +206,42 @@ class FileWrapper:
             block = read(size)
 
 
-def _check_status(status):
-    if type(status) is not str:
-        raise TypeError('status must be a str such as "200 OK", not %s' % type(status).__name__)
-    if not _is_valid_status(status):
-        raise ValueError('invalid status %r: expected three digits (100-599), a space and a reason' % status)
-    return status.encode('latin-1')
+# Statuses and header names repeat from one response to the next: validate each once.
+_CACHE_LIMIT = 512
+_ORDINARY_HEADER, _CONTENT_LENGTH_HEADER, _HOP_BY_HOP_HEADER = 0, 1, 2
+_parsed_statuses = {}
+_header_name_kinds = {}
+
+
+def _parse_status(status):
+    """Returns (the status as bytes, whether the status forbids a body)."""
+    parsed = _parsed_statuses.get(status)
+    if parsed is None:
+        if type(status) is not str:
+            raise TypeError('status must be a str such as "200 OK", not %s' % type(status).__name__)
+        if not _is_valid_status(status):
+            raise ValueError('invalid status %r: expected three digits (100-599), a space and a reason' % status)
+        parsed = (status.encode('latin-1'), status[0] == '1' or status[:3] in ('204', '304'))
+        if len(_parsed_statuses) < _CACHE_LIMIT:
+            _parsed_statuses[status] = parsed
+    return parsed
+
+
+def _classify_header_name(name):
+    if type(name) is not str:
+        raise TypeError('header names must be str, not %s' % type(name).__name__)
+    if not _is_token(name):
+        raise ValueError('invalid header name %r' % name)
+    lowered = name.lower()
+    if lowered == 'content-length':
+        kind = _CONTENT_LENGTH_HEADER
+    elif lowered in HOP_BY_HOP_HEADERS:
+        kind = _HOP_BY_HOP_HEADER
+    else:
+        kind = _ORDINARY_HEADER
+    if len(_header_name_kinds) < _CACHE_LIMIT:
+        _header_name_kinds[name] = kind
+    return kind
 
 
 def _check_headers(headers):
@@ -205,26 +249,32 @@ def _check_headers(headers):
     if not isinstance(headers, (list, tuple)):
         raise TypeError('response headers must be a list of (name, value) tuples, not %s'
                         % type(headers).__name__)
+    kind_of = _header_name_kinds.get
     lines = []
     content_length = None
-    for header in headers:
-        name, value = header
-        if type(name) is not str or type(value) is not str:
-            raise TypeError('header names and values must be str: %r' % (header,))
-        if not _is_token(name):
-            raise ValueError('invalid header name %r' % name)
-        if _has_forbidden_value_char(value):
-            raise ValueError('header %s has a CR, LF or NUL in its value' % name)
-        lowered = name.lower()
-        if lowered == 'content-length':
+    for name, value in headers:
+        kind = kind_of(name)
+        if kind is None:
+            kind = _classify_header_name(name)
+        if type(value) is not str:
+            raise TypeError('the value of header %s must be a str, not %s' % (name, type(value).__name__))
+        if kind:
+            if kind == _HOP_BY_HOP_HEADER:
+                continue
             length = _parse_content_length(value)
             if content_length is not None and length != content_length:
                 raise ValueError('conflicting Content-Length headers')
             content_length = length
-        elif lowered in HOP_BY_HOP_HEADERS:
-            continue
-        lines.append('%s: %s\r\n' % (name, value))
-    return ''.join(lines).encode('latin-1'), content_length
+        lines.append(f'{name}: {value}\r\n')
+    block = ''.join(lines)
+    # Names are tokens, so each line has exactly one CR and one LF unless a value has more.
+    if block.count('\n') != len(lines) or block.count('\r') != len(lines) or '\0' in block:
+        bad = next(name for name, value in headers if _has_forbidden_value_char(value))
+        raise ValueError('header %s has a CR, LF or NUL in its value' % bad)
+    try:
+        return block.encode('latin-1'), content_length
+    except UnicodeEncodeError:
+        raise ValueError('header values must be latin-1 text (encode others, e.g. RFC 8187)') from None
 
 
 def _parse_content_length(value):
@@ -232,10 +282,6 @@ def _parse_content_length(value):
     if not (value.isascii() and value.isdigit()):
         raise ValueError('invalid Content-Length %r' % value)
     return int(value)
-
-
-def _status_forbids_body(status):
-    return status[0] == '1' or status.startswith(('204', '304'))
 
 
 def _as_bytes(data):
@@ -273,10 +319,10 @@ class Response:
                 exc_info = None  # do not keep the traceback (and its frames) alive
         elif self.status is not None:
             raise AssertionError('start_response() called twice without exc_info')
-        status_bytes = _check_status(status)
+        status_bytes, forbids_body = _parse_status(status)
         self._header_bytes, self._content_length = _check_headers(headers)
         self._status_bytes = status_bytes
-        self._no_body = self._is_head or _status_forbids_body(status)
+        self._no_body = self._is_head or forbids_body
         self.status = status
         return self.write
 
@@ -628,7 +674,7 @@ class WsgiSessionServer:
 
     def _close_connection(self, conn, body):
         try:
-            if body is not None and not body.at_end():
+            if body is not None and not body.fully_received():
                 conn.shutdown(socket.SHUT_WR)  # the core has the whole response now
                 conn.settimeout(DRAIN_TIMEOUT_SECONDS)
                 body.discard_rest(DRAIN_LIMIT)
