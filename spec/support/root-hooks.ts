@@ -19,6 +19,8 @@ export function leftoverProcesses(): { pid: number; cmd: string }[] {
       const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
       if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // zombie awaiting its parent's wait()
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim();
+      // tsx's esbuild service belongs to the test runner itself, not to a spec.
+      if (cmd.includes('@esbuild/') && cmd.includes('--service')) continue;
       found.push({ pid, cmd });
     } catch {
       // the process exited while we looked, or is not ours to read

@@ -1,0 +1,114 @@
+// Runs the real `passenger` CLI from source (node --import tsx), the way a
+// user would, on a loopback port from get-port, with a private instance
+// registry so a spec can check that nothing is left behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import getPort from 'get-port';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+export const cliEntry = join(repoRoot, 'core/cli/main.ts');
+
+export function fixtureApp(name: string): string {
+  return join(repoRoot, 'spec/fixtures/apps', name);
+}
+
+export interface RunningPassenger {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  registryDir: string;
+  /** Everything printed so far (stdout and stderr). */
+  output(): string;
+  /** Waits until the output matches. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGTERM (or another signal) to the CLI and wait for it to exit; resolves with its exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Instance directories still present in the private registry. */
+  instanceDirs(): string[];
+}
+
+export interface StartOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Resolve once the CLI exits instead of waiting for "serving" (for start-up failures). */
+  expectExit?: boolean;
+}
+
+/** Runs a CLI command to completion; resolves with its exit code and output. */
+export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`passenger ${args.join(' ')} timed out:\n${stdout}${stderr}`)); }, timeoutMs);
+    child.on('exit', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
+  });
+}
+
+export async function startPassenger(appDir: string, opts: StartOptions = {}): Promise<RunningPassenger> {
+  const port = await getPort({ host: '127.0.0.1' });
+  const registryDir = mkdtempSync(join(tmpdir(), 'psg-registry-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { for (const l of listeners) l(); r(code); }));
+  const waitForOutput = (re: RegExp, timeoutMs = opts.timeoutMs ?? 20000) => new Promise<string>((res, rej) => {
+    const check = () => {
+      const m = re.exec(out);
+      if (m) { cleanup(); res(m[0]); return true; }
+      if (child.exitCode !== null || child.signalCode !== null) { cleanup(); rej(new Error(`passenger exited before printing ${re}:\n${out}`)); return true; }
+      return false;
+    };
+    const timer = setTimeout(() => { cleanup(); rej(new Error(`timed out waiting for ${re}; output:\n${out}`)); }, timeoutMs);
+    const cleanup = () => { clearTimeout(timer); listeners.delete(listener); };
+    const listener = () => { check(); };
+    if (!check()) listeners.add(listener);
+  });
+  const running: RunningPassenger = {
+    child, port, url: `http://127.0.0.1:${port}`, registryDir,
+    output: () => out,
+    waitForOutput,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      }
+      return child.exitCode;
+    },
+    instanceDirs: () => readdirSync(registryDir).filter((n) => n.startsWith('passenger.')),
+  };
+  if (opts.expectExit) {
+    await exited;
+    return running;
+  }
+  try {
+    await waitForOutput(/serving .* on http:/);
+  } catch (e) {
+    await running.stop('SIGKILL');
+    throw e;
+  }
+  return running;
+}
+
+/** Stops a running server and removes its private registry, asserting that the instance directory was removed. */
+export async function stopAndClean(p: RunningPassenger | undefined): Promise<void> {
+  if (!p) return;
+  await p.stop();
+  const left = p.instanceDirs();
+  rmSync(p.registryDir, { recursive: true, force: true });
+  if (left.length > 0) throw new Error(`instance directories left behind: ${left.join(', ')}`);
+}
