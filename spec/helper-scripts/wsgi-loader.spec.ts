@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -303,6 +303,110 @@ describe('wsgi-loader.py', function () {
         it('drew no complaint from the validator', function () {
           const complaints = run.output.filter((l) => /WSGIWarning|AssertionError|garbage collected without being closed/.test(l));
           expect(complaints).to.deep.equal([]);
+        });
+      });
+
+      describe('edge cases the loader handles itself', function () {
+        let run: LoaderRun;
+        before(async function () {
+          run = await startApp(python, 'wsgi-edges');
+        });
+        after(async function () {
+          await run?.stop();
+        });
+
+        async function expect500(uri: string, logged: string): Promise<void> {
+          const reply = await request(run, 'GET', uri);
+          expect(reply.status).to.equal(500);
+          expect(reply.body.toString()).to.equal('Internal Server Error\n');
+          await waitFor(`"${logged}" in the log`, () => run.output.some((l) => l.includes(logged)));
+        }
+
+        it("forwards the app's stdout line by line", async function () {
+          expect(run.output).to.include('edges app loading');
+          expect((await request(run, 'GET', '/print')).status).to.equal(200);
+          await waitFor('the printed line', () => run.output.includes('printed from a request'));
+        });
+
+        it('gives a returned list a Content-Length instead of chunking it', async function () {
+          const reply = await request(run, 'GET', '/list-without-length');
+          expect(reply.headers['content-length']).to.equal('6');
+          expect(reply.headers).not.to.have.property('transfer-encoding');
+          expect(reply.body.toString()).to.equal('abcdef');
+        });
+
+        it("drops the app's hop-by-hop headers and frames the body itself", async function () {
+          const reply = await request(run, 'GET', '/hop-by-hop');
+          expect(reply.headers).not.to.have.property('connection');
+          expect(reply.headers).not.to.have.property('transfer-encoding');
+          expect(reply.headers['content-length']).to.equal('20');
+          expect(reply.body.toString()).to.equal('framed by the loader');
+        });
+
+        it('answers 500 for a header value with CR/LF, an invalid status, a str body, or no start_response', async function () {
+          await expect500('/bad-header', 'header X-Split has a CR, LF or NUL in its value');
+          await expect500('/bad-status', "invalid status 'OK'");
+          await expect500('/str-body', 'str');
+          await expect500('/no-start-response', 'did not call start_response');
+          await expect500('/non-latin1-header', 'latin-1');
+        });
+
+        it('sends latin-1 header values as single bytes', async function () {
+          const reply = await request(run, 'GET', '/latin1-header');
+          expect(reply.raw.includes(Buffer.from('X-Name: caf\xe9\r\n', 'latin1'))).to.equal(true);
+        });
+
+        it('treats SystemExit in a request like any other error', async function () {
+          await expect500('/exit', 'SystemExit: 3');
+          expect((await request(run, 'GET', '/list-without-length')).status).to.equal(200);
+        });
+
+        it('breaks off a chunked response that fails midway, never ending it cleanly', async function () {
+          const raw = await sessionRequest(run, cgi('GET', '/fail-midstream'));
+          const text = raw.toString('latin1');
+          expect(text).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+          expect(text).to.contain('Transfer-Encoding: chunked\r\n');
+          expect(text).to.contain('5\r\nfirst\r\n');
+          expect(text.endsWith('0\r\n\r\n')).to.equal(false);
+          await waitFor('the traceback', () => run.output.some((l) => l.includes('RuntimeError: broke after the first chunk')));
+        });
+
+        it('never sends more than the Content-Length the app declared', async function () {
+          const reply = await request(run, 'GET', '/too-long');
+          expect(reply.body.toString()).to.equal('abc');
+          expect(reply.raw.toString('latin1').endsWith('\r\n\r\nabc')).to.equal(true);
+        });
+
+        it('sends a wsgi.file_wrapper from its current position, with or without a length', async function () {
+          const source = readFileSync(join(appsDir, 'wsgi-edges/passenger_wsgi.py'));
+          const withLength = await request(run, 'GET', '/file');
+          expect(withLength.body.equals(source.subarray(10))).to.equal(true);
+          const chunked = await request(run, 'GET', '/file-without-length');
+          expect(chunked.headers['transfer-encoding']).to.equal('chunked');
+          expect(chunked.body.equals(source)).to.equal(true);
+        });
+
+        it('sends no body for 204, nor for HEAD with a generator', async function () {
+          const noContent = await request(run, 'GET', '/no-content');
+          expect(noContent.status).to.equal(204);
+          expect(noContent.raw.toString('latin1').endsWith('\r\n\r\n')).to.equal(true);
+          expect(noContent.body.length).to.equal(0);
+          const head = await request(run, 'HEAD', '/head-generator');
+          expect(head.status).to.equal(200);
+          expect(head.raw.toString('latin1').endsWith('\r\n\r\n')).to.equal(true);
+        });
+
+        it('offers readline(size), readlines(), read() at the end and iteration on wsgi.input', async function () {
+          const body = Buffer.from('abcdef\nline two\nline three\nlast');
+          const reply = await request(run, 'POST', '/input-api', { vars: { CONTENT_LENGTH: String(body.length) }, body });
+          expect(json(reply)).to.deep.equal({
+            first: 'abc',
+            second: 'def\n',
+            rest: ['line two\n', 'line three\n', 'last'],
+            after_end: '',
+          });
+          const iterated = await request(run, 'POST', '/iterate-input', { body: [Buffer.from('one\ntw'), Buffer.from('o\nthree')] });
+          expect(JSON.parse(iterated.body.toString())).to.deep.equal(['one\n', 'two\n', 'three']);
         });
       });
 

@@ -669,7 +669,7 @@ class WsgiSessionServer:
             if close is not None:
                 try:
                     close()
-                except Exception:
+                except (Exception, SystemExit):
                     log("error in the response iterable's close():\n" + traceback.format_exc())
 
     def _close_connection(self, conn, body):
