@@ -105,7 +105,7 @@ def start(channel):
         server = WsgiSessionServer(application, options['connect_password'], threads)
         server.listen(options['socket_dir'])
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from the app included
-        handshake.report_error(exc, focus_file=startup_file)
+        handshake.report_error(exc, focus_file=startup_file, internal_files=(__file__,))
         flush_output()
         os._exit(1)
     set_process_title(app_root)

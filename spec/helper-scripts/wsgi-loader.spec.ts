@@ -17,8 +17,9 @@ import {
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const loaderScript = join(repoRoot, 'helper-scripts/wsgi-loader.py');
 const appsDir = join(repoRoot, 'spec/fixtures/apps');
-// pyenv's build without Debian's modules, and Debian's own (which has flask and django).
-const PYTHONS = ['python3', '/usr/bin/python3'];
+// pyenv's build without Debian's modules, and Debian's own (which has flask and django);
+// WSGI_SPEC_PYTHONS=a,b,c runs the interpreter-sensitive specs under other interpreters.
+const PYTHONS = process.env.WSGI_SPEC_PYTHONS?.split(',').filter(Boolean) ?? ['python3', '/usr/bin/python3'];
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
 function startApp(python: string, app: string, extra?: Record<string, string>): Promise<LoaderRun> {
@@ -420,6 +421,7 @@ describe('wsgi-loader.py', function () {
           expect(failure.error.python_version).to.match(/^3\.\d+\.\d+$/);
           expect(failure.detail).to.contain('Traceback (most recent call last):');
           expect(failure.detail).to.contain(join(appsDir, 'wsgi-missing-module/passenger_wsgi.py'));
+          expect(failure.detail, "the loader's own frames are left out").not.to.contain('wsgi-loader.py');
         });
 
         it('names the startup file when it defines no `application`', async function () {
@@ -427,6 +429,7 @@ describe('wsgi-loader.py', function () {
           expect(failure.error.error_class).to.equal('AttributeError');
           expect(failure.error.summary).to.contain(join(appsDir, 'wsgi-no-application/passenger_wsgi.py'));
           expect(failure.error.summary).to.contain('application');
+          expect(failure.detail).not.to.contain('Traceback');
         });
 
         it('reports a syntax error with the file and line', async function () {

@@ -156,24 +156,34 @@ def qualified_class_name(exc):
 def error_summary(exc):
     if isinstance(exc, SystemExit):
         return 'the application exited while loading (SystemExit: %r)' % (exc.code,)
-    lines = str(exc).strip().splitlines()
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:  # an exception whose __str__ fails still deserves a report
+        lines = []
     return lines[0] if lines else qualified_class_name(exc)
 
 
-def format_error_detail(exc, focus_file=None):
-    """The traceback, starting at the first frame in focus_file when there is one, so
-    the loader's and importlib's own frames do not bury the app's."""
+def _first_frame(tb, wanted):
+    while tb is not None and not wanted(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return tb
+
+
+def format_error_detail(exc, focus_file=None, internal_files=()):
+    """The traceback from the first frame in focus_file (the app's startup file), else
+    from the first frame that is neither ours nor importlib's: those would bury the part
+    that matters. With no such frame (a SyntaxError, say), just the exception itself."""
     tb = exc.__traceback__
-    if focus_file:
-        frame = tb
-        while frame is not None and frame.tb_frame.f_code.co_filename != focus_file:
-            frame = frame.tb_next
-        if frame is not None:
-            tb = frame
-    return ''.join(traceback.format_exception(type(exc), exc, tb))
+    start = _first_frame(tb, lambda name: name == focus_file) if focus_file else None
+    if start is None:
+        start = _first_frame(tb, lambda name: name not in internal_files
+                             and not name.startswith('<frozen importlib'))
+    if start is None:
+        return ''.join(traceback.format_exception_only(type(exc), exc))
+    return ''.join(traceback.format_exception(type(exc), exc, start))
 
 
-def report_error(exc, focus_file=None):
+def report_error(exc, focus_file=None, internal_files=()):
     """Prints the ``!> Error`` block followed by the traceback as the error's detail."""
     version = '%d.%d.%d' % sys.version_info[:3]
     lines = [
@@ -185,4 +195,4 @@ def report_error(exc, focus_file=None):
         'python_version: %s' % version,
         '',
     ]
-    write_control(lines, trailer=format_error_detail(exc, focus_file))
+    write_control(lines, trailer=format_error_detail(exc, focus_file, internal_files))

@@ -494,6 +494,10 @@ class WsgiSessionServer:
             previous_umask = os.umask(0o177)  # no window in which the socket is 0755
             try:
                 listener.bind(path)
+            except OSError as error:  # name the path: "No such file or directory" alone is a riddle
+                if error.errno is None:
+                    raise OSError('%s: %r' % (error, path)) from None
+                raise OSError(error.errno, error.strerror, path) from None
             finally:
                 os.umask(previous_umask)
             listener.listen(max(socket.SOMAXCONN, 128))
