@@ -3,7 +3,9 @@
 import type { Plugin } from '../core/index.ts';
 import generic from './generic/index.ts';
 import node from './node/index.ts';
+import rack from './rack/index.ts';
+import wsgi from './wsgi/index.ts';
 
 export function builtinPlugins(): Plugin[] {
-  return [generic(), node()];
+  return [generic(), rack(), wsgi(), node()];
 }

@@ -1,0 +1,34 @@
+// Ruby Rack apps (config.ru), loaded by helper-scripts/rack-loader.rb and
+// served over the session protocol.
+import type { Plugin } from '../../core/index.ts';
+import { detectByStartupFile } from '../../core/index.ts';
+
+const NAME = 'passenger:rack';
+const RACK = { name: 'rack', startupFiles: ['config.ru'] };
+
+export default function rack(): Plugin {
+  return {
+    name: NAME,
+    apiVersion: 1,
+    apply(kernel) {
+      kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
+        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby',
+      }));
+      kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
+        name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path',
+      }));
+      kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(RACK));
+      kernel.hooks.resolveLoader.tap(NAME, (app) => app.appType !== 'rack' ? undefined : {
+        command: String(app.options.ruby),
+        args: [kernel.helperScript('rack-loader.rb')],
+        readiness: { kind: 'handshake' },
+      });
+      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
+        if (app.appType !== 'rack') return cmd;
+        cmd.env.RACK_ENV = app.options.environment;
+        cmd.env.RAILS_ENV = app.options.environment;
+        return cmd;
+      });
+    },
+  };
+}
