@@ -112,6 +112,15 @@ def start(channel):
     return server
 
 
+def serve_until_told_to_stop(server, channel):
+    """Serves until the spawner's shutdown byte (or EOF); returns True if every request
+    in flight finished within the grace period."""
+    server.start()
+    handshake.report_ready([('main', 'unix:' + server.socket_path, 'session', server.threads)])
+    channel.wait_for_shutdown()
+    return server.stop(SHUTDOWN_GRACE_SECONDS)
+
+
 def main():
     handshake.make_output_prompt()
     channel = handshake.ControlChannel(0)
@@ -119,20 +128,18 @@ def main():
     server = start(channel)
     signal.signal(signal.SIGTERM, raise_terminated)
     try:
-        server.start()
-        handshake.report_ready([('main', 'unix:' + server.socket_path, 'session', server.threads)])
-        channel.wait_for_shutdown()
-        finished = server.stop(SHUTDOWN_GRACE_SECONDS)
+        finished = serve_until_told_to_stop(server, channel)
     except Terminated:
         server.close()
         exit_like_signal(signal.SIGTERM)
     except KeyboardInterrupt:
         server.close()
         exit_like_signal(signal.SIGINT)
-    if not finished or app_threads_still_running():
-        flush_output()
-        os._exit(0)
-    # A normal exit runs the app's atexit handlers (e.g. logging's final flush).
+    else:
+        if not finished or app_threads_still_running():
+            flush_output()
+            os._exit(0)  # a normal exit would wait for those threads forever
+        # Otherwise return: a normal exit runs the app's atexit handlers (logging's final flush).
 
 
 if __name__ == '__main__':

@@ -488,6 +488,35 @@ describe('wsgi-loader.py', function () {
       }
     });
 
+    it('gives up on a request still running after the grace period', async function () {
+      this.timeout(15000);
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        const stuck = request(run, 'GET', '/slow?seconds=60').then(() => 'answered', () => 'broken off');
+        await waitFor('the slow request to start', () => run.output.includes('slow request started'));
+        const started = Date.now();
+        run.child.stdin!.write('x');
+        expect(await exited(run.child)).to.deep.equal({ code: 0, signal: null });
+        expect(Date.now() - started).to.be.within(3000, 8000);
+        expect(existsSync(run.socketPath)).to.equal(false);
+        await stuck;
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('does not wait for non-daemon threads the app started', async function () {
+      const run = await startApp('python3', 'wsgi-edges');
+      try {
+        const started = Date.now();
+        run.child.stdin!.write('x');
+        expect(await exited(run.child)).to.deep.equal({ code: 0, signal: null });
+        expect(Date.now() - started).to.be.lessThan(2000);
+      } finally {
+        await run.stop();
+      }
+    });
+
     it('exits promptly on SIGTERM, removing its socket', async function () {
       const run = await startApp('python3', 'wsgi-battery');
       try {
