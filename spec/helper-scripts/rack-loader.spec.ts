@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +109,20 @@ function exitOf(run: LoaderRun): Promise<{ code: number | null; signal: NodeJS.S
     return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   }
   return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+}
+
+/** Sends a GET for `path`, waits for the first response bytes, then drops the connection. */
+function hangUpAfterFirstBytes(run: LoaderRun, path: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const sock = net.connect(run.socketPath);
+    const pairs = { PASSENGER_CONNECT_PASSWORD: run.password, ...cgiVars(path, {}) };
+    const head = Buffer.from(Object.entries(pairs).map(([k, v]) => `${k}\0${v}\0`).join(''));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(head.length);
+    sock.end(Buffer.concat([len, head]));
+    sock.once('data', (d) => { sock.destroy(); resolvePromise(d.toString('latin1')); });
+    sock.on('error', reject);
+  });
 }
 
 function sha256(data: Buffer): string {
@@ -354,6 +369,25 @@ describe('helper-scripts/rack-loader.rb', function () {
       expect(await closed()).to.include({ failing: 1 });
     });
 
+    it('answers without reading a large body the app ignores, and drains it so the core sees no reset', async () => {
+      const body = randomBytes(3 * 1024 * 1024);
+      const sized = await request(run, '/env', {
+        method: 'POST',
+        vars: { CONTENT_TYPE: 'application/octet-stream', CONTENT_LENGTH: String(body.length) },
+        body: pieces(body, 64 * 1024),
+      });
+      expect(sized.status).to.equal(200);
+      const unsized = await request(run, '/env', { method: 'POST', body: pieces(body, 64 * 1024) });
+      expect(unsized.status).to.equal(200);
+    });
+
+    it('closes the body and goes on serving when the core hangs up in the middle of a response', async () => {
+      const first = await hangUpAfterFirstBytes(run, '/endless');
+      expect(first).to.match(/^HTTP\/1\.1 200 OK\r\n/);
+      for (let i = 0; i < 100 && !(await closed()).endless; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await closed()).to.include({ endless: 1 });
+    });
+
     it('closes a connection with a wrong or missing password without answering', async () => {
       const wrong = await rawRequest(run, '/env', { password: 'f'.repeat(run.password.length) });
       expect(wrong.length).to.equal(0);
@@ -400,6 +434,28 @@ describe('helper-scripts/rack-loader.rb', function () {
         run = undefined;
         rmSync(appRoot, { recursive: true, force: true });
       }
+    });
+  });
+
+  describe('an app on Rack 3', () => {
+    let run: LoaderRun;
+    before(async () => { run = await startRack(fixture('rack-3-shaped'), { extra: { rack_builder: 'builtin' } }); });
+    after(async () => { await run?.stop(); });
+
+    it('gets no rack.version but a rack.response_finished array', async () => {
+      expect(await requestJson(run, '/env')).to.deep.equal({ has_rack_version: false, response_finished: 'Array' });
+    });
+
+    it('has to_ary bodies sent with a Content-Length', async () => {
+      const raw = (await rawRequest(run, '/to-ary')).toString('latin1');
+      expect(raw).to.equal('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nContent-Length: 6\r\n\r\nto-ary');
+      expect((await requestJson(run, '/closes')).arrayable).to.be.at.least(1);
+    });
+
+    it('runs rack.response_finished callbacks newest first, past one that raises', async () => {
+      expect((await request(run, '/finished')).status).to.equal(201);
+      expect(await requestJson(run, '/finished-log')).to.deep.equal(['third 201', 'first 201 nil']);
+      await outputLine(run, (l) => l.includes('rack.response_finished') && l.includes('callback failure'));
     });
   });
 

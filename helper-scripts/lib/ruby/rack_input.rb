@@ -21,7 +21,7 @@ module PassengerLoader
     # After the response, at most this much unread body is drained before
     # closing (closing a Unix socket with unread data resets the peer).
     DRAIN_LIMIT = 4 * 1024 * 1024
-    DRAIN_TIMEOUT = 5.0
+    DRAIN_TIMEOUT = 2.0
 
     # prefix: body bytes that arrived together with the request head.
     # content_length: Integer, or nil to read until EOF.
@@ -108,10 +108,6 @@ module PassengerLoader
       @store = nil
     end
 
-    def complete?
-      @eof
-    end
-
     private
 
     def read_all(buffer)
@@ -144,7 +140,7 @@ module PassengerLoader
       return false if @eof
 
       wanted = @expected ? [@expected - @size, READ_SIZE].min : READ_SIZE
-      chunk = @socket.readpartial(wanted)
+      chunk = @socket.readpartial(wanted, scratch_buffer)
       append(chunk)
       @eof = true if @expected && @size >= @expected
       chunk
@@ -186,14 +182,26 @@ module PassengerLoader
       file
     end
 
+    # One read buffer per thread, reused by every request it serves; what is
+    # read into it is copied to the store (or dropped) before the next read.
+    def scratch_buffer
+      Thread.current[:passenger_rack_input_buffer] ||= String.new(capacity: READ_SIZE)
+    end
+
+    # Usually the core has half-closed already and one read sees EOF. If it
+    # is still sending, shut down our side first: the response is complete
+    # and the core may be waiting to learn that before it stops.
     def drain
       remaining = @expected ? [@expected - @size, DRAIN_LIMIT].min : DRAIN_LIMIT
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + DRAIN_TIMEOUT
-      scratch = String.new(capacity: READ_SIZE)
+      deadline = nil
       while remaining.positive?
-        case (data = @socket.read_nonblock([remaining, READ_SIZE].min, scratch, exception: false))
+        case (data = @socket.read_nonblock([remaining, READ_SIZE].min, scratch_buffer, exception: false))
         when nil then break
         when :wait_readable
+          unless deadline
+            @socket.close_write
+            deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + DRAIN_TIMEOUT
+          end
           left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
           break if left <= 0 || !IO.select([@socket], nil, nil, left)
         else remaining -= data.bytesize

@@ -37,25 +37,27 @@ module PassengerLoader
       511 => 'Network Authentication Required'
     }.freeze
 
-    # Status lines are built once, not per response.
-    STATUS_LINES = Hash.new { |_, status| "HTTP/1.1 #{status} Unknown\r\n".freeze }
-    REASONS.each { |status, reason| STATUS_LINES[status] = "HTTP/1.1 #{status} #{reason}\r\n".freeze }
+    # Status lines are built once, binary so that a copy can start the head.
+    STATUS_LINES = Hash.new { |_, status| "HTTP/1.1 #{status} Unknown\r\n".b.freeze }
+    REASONS.each { |status, reason| STATUS_LINES[status] = "HTTP/1.1 #{status} #{reason}\r\n".b.freeze }
     STATUS_LINES.freeze
 
     CRLF = "\r\n"
     HEADER_SEPARATOR = ": "
     LAST_CHUNK = "0\r\n\r\n"
     CHUNKED_HEADER = "Transfer-Encoding: chunked\r\n"
+    CONTENT_LENGTH_PREFIX = "Content-Length: "
     ERROR_BODY = "Internal Server Error\n"
     ERROR_HEAD = "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n" \
                  "Content-Length: #{ERROR_BODY.bytesize}\r\n\r\n"
 
     # mode: :discard (HEAD, 1xx, 204, 304), :raw (framed by a length the app
     # or we set, or by the app's own Transfer-Encoding) or :chunked.
-    def initialize(socket, head_request:, to_ary: false)
+    # Positional arguments: keywords to Class#new would allocate a Hash per request.
+    def initialize(socket, head_request, use_to_ary)
       @socket = socket
       @head_request = head_request
-      @use_to_ary = to_ary
+      @use_to_ary = use_to_ary
       @head = nil
       @mode = nil
       @started = false
@@ -136,8 +138,7 @@ module PassengerLoader
     end
 
     def build_head(status, headers, parts)
-      head = String.new(capacity: 512) # binary, so any header bytes can be appended
-      head << STATUS_LINES[status]
+      head = STATUS_LINES[status].dup # binary, so any header bytes can be appended
       framed = false
       headers.each do |name, value|
         name = name.to_s
@@ -146,7 +147,7 @@ module PassengerLoader
         append_header(head, name, value)
       end
       @mode = framing_mode(status, framed, parts)
-      head << "Content-Length: #{parts.sum(&:bytesize)}\r\n" if @mode == :raw && !framed && parts
+      head << CONTENT_LENGTH_PREFIX << parts.sum(&:bytesize).to_s << CRLF if @mode == :raw && !framed && parts
       head << CHUNKED_HEADER if @mode == :chunked
       head << CRLF
     end
@@ -190,10 +191,9 @@ module PassengerLoader
 
     def write_parts(parts)
       @finished = true
-      if @mode == :discard || parts.empty?
-        send_data(take_head)
-      else
-        send_data(take_head, *parts)
+      if @mode == :discard || parts.empty? then send_data(take_head)
+      elsif parts.size == 1 then send_data(take_head, parts.first)
+      else send_all([take_head, *parts])
       end
     end
 
@@ -208,10 +208,22 @@ module PassengerLoader
       head
     end
 
-    # IO#write with several strings is a single writev on a socket.
-    def send_data(*data)
+    # IO#write with several strings is a single writev on a socket. Fixed
+    # arity because a *rest parameter would allocate an Array per write.
+    def send_data(first, second = nil, third = nil, fourth = nil)
       @started = true
-      @socket.write(*data)
+      if fourth then @socket.write(first, second, third, fourth)
+      elsif third then @socket.write(first, second, third)
+      elsif second then @socket.write(first, second)
+      else @socket.write(first)
+      end
+    rescue Errno::EPIPE, Errno::ECONNRESET, Errno::ENOTCONN, IOError => e
+      raise ClientDisconnected, "the core closed the connection while the response was written (#{e.message})"
+    end
+
+    def send_all(strings)
+      @started = true
+      @socket.write(*strings)
     rescue Errno::EPIPE, Errno::ECONNRESET, Errno::ENOTCONN, IOError => e
       raise ClientDisconnected, "the core closed the connection while the response was written (#{e.message})"
     end

@@ -26,6 +26,20 @@ module PassengerLoader
     ROOT = '/'
     EMPTY = ''
 
+    # Frozen copies of the keys nearly every request carries. Hash#[]= would
+    # otherwise copy each incoming key (or intern it, only for the copy to be
+    # collected with the env), once per key per request.
+    COMMON_KEYS = %w[
+      REQUEST_METHOD REQUEST_URI SCRIPT_NAME PATH_INFO QUERY_STRING SERVER_NAME SERVER_PORT SERVER_PROTOCOL
+      REMOTE_ADDR REMOTE_PORT HTTPS CONTENT_TYPE CONTENT_LENGTH
+      HTTP_HOST HTTP_USER_AGENT HTTP_ACCEPT HTTP_ACCEPT_ENCODING HTTP_ACCEPT_LANGUAGE HTTP_CONNECTION
+      HTTP_COOKIE HTTP_REFERER HTTP_CACHE_CONTROL HTTP_PRAGMA HTTP_ORIGIN HTTP_UPGRADE_INSECURE_REQUESTS
+      HTTP_IF_NONE_MATCH HTTP_IF_MODIFIED_SINCE HTTP_AUTHORIZATION HTTP_X_REQUESTED_WITH HTTP_X_CSRF_TOKEN
+      HTTP_X_FORWARDED_FOR HTTP_X_FORWARDED_PROTO HTTP_X_FORWARDED_HOST HTTP_X_REAL_IP HTTP_X_REQUEST_ID
+      HTTP_SEC_FETCH_SITE HTTP_SEC_FETCH_MODE HTTP_SEC_FETCH_DEST HTTP_SEC_FETCH_USER
+      HTTP_SEC_CH_UA HTTP_SEC_CH_UA_MOBILE HTTP_SEC_CH_UA_PLATFORM HTTP_DNT HTTP_RANGE HTTP_TE HTTP_VIA
+    ].to_h { |key| [key, key] }.freeze
+
     # app: the Rack app. rack_major: the major version of the loaded Rack
     # (nil when the app runs without the rack gem).
     def initialize(app, log:, multithread:, rack_major:, script_name: EMPTY, server_software: 'passenger-ts')
@@ -43,9 +57,9 @@ module PassengerLoader
       input = RackInput.new(socket, rest, content_length(env))
       env[RACK_INPUT] = input
       env[RACK_RESPONSE_FINISHED] = [] if @rack3
-      writer = RackResponseWriter.new(socket, head_request: env[REQUEST_METHOD] == HEAD, to_ary: @rack3)
+      writer = RackResponseWriter.new(socket, env[REQUEST_METHOD] == HEAD, @rack3)
       serve(env, writer, input)
-      close_connection(socket, input)
+      close_connection(input)
     end
 
     private
@@ -73,7 +87,8 @@ module PassengerLoader
       i = 0
       n = pairs.size
       while i < n
-        env[pairs[i]] = pairs[i + 1]
+        key = pairs[i]
+        env[COMMON_KEYS[key] || key] = pairs[i + 1]
         i += 2
       end
       # Rack wants these two without the HTTP_ prefix only.
@@ -149,10 +164,9 @@ module PassengerLoader
       end
     end
 
-    # If the body was not read to its end the core may still be sending it:
-    # tell the core the response is complete, then drain before closing.
-    def close_connection(socket, input)
-      socket.close_write unless input.complete?
+    # Drains what is left of the request body so that closing does not reset
+    # the connection (Linux resets a Unix socket closed with unread data).
+    def close_connection(input)
       input.finish
     rescue SystemCallError, IOError
       # already gone

@@ -115,8 +115,9 @@ module PassengerLoader
     end
 
     def serve_connections
+      buffer = String.new(capacity: HEAD_READ_SIZE) # reused for every request head of this thread
       while (socket = accept)
-        serve(socket)
+        serve(socket, buffer)
       end
     end
 
@@ -134,15 +135,16 @@ module PassengerLoader
       retry
     end
 
-    def serve(socket)
-      pairs, rest = read_head(socket)
+    def serve(socket, buffer)
+      pairs, rest = read_head(socket, buffer)
       return if pairs.nil?
 
       unless authorized?(pairs)
         @log.warn('closed a session connection that did not carry the right connect password')
         return
       end
-      pairs.shift(2)
+      pairs.shift # the password pair
+      pairs.shift
       @handler.call(socket, pairs, rest)
     rescue ProtocolError => e
       @log.warn("closed a malformed session connection: #{e.message}")
@@ -154,8 +156,8 @@ module PassengerLoader
 
     # Returns [pairs, rest]: the head split into KEY, VALUE, ... strings and
     # the body bytes that arrived with it (nil if none). Usually one read.
-    def read_head(socket)
-      data = socket.readpartial(HEAD_READ_SIZE)
+    def read_head(socket, buffer)
+      data = socket.readpartial(HEAD_READ_SIZE, buffer)
       data << socket.readpartial(HEAD_READ_SIZE) while data.bytesize < 4
       size = data.unpack1('N')
       raise ProtocolError, "request head of #{size} bytes is too large" if size > MAX_HEAD_SIZE
