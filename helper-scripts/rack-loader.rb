@@ -37,10 +37,12 @@ module PassengerLoader
       options = @handshake.negotiate
       @log.level = integer_option(options, 'log_level', 3, min: 0)
       threads = integer_option(options, 'threads', 1, min: 1)
-      $0 = "Passenger RackApp: #{options['app_root']}"
-      RackAppLoader.prepare_environment(options['app_root'], options.fetch('environment', 'development'))
-      RackAppLoader.setup_bundler(options['app_root'])
-      app = RackAppLoader.load_app(options['startup_file'], builder: options['rack_builder'])
+      app_root = File.expand_path(options['app_root'])
+      $0 = "Passenger RackApp: #{app_root}"
+      RackAppLoader.prepare_environment(app_root, options.fetch('environment', 'development'))
+      RackAppLoader.setup_bundler(app_root)
+      startup_file = File.expand_path(options['startup_file'], app_root)
+      app = RackAppLoader.load_app(startup_file, builder: options['rack_builder'])
       server = SessionServer.new(socket_dir: options['socket_dir'], password: options['connect_password'],
                                  threads: threads, log: @log)
       [options, app, server]
@@ -53,9 +55,11 @@ module PassengerLoader
                                             rack_major: RackAppLoader.rack_major,
                                             script_name: options.fetch('base_uri', '/'))
       server.stop_on_stdin(STDIN)
-      # SystemExit unwinds whatever the main thread is doing, and run's
-      # ensure removes the socket file.
-      trap('TERM') { exit(0) }
+      # Ruby's own TERM handling, whatever the app installed while loading:
+      # SignalException unwinds the main thread at once (run's ensure removes
+      # the socket file) and the process then dies by SIGTERM, so the
+      # spawner sees how it ended.
+      trap('TERM', 'DEFAULT')
       server.run(handler)
     end
 

@@ -520,6 +520,40 @@ describe('helper-scripts/rack-loader.rb', function () {
     });
   });
 
+  describe('a Sinatra app', () => {
+    let run: LoaderRun;
+    before(async () => { run = await startRack(fixture('rack-sinatra'), { extra: { threads: '2' } }); });
+    after(async () => { await run?.stop(); });
+
+    it('routes with params under a base URI', async () => {
+      const res = await request(run, '/sub/hello/world?x=1', { vars: { SCRIPT_NAME: '/sub', PATH_INFO: '/hello/world' } });
+      expect(res.status).to.equal(200);
+      expect(res.body.toString()).to.equal('hello world (/sub|/hello/world|1)');
+    });
+
+    it('reads a multipart upload', async () => {
+      const boundary = 'XyZ123';
+      const file = randomBytes(200 * 1024);
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="field"\r\n\r\nvalue\r\n`),
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+        file,
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const res = await requestJson(run, '/upload', {
+        method: 'POST',
+        vars: { CONTENT_TYPE: `multipart/form-data; boundary=${boundary}`, CONTENT_LENGTH: String(body.length) },
+        body: pieces(body, 16 * 1024),
+      });
+      expect(res).to.deep.equal({ bytes: body.length, field: 'value' });
+    });
+
+    it('streams with Sinatra::Base#stream', async () => {
+      const res = await request(run, '/stream');
+      expect(res.body.toString()).to.equal('line 0\nline 1\nline 2\n');
+    });
+  });
+
   describe('threads', () => {
     let run: LoaderRun | undefined;
     afterEach(async () => { await run?.stop(); run = undefined; });
@@ -579,14 +613,29 @@ describe('helper-scripts/rack-loader.rb', function () {
       expect(existsSync(run.socketPath)).to.equal(false);
     });
 
-    it('exits promptly on SIGTERM, even in the middle of a request', async () => {
+    it('gives up on a request still running after the grace period and exits 0', async function () {
+      this.timeout(15000);
+      run = await startRack(fixture('rack-basic'));
+      const stuck = request(run, '/hang').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      const exited = exitOf(run);
+      run.child.stdin!.write('x');
+      expect(await exited).to.deep.equal({ code: 0, signal: null });
+      expect(Date.now() - started).to.be.within(3500, 7000);
+      expect(existsSync(run.socketPath)).to.equal(false);
+      await outputLine(run, (l) => l.includes('still running') && l.includes('exiting anyway'));
+      await stuck;
+    });
+
+    it('dies by SIGTERM promptly, even in the middle of a request, removing its socket', async () => {
       run = await startRack(fixture('rack-basic'));
       const inFlight = request(run, '/slow').catch(() => undefined);
       await new Promise((r) => setTimeout(r, 100));
       const started = Date.now();
       const exited = exitOf(run);
       run.child.kill('SIGTERM');
-      expect(await exited).to.deep.equal({ code: 0, signal: null });
+      expect(await exited).to.deep.equal({ code: null, signal: 'SIGTERM' });
       expect(Date.now() - started).to.be.below(400);
       expect(existsSync(run.socketPath)).to.equal(false);
       await inFlight;

@@ -18,7 +18,7 @@ module PassengerLoader
     MAX_HEAD_SIZE = 1024 * 1024
     MAX_UNIX_PATH = 107 # sun_path is 108 bytes including the NUL
     # How long in-flight requests may take to finish after shutdown.
-    SHUTDOWN_GRACE = 5.0
+    SHUTDOWN_GRACE = 4.0
 
     class ProtocolError < StandardError; end
 
@@ -75,8 +75,8 @@ module PassengerLoader
         end
         @log.debug('shutdown requested on stdin')
         stop
-        sleep(SHUTDOWN_GRACE + 1)
-        @log.warn("requests still running #{SHUTDOWN_GRACE.to_i}s after shutdown was requested; exiting anyway")
+        sleep(SHUTDOWN_GRACE + 0.5) # the main thread normally ends the process before this
+        @log.warn("requests still running #{SHUTDOWN_GRACE}s after shutdown was requested; exiting anyway")
         close
         $stdout.flush
         Process.exit!(0)
