@@ -84,11 +84,9 @@ module PassengerLoader
 
     def integer_option(options, key, default, min:)
       value = options.fetch(key, default.to_s)
-      number = Integer(value, 10)
-      raise ArgumentError, "#{key} must be at least #{min}, got #{value}" if number < min
+      number = Integer(value, 10, exception: false)
+      return number if number && number >= min
 
-      number
-    rescue ArgumentError, TypeError
       raise ArgumentError, "handshake key #{key} must be an integer of at least #{min}, got #{value.inspect}"
     end
   end

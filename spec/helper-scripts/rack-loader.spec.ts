@@ -263,6 +263,18 @@ describe('helper-scripts/rack-loader.rb', function () {
       });
     }
 
+    for (const mode of ['gets', 'each', 'read']) {
+      it(`serves a small body that arrives with the request head (${mode})`, async () => {
+        const body = Buffer.from('first line\nlast line without newline');
+        const res = await requestJson(run, `/checksum?mode=${mode}`, {
+          method: 'POST',
+          vars: { CONTENT_TYPE: 'text/plain', CONTENT_LENGTH: String(body.length) },
+          body,
+        });
+        expect(res).to.deep.equal({ sha256: sha256(body), size: body.length, sha256_after_rewind: sha256(body) });
+      });
+    }
+
     it('serves an empty body', async () => {
       const res = await requestJson(run, '/checksum', {
         method: 'POST',

@@ -21,7 +21,7 @@ module PassengerLoader
     end
 
     def exception(message, error)
-      error(+"#{message}: #{error.full_message(highlight: false, order: :top)}")
+      error("#{message}: #{error.full_message(highlight: false, order: :top)}")
     end
 
     private

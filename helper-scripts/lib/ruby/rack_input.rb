@@ -42,6 +42,8 @@ module PassengerLoader
         break unless receive
 
         rest = stored_line_from(from)
+        next if rest.nil? # the body ended exactly where the stored bytes did
+
         line = line ? line << rest : rest
       end
       @pos += line.bytesize if line
@@ -142,7 +144,6 @@ module PassengerLoader
       wanted = @expected ? [@expected - @size, READ_SIZE].min : READ_SIZE
       chunk = @socket.readpartial(wanted, scratch_buffer)
       append(chunk)
-      @eof = true if @expected && @size >= @expected
       chunk
     rescue EOFError
       @eof = true
@@ -160,6 +161,7 @@ module PassengerLoader
       @store.seek(0, IO::SEEK_END)
       @store.write(data)
       @size += data.bytesize
+      @eof = true if @expected && @size >= @expected
     end
 
     def new_store(first_size)

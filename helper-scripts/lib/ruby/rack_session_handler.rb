@@ -91,7 +91,8 @@ module PassengerLoader
         env[COMMON_KEYS[key] || key] = pairs[i + 1]
         i += 2
       end
-      # Rack wants these two without the HTTP_ prefix only.
+      # Rack forbids these two; the core sends the real values as
+      # CONTENT_TYPE and CONTENT_LENGTH.
       env.delete(HTTP_CONTENT_TYPE)
       env.delete(HTTP_CONTENT_LENGTH)
       env[RACK_URL_SCHEME] = 'https' if env[HTTPS] == 'on'
