@@ -32,6 +32,8 @@ export interface GroupHost {
   reserveCapacity(group: Group): boolean;
   /** A process of this group went away. */
   capacityFreed(): void;
+  /** A slot was released: apps waiting for capacity may now evict an idle process. */
+  sessionReleased(): void;
   /** Re-reads the app's configuration on restart. */
   refreshSpec(group: Group): Promise<AppSpec>;
 }
@@ -320,6 +322,7 @@ export class Group {
     }
     this.#drainQueue();
     this.maybeSpawn();
+    this.#host.sessionReleased();
   }
 
   #stop(p: AppProcess): void {

@@ -39,9 +39,10 @@ export class Pool {
       kernel, spawner, log: kernel.log, processGraceMs: opts.processGraceMs,
       reserveCapacity: (g) => this.#reserveCapacity(g),
       capacityFreed: () => this.#capacityFreed(),
+      sessionReleased: () => { if (this.#waitlist.size > 0) this.#capacityFreed(); },
       refreshSpec: (g) => this.#refresh(g.appRoot),
     };
-    const every = opts.monitorIntervalMs ?? 5000;
+    const every = opts.monitorIntervalMs ?? 2000;
     this.#timer = setInterval(() => void this.#monitor(), every);
     this.#timer.unref();
   }
