@@ -15,6 +15,7 @@ import type { ErrorReport } from '../errors/report.ts';
 import { PassengerError, describeError } from '../errors/passenger-error.ts';
 import { buildErrorReport } from '../errors/build-report.ts';
 import type { Spawner } from '../spawn/spawner.ts';
+import { isAlive } from '../spawn/kill.ts';
 import type { ExitInfo } from '../hooks.ts';
 import { AppProcess } from './app-process.ts';
 import { Session } from './session.ts';
@@ -312,7 +313,11 @@ export class Group {
     p.sessions--;
     p.processed++;
     p.lastUsed = Date.now();
-    if (!healthy && p.life === 'alive') this.#log.debug(`process ${p.pid} broke a connection`);
+    // A broken connection to a process that is gone: stop routing to it now, before its exit is reported.
+    if (!healthy && p.life === 'alive' && p.enabled !== 'detached' && !isAlive(p.pid)) {
+      p.enabled = 'disabled';
+      p.retireReason = 'crash';
+    }
     const maxRequests = this.spec.options.max_requests;
     if (p.enabled === 'enabled' && maxRequests > 0 && p.processed >= maxRequests) {
       this.#log.info(`process ${p.pid} served ${p.processed} requests (max_requests), replacing it`);
@@ -399,7 +404,7 @@ export class Group {
       p.protocol.release?.(p.target);
       const reason: ExitInfo['reason'] = crashed ? 'crash' : (p.retireReason as ExitInfo['reason'] | undefined) ?? 'shutdown';
       const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
-      if (crashed) this.#log.warn(`process ${p.pid} died unexpectedly (${how}) with ${p.sessions} request(s) in flight`);
+      if (reason === 'crash') this.#log.warn(`process ${p.pid} died unexpectedly (${how})`);
       else this.#log.debug(`process ${p.pid} exited (${reason}, ${how})`);
       this.#host.kernel.hooks.processExited.call({ pid: p.pid, appRoot: this.appRoot, appType: this.spec.appType }, { code: status.code, signal: status.signal, reason });
       this.#host.capacityFreed();

@@ -20,10 +20,11 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       sock.destroy();
       resolve(outcome);
     };
-    const fail = (code: 'PSG_ERR_APP_RESPONSE' | 'PSG_ERR_APP_CONNECT', why: string) => {
+    // `broken`: the connection itself failed (the process may be gone), as opposed to a bad response.
+    const fail = (code: 'PSG_ERR_APP_RESPONSE' | 'PSG_ERR_APP_CONNECT', why: string, broken: boolean) => {
       if (settled) return;
       if (res.headersSent) res.abort();
-      finish({ ok: false, processHealthy: false, retryable: !connected, error: new PassengerError(code, why, { pid: target.pid }) });
+      finish({ ok: false, processHealthy: !broken, retryable: !connected, error: new PassengerError(code, why, { pid: target.pid }) });
     };
     const parser = new ResponseParser({
       head: (h) => res.writeHead(h.status, h.reason, h.headers),
@@ -49,7 +50,7 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       try {
         parser.feed(data);
       } catch (e) {
-        fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${target.pid}: ${(e as Error).message}`);
+        fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${target.pid}: ${(e as Error).message}`, false);
         return;
       }
       if (parser.done) complete();
@@ -58,7 +59,8 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       try {
         parser.end();
       } catch (e) {
-        fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${target.pid}: ${(e as Error).message}`);
+        // Closed before any response: the process may have died with the request.
+        fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${target.pid}: ${(e as Error).message}`, !parser.headReceived);
         return;
       }
       complete();
@@ -67,7 +69,7 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
       // The app may answer and close without reading the whole body: that response stands.
       if (parser.done) { complete(); return; }
       fail(connected ? 'PSG_ERR_APP_RESPONSE' : 'PSG_ERR_APP_CONNECT',
-        connected ? `process ${target.pid} broke the connection (${e.code ?? e.message})` : `cannot connect to process ${target.pid} at ${target.socket.address} (${e.code ?? e.message})`);
+        connected ? `process ${target.pid} broke the connection (${e.code ?? e.message})` : `cannot connect to process ${target.pid} at ${target.socket.address} (${e.code ?? e.message})`, true);
     });
     res.onClose(() => {
       if (settled) return;

@@ -55,7 +55,8 @@ export class Forwarder {
       const outcome = await this.#send(app, session, req, res);
       session.close(outcome.processHealthy !== false);
       if (outcome.ok) return;
-      // Nothing reached that process (it died between checkout and connect): another one can serve it.
+      // Nothing reached that process (it died between checkout and connect): stop routing to it, and let another one serve.
+      if (outcome.retryable) this.#pool.findGroup(app.appRoot)?.retire(session.process, 'crash');
       if (outcome.retryable && attempt < MAX_ATTEMPTS && !res.headersSent) continue;
       const err = outcome.error ?? new PassengerError('PSG_ERR_APP_RESPONSE', 'the request failed');
       if (err.message.startsWith('the client went away')) return;

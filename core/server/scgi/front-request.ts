@@ -1,0 +1,70 @@
+// From SCGI parameters (CGI-style names, as nginx and Apache send them) to
+// the one request shape the forwarding path takes.
+import type { Readable } from 'node:stream';
+import type { FrontRequest } from '../front.ts';
+
+/** HTTP_X_FORWARDED_FOR -> X-Forwarded-For. */
+export function headerName(param: string): string {
+  return param.slice(5).toLowerCase().split('_').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
+}
+
+/** Headers the CGI variables carry authoritatively; their HTTP_* copies are dropped. */
+const FROM_CGI = new Set(['HTTP_CONTENT_LENGTH', 'HTTP_CONTENT_TYPE']);
+
+function hasPort(host: string): boolean {
+  const colon = host.lastIndexOf(':');
+  return colon > 0 && !host.endsWith(']');
+}
+
+/**
+ * The Host header the client sent. Debian's scgi_params passes `$host`, which
+ * drops the port; put it back from SERVER_PORT unless it is the scheme's default.
+ */
+function clientHost(host: string, serverPort: number, https: boolean): string {
+  if (!host || hasPort(host) || !serverPort || serverPort === (https ? 443 : 80)) return host;
+  return `${host}:${serverPort}`;
+}
+
+export function isHttps(params: ReadonlyMap<string, string>): boolean {
+  const v = (params.get('HTTPS') ?? '').toLowerCase();
+  return v === 'on' || v === '1' || v === 'true' || params.get('REQUEST_SCHEME') === 'https';
+}
+
+export function wantsUpgrade(params: ReadonlyMap<string, string>): boolean {
+  return params.has('HTTP_UPGRADE') && /(^|,)\s*upgrade\s*(,|$)/i.test(params.get('HTTP_CONNECTION') ?? '');
+}
+
+export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLength: number, body: Readable | null): FrontRequest {
+  const https = isHttps(params);
+  const serverPort = Number(params.get('SERVER_PORT')) || (https ? 443 : 80);
+  const rawHeaders: string[] = [];
+  let host = '';
+  for (const [name, value] of params) {
+    if (!name.startsWith('HTTP_') || FROM_CGI.has(name)) continue;
+    // nginx de-chunks request bodies but still passes the header: the body is CONTENT_LENGTH bytes.
+    if (name === 'HTTP_TRANSFER_ENCODING') continue;
+    if (name === 'HTTP_HOST') { host = value; continue; }
+    rawHeaders.push(headerName(name), value);
+  }
+  if (host) rawHeaders.unshift('Host', clientHost(host, serverPort, https));
+  const contentType = params.get('CONTENT_TYPE');
+  if (contentType) rawHeaders.push('Content-Type', contentType);
+  const method = params.get('REQUEST_METHOD') || 'GET';
+  if (contentLength > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE'].includes(method)) rawHeaders.push('Content-Length', String(contentLength));
+  const protocol = params.get('SERVER_PROTOCOL') ?? 'HTTP/1.1';
+  const uri = params.get('REQUEST_URI');
+  const query = params.get('QUERY_STRING');
+  return {
+    method,
+    url: uri || `${params.get('SCRIPT_NAME') ?? ''}${params.get('PATH_INFO') ?? '/'}${query ? `?${query}` : ''}`,
+    httpVersion: protocol.startsWith('HTTP/') ? protocol.slice(5) : '1.1',
+    rawHeaders,
+    remoteAddress: params.get('REMOTE_ADDR') ?? '127.0.0.1',
+    remotePort: Number(params.get('REMOTE_PORT')) || 0,
+    serverName: params.get('SERVER_NAME') || (host.replace(/:\d+$/, '') || 'localhost'),
+    serverPort,
+    https,
+    body: contentLength > 0 ? body : null,
+    contentLength,
+  };
+}

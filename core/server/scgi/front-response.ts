@@ -1,0 +1,58 @@
+// The reply in the CGI-style form SCGI front ends expect: `Status: 200 OK`,
+// the headers, a blank line, then the body raw. A response without a
+// Content-Length ends when we close the connection (nginx accepts that).
+import type { Socket } from 'node:net';
+import type { FrontResponse } from '../front.ts';
+
+/** Hop-by-hop headers mean nothing on an SCGI reply; the front server frames the body itself. */
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te']);
+
+export function statusHead(status: number, reason: string, headers: readonly string[]): string {
+  let head = `Status: ${status} ${reason.replace(/[\r\n]/g, '')}\r\n`;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if (DROPPED.has(headers[i]!.toLowerCase())) continue;
+    head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  }
+  return head + '\r\n';
+}
+
+export class ScgiFrontResponse implements FrontResponse {
+  readonly #socket: Socket;
+  #headersSent = false;
+  #ended = false;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  get headersSent(): boolean { return this.#headersSent; }
+
+  writeHead(status: number, reason: string, headers: string[]): void {
+    this.#headersSent = true;
+    // Corked so the head and the first body chunk leave in one packet.
+    this.#socket.cork();
+    this.#socket.write(statusHead(status, reason, headers), 'latin1');
+    process.nextTick(() => this.#socket.uncork());
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#socket.destroyed) return true;
+    return this.#socket.write(chunk);
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#socket.end();
+  }
+
+  abort(): void {
+    this.#ended = true;
+    this.#socket.destroy();
+  }
+
+  onDrain(cb: () => void): void { this.#socket.once('drain', cb); }
+
+  onClose(cb: () => void): void {
+    this.#socket.once('close', () => { if (!this.#ended) cb(); });
+  }
+}
