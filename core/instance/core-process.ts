@@ -1,17 +1,27 @@
-// The core process: kernel, pool and request handler for one instance. Started
-// and supervised by the watchdog, which it tells (over IPC) when it is ready
-// and which app processes it started, so that none outlives a crashed core.
+// The core process: kernel, pool and request handlers for one instance.
+// Started and supervised by the watchdog, which it tells (over IPC) when it
+// is ready and which app processes it started, so that none outlives a
+// crashed core. It serves several apps: the built-in HTTP engine serves the
+// app named on the command line; the SCGI handler (request.sock, behind
+// nginx) serves whichever app each request names; the admin API
+// (admin.sock) inspects and controls the pool.
+import net from 'node:net';
 import type { Plugin } from '../plugin.ts';
 import { bootForApp, flagLayer } from './boot.ts';
 import { InstanceDir } from './instance-dir.ts';
+import { AppRegistry } from './app-registry.ts';
+import { listenUnix } from './unix-socket.ts';
+import { webServerGroupId } from './web-server-group.ts';
 import { createDirectSpawner } from '../spawn/spawner.ts';
 import { Pool } from '../pool/pool.ts';
 import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
-import { resolveAppSpec } from '../config/resolve-app.ts';
-import { describeError } from '../errors/passenger-error.ts';
+import { ScgiServer } from '../server/scgi/server.ts';
+import { AdminServer } from '../admin/server.ts';
+import { describeError, PassengerError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
+import type { Logger } from '../log/logger.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -23,7 +33,9 @@ export type CoreMessage =
   | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number }
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'spawned'; pid: number }
-  | { type: 'exited'; pid: number };
+  | { type: 'exited'; pid: number }
+  /** The admin API asked to stop the whole instance. */
+  | { type: 'stop-instance' };
 
 function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
@@ -32,6 +44,27 @@ function tell(msg: CoreMessage): void {
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
+  scgi_address?: string;
+}
+
+/** `host:port` (IPv6 in brackets) for --scgi-address. */
+function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!m) throw new PassengerError('PSG_ERR_CONFIG_TYPE', `scgi_address: expected host:port, got "${text}"`, { key: 'scgi_address' });
+  return { host: m[1] ?? m[2]!, port: Number(m[3]) };
+}
+
+function listenTcp(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+function warnIfExposed(host: string, log: Logger): void {
+  if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
+    log.warn(`SCGI on ${host} is reachable from other machines; anyone who can connect can choose the app and its options (PASSENGER_* parameters). Prefer the Unix socket or a loopback address.`);
+  }
 }
 
 export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void> {
@@ -50,8 +83,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     kernel, socketDir: instance.backends, mode: 'standalone',
     defaultUser: opts.default_user, defaultGroup: opts.default_group, logLevel: opts.log_level,
   }, log);
+  const registry = new AppRegistry(kernel, process.env, flagLayer(init.flags), () => writeProperties());
   const pool = new Pool(kernel, spawner, { maxPoolSize: opts.max_pool_size, poolIdleTime: opts.pool_idle_time, processGraceMs: 5000 },
-    (appRoot) => resolveAppSpec(kernel, { appRoot, env: process.env, layers: [flagLayer(init.flags)] }));
+    (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
   const forwarder = new Forwarder(pool, log);
@@ -59,12 +93,29 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
   });
+  const scgi = new ScgiServer(forwarder, log, { appFor: (params) => registry.forScgi(params) });
+  const scgiTcp = opts.scgi_address ? parseHostPort(opts.scgi_address) : undefined;
+  let port = 0;
+  let ready = false;
+  // A restarted core keeps the instance's creation time.
+  let createdAt = new Date().toISOString();
+  try { createdAt = instance.readProperties().createdAt; } catch { /* the first core */ }
+  const writeProperties = () => {
+    if (!ready) return;
+    instance.writeProperties({
+      name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, createdAt,
+      address: opts.address, port, apps: registry.appRoots,
+      scgiSocket: instance.requestSocket, adminSocket: instance.adminSocket,
+      ...(opts.scgi_address ? { scgiAddress: opts.scgi_address } : {}),
+    });
+  };
 
   let stopping: Promise<void> | undefined;
   const stop = (reason: string) => {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
-      await engine.close(opts.shutdown_timeout * 1000);
+      const grace = opts.shutdown_timeout * 1000;
+      await Promise.all([engine.close(grace), scgi.close(grace), admin.close()]);
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
       await spawner.close();
@@ -72,22 +123,54 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     })();
     return stopping;
   };
+  const admin = new AdminServer(instance.readPasswords(), {
+    async status() {
+      await pool.monitorNow();
+      return {
+        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket: instance.requestSocket },
+        pool: pool.stats(),
+      };
+    },
+    restartApp(appRoot) {
+      const g = pool.findGroup(appRoot);
+      if (!g) return false;
+      void g.restart();
+      return true;
+    },
+    detachProcess: (pid) => pool.detach(pid),
+    stopInstance() {
+      if (process.connected) tell({ type: 'stop-instance' });
+      else void stop('stop requested by the admin API');
+    },
+  }, log);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('disconnect', () => void stop('the watchdog went away'));
   process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
 
-  let port: number;
+  let where = `${opts.address}:${opts.port}`;
   try {
     port = await engine.listen();
+    where = instance.requestSocket;
+    const scgiListener = net.createServer();
+    await listenUnix(scgiListener, instance.requestSocket, { mode: 0o660, gid: process.getuid?.() === 0 ? webServerGroupId() : undefined });
+    scgi.adopt(scgiListener);
+    if (scgiTcp) {
+      where = opts.scgi_address!;
+      warnIfExposed(scgiTcp.host, log);
+      const tcp = net.createServer();
+      await listenTcp(tcp, scgiTcp.host, scgiTcp.port);
+      scgi.adopt(tcp);
+    }
+    where = instance.adminSocket;
+    await admin.listen(instance.adminSocket);
   } catch (e) {
-    tell({ type: 'fatal', message: `cannot listen on ${opts.address}:${opts.port}: ${describeError(e)}` });
+    tell({ type: 'fatal', message: `cannot listen on ${where}: ${describeError(e)}` });
     process.exit(1);
   }
-  instance.writeProperties({
-    name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, createdAt: new Date().toISOString(),
-    address: opts.address, port, apps: [app.appRoot],
-  });
+  registry.registerCommandLineApp(app, [flagLayer(init.flags)]);
+  ready = true;
+  writeProperties();
   await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   pool.prestart(app);
   tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid });

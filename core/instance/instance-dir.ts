@@ -2,9 +2,11 @@
 // several instances on one machine never touch each other's files. Removed
 // when the instance stops. Passenger's layout: properties.json, sockets,
 // password files, backends/ for app sockets.
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { webServerGroupId } from './web-server-group.ts';
 
 export const INSTANCE_PREFIX = 'passenger.';
 
@@ -18,8 +20,18 @@ export interface InstanceProperties {
   port?: number;
   apps: string[];
   scgiSocket?: string;
+  /** Also listening for SCGI on TCP (host:port), when --scgi-address was given. */
+  scgiAddress?: string;
   adminSocket?: string;
 }
+
+export interface AdminPasswords {
+  readOnly: string;
+  full: string;
+}
+
+const READ_ONLY_PASSWORD_FILE = 'read_only_admin_password.txt';
+const FULL_PASSWORD_FILE = 'full_admin_password.txt';
 
 export class InstanceDir {
   readonly path: string;
@@ -28,17 +40,43 @@ export class InstanceDir {
   get name(): string { return this.path.slice(this.path.lastIndexOf('/') + 1 + INSTANCE_PREFIX.length); }
   get backends(): string { return join(this.path, 'backends'); }
   get propertiesFile(): string { return join(this.path, 'properties.json'); }
+  /** SCGI requests from the front web server. */
+  get requestSocket(): string { return join(this.path, 'request.sock'); }
+  get adminSocket(): string { return join(this.path, 'admin.sock'); }
   file(name: string): string { return join(this.path, name); }
 
   static create(registryDir: string = tmpdir()): InstanceDir {
     mkdirSync(registryDir, { recursive: true });
     const dir = new InstanceDir(mkdtempSync(join(registryDir, INSTANCE_PREFIX))); // mkdtemp makes it 0700
+    // Web server workers (group www-data) must reach request.sock, and nothing else: the directory
+    // lets that group pass through (no listing), and every file in it is ours alone but that socket.
+    const gid = process.getuid?.() === 0 ? webServerGroupId() : undefined;
+    if (gid !== undefined) {
+      chownSync(dir.path, 0, gid);
+      chmodSync(dir.path, 0o710);
+    }
     mkdirSync(dir.backends, { mode: 0o700 });
+    dir.#createPasswords();
     return dir;
   }
 
+  #createPasswords(): void {
+    for (const f of [READ_ONLY_PASSWORD_FILE, FULL_PASSWORD_FILE]) {
+      writeFileSync(this.file(f), randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    }
+  }
+
+  /** The admin API's passwords; throws when this user may not read them. */
+  readPasswords(): AdminPasswords {
+    const read = (f: string) => readFileSync(this.file(f), 'utf8').trim();
+    return { readOnly: read(READ_ONLY_PASSWORD_FILE), full: read(FULL_PASSWORD_FILE) };
+  }
+
+  /** Written to a temporary name and renamed, so readers never see half a file. */
   writeProperties(p: InstanceProperties): void {
-    writeFileSync(this.propertiesFile, JSON.stringify(p, null, 2) + '\n', { mode: 0o600 });
+    const tmp = this.file(`.properties.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(p, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, this.propertiesFile);
   }
 
   readProperties(): InstanceProperties {

@@ -63,6 +63,10 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
         case 'fatal':
           log.error(m.message);
           break;
+        case 'stop-instance':
+          log.info('stopping: requested through the admin API');
+          onSignal('SIGTERM');
+          break;
       }
     });
     child.on('exit', (code, signal) => {

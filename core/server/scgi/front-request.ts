@@ -46,7 +46,9 @@ export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLen
     if (name === 'HTTP_HOST') { host = value; continue; }
     rawHeaders.push(headerName(name), value);
   }
-  if (host) rawHeaders.unshift('Host', clientHost(host, serverPort, https));
+  // HTTP/1.1 apps refuse a request without Host; front ends that do not pass it still know the server name.
+  const serverName = params.get('SERVER_NAME') || host.replace(/:\d+$/, '') || 'localhost';
+  rawHeaders.unshift('Host', clientHost(host || serverName, serverPort, https));
   const contentType = params.get('CONTENT_TYPE');
   if (contentType) rawHeaders.push('Content-Type', contentType);
   const method = params.get('REQUEST_METHOD') || 'GET';
@@ -61,7 +63,7 @@ export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLen
     rawHeaders,
     remoteAddress: params.get('REMOTE_ADDR') ?? '127.0.0.1',
     remotePort: Number(params.get('REMOTE_PORT')) || 0,
-    serverName: params.get('SERVER_NAME') || (host.replace(/:\d+$/, '') || 'localhost'),
+    serverName,
     serverPort,
     https,
     body: contentLength > 0 ? body : null,
