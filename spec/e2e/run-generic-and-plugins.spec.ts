@@ -78,6 +78,6 @@ describe('passenger run: configuration and detection errors stop start-up', func
   it('exits 2 for a directory nobody recognises, listing what was looked for', async () => {
     const r = await passengerCommand(['detect', fixtureApp('generic-python') + '/public']);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.match(/PSG_ERR_DETECT_NO_MATCH: .*looked for app\.js \(Node\.js\).*app_start_command/);
+    expect(r.stderr).to.match(/PSG_ERR_DETECT_NO_MATCH: .*looked for config\.ru \(Ruby \(Rack\)\).*app\.js \(Node\.js\).*app_start_command/);
   });
 });
