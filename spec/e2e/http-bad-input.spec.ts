@@ -1,0 +1,49 @@
+// Bad input to the built-in HTTP engine gets a clear answer, and the core keeps serving.
+import { expect } from 'chai';
+import net from 'node:net';
+import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
+
+function raw(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    sock.on('data', (d) => { out += d.toString('latin1'); });
+    sock.on('end', () => resolve(out));
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(out) : reject(e)));
+    sock.write(bytes);
+    setTimeout(() => sock.end(), 300).unref();
+  });
+}
+
+describe('built-in HTTP engine: bad input', function () {
+  let p: RunningPassenger | undefined;
+  before(async () => { p = await startPassenger(fixtureApp('node-basic'), { args: ['--max-body-size', '1000'] }); });
+  after(async () => { await stopAndClean(p); });
+
+  it('answers 400 to a malformed request line and logs it', async () => {
+    const out = await raw(p!.port, 'GARBAGE\r\n\r\n');
+    expect(out).to.match(/^HTTP\/1\.1 400 Bad Request/);
+    await p!.waitForOutput(/malformed HTTP request from a client/);
+  });
+
+  it('answers 431 to oversized headers', async () => {
+    const out = await raw(p!.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+    expect(out).to.match(/^HTTP\/1\.1 431 /);
+  });
+
+  it('answers 413 to a body over max_body_size, naming the limit', async () => {
+    const r = await fetch(`${p!.url}/sha256`, { method: 'POST', body: Buffer.alloc(5000) });
+    expect(r.status).to.equal(413);
+    expect(await r.text()).to.match(/larger than max_body_size \(1000\)/);
+  });
+
+  it('answers 400 to a bad chunked encoding', async () => {
+    const out = await raw(p!.port, 'POST /sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n');
+    expect(out).to.match(/^HTTP\/1\.1 400 Bad Request/);
+  });
+
+  it('keeps serving after all of that', async () => {
+    const r = await fetch(`${p!.url}/`);
+    expect(r.status).to.equal(200);
+  });
+});
