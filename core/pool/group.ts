@@ -125,6 +125,8 @@ export class Group {
   /** Restart: rolling (new processes take over before old ones stop) unless `blocking`. */
   async restart(opts: { blocking?: boolean } = {}): Promise<void> {
     const generation = ++this.#generation;
+    // A rolling restart still in progress gives up at its next generation check.
+    this.#restarting = false;
     this.#failures = 0;
     this.#nextSpawnAt = 0;
     this.#lastError = undefined;
