@@ -10,12 +10,24 @@ import { flagName } from '../config/merge.ts';
 import { version } from '../paths.ts';
 import { runCommand } from './commands/run.ts';
 import { detectCommand } from './commands/detect.ts';
+import { statusCommand } from './commands/status.ts';
+import { stopCommand } from './commands/stop.ts';
+import { restartAppCommand } from './commands/restart-app.ts';
+import { nginxConfigCommand } from './commands/nginx-config.ts';
 
 const USAGE = `passenger ${version}: serve any web app.
 
 Usage:
   passenger run [APP_DIR] [options]      serve the app in APP_DIR (default: .)
   passenger detect [APP_DIR] [--json]    show what run would do, and why
+  passenger status [--json]              the pool of a running instance: apps, processes
+  passenger stop                         stop a running instance
+  passenger restart-app [APP_DIR]        rolling restart of one app of a running instance
+  passenger nginx-config [APP_DIR...]    nginx server blocks for a running instance
+      [--server-name NAME] [--listen ADDR]  (default: the directory's name, port 80)
+
+With several instances running, name one with --instance NAME (the commands
+list them); --instance-registry-dir finds instances started with that option.
 
 Options are the configuration keys with dashes (--max-pool-size 4); see
 .passengerrc.example for all of them. Precedence: defaults < config file
@@ -46,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
     switch (args.command) {
       case 'run': return await runCommand(builtinPlugins(), dir, args.flags);
       case 'detect': return await detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
+      case 'status': return await statusCommand(args.flags, sw.json === true);
+      case 'stop': return await stopCommand(args.flags);
+      case 'restart-app': return await restartAppCommand(args.positionals[0], args.flags);
+      case 'nginx-config': return await nginxConfigCommand(args.positionals, args.flags);
       default:
         process.stderr.write(`passenger: unknown command "${args.command}"\n\n${USAGE}`);
         return 2;
@@ -54,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
     const code = isPassengerError(e) ? e.code : undefined;
     process.stderr.write(`passenger ${args.command}: ${code ? `${code}: ` : ''}${e instanceof Error ? e.message : String(e)}\n`);
     if (sw.debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return code?.startsWith('PSG_ERR_CONFIG') || code === 'PSG_ERR_USAGE' || code?.startsWith('PSG_ERR_DETECT') || code?.startsWith('PSG_ERR_PLUGIN') ? 2 : 1;
+    return code?.startsWith('PSG_ERR_CONFIG') || code === 'PSG_ERR_USAGE' || code === 'PSG_ERR_INSTANCE_AMBIGUOUS' || code?.startsWith('PSG_ERR_DETECT') || code?.startsWith('PSG_ERR_PLUGIN') ? 2 : 1;
   }
 }
 
