@@ -37,6 +37,14 @@ describe('built-in HTTP engine: bad input', function () {
     expect(await r.text()).to.match(/larger than max_body_size \(1000\)/);
   });
 
+  it('answers 413 to a chunked body that grows over max_body_size, and accepts one within it', async () => {
+    const out = await raw(p!.port, `POST /sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${'400\r\n' + 'a'.repeat(1024) + '\r\n'}0\r\n\r\n`);
+    expect(out).to.match(/^HTTP\/1\.1 413 /);
+    const ok = await raw(p!.port, 'POST /sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+    expect(ok).to.match(/^HTTP\/1\.1 200 /);
+    expect(ok).to.include('"bytes":5');
+  });
+
   it('answers 400 to a bad chunked encoding', async () => {
     const out = await raw(p!.port, 'POST /sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n');
     expect(out).to.match(/^HTTP\/1\.1 400 Bad Request/);

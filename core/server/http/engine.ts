@@ -2,7 +2,7 @@
 // forwarding path behind. Malformed requests get 400/431 and a log line;
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -112,9 +112,22 @@ export class HttpEngine {
       return;
     }
     const max = this.#opts.maxBodySize;
-    if (max > 0 && front.contentLength !== undefined && front.contentLength > max) {
+    const tooLarge = (size: string) => {
       res.setHeader('Connection', 'close');
-      sendError(front, out, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${front.contentLength} bytes is larger than max_body_size (${max})`));
+      sendError(front, out, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${size} bytes is larger than max_body_size (${max})`));
+    };
+    if (max > 0 && front.contentLength !== undefined && front.contentLength > max) {
+      tooLarge(String(front.contentLength));
+      return;
+    }
+    if (max > 0 && front.body && front.contentLength === undefined) {
+      // A chunked body of unknown size: read it (at most max_body_size) before the app sees any of it.
+      void bufferLimited(req, max).then((body) => {
+        if (!body) { tooLarge('more than ' + max); return; }
+        front.body = Readable.from([body]);
+        front.contentLength = body.length;
+        void this.#forwarder.handle(app, front, out);
+      }, () => res.destroy());
       return;
     }
     void this.#forwarder.handle(app, front, out);
@@ -129,4 +142,16 @@ export class HttpEngine {
     this.#server.closeAllConnections();
     await closed;
   }
+}
+
+/** The whole body, or undefined as soon as it exceeds `max` bytes. */
+async function bufferLimited(body: Readable, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
