@@ -1,0 +1,44 @@
+// The figures one repetition of one server yields, and their JSON shape.
+import type { LoadResult } from '../load/wrk.ts';
+
+export interface RssFigures {
+  coreMiB: number | null;
+  /** One entry per app process, largest first. */
+  appsMiB: number[];
+  /** Watchdogs, preloaders, launchers. */
+  othersMiB: number;
+  totalMiB: number;
+}
+
+export interface Sample {
+  repetition: number;
+  /** From the start command until the first 200. */
+  coldStartMs: number;
+  helloC1: LoadResult;
+  helloC32: LoadResult;
+  download1MiB: LoadResult;
+  upload10MiB: LoadResult;
+  helloC200: LoadResult;
+  /** After all the load above. */
+  rss: RssFigures;
+  /** Until a request that needed one more process was answered; null where not measured. */
+  spawnOneMoreMs: number | null;
+}
+
+/** Medians over the repetitions. */
+export interface MedianFigures {
+  rpsC1: number;
+  rpsC32: number;
+  p50C1Ms: number;
+  p99C1Ms: number;
+  p50C32Ms: number;
+  p99C32Ms: number;
+  coldStartMs: number;
+  coreRssMiB: number | null;
+  appRssMiB: number[];
+  totalRssMiB: number;
+  download1MiB: { rps: number; MiBps: number; p99Ms: number };
+  upload10MiB: { rps: number; MiBps: number; p99Ms: number };
+  c200: { rps: number; errors: number; p99Ms: number };
+  spawnOneMoreMs: number | null;
+}

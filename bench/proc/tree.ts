@@ -1,0 +1,67 @@
+// The processes a server runs, read from /proc: who descends from whom, what
+// each one's command line is and how much memory it holds (RSS).
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  cmdline: string;
+  rssBytes: number;
+}
+
+function readProc(pid: number): ProcInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
+    return { pid, ppid, cmdline, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  } catch {
+    return undefined; // exited while we looked, or a kernel thread
+  }
+}
+
+export function allProcesses(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const info = readProc(Number(name));
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+/** The roots and everything below them that is still running. */
+export function processTree(roots: readonly number[]): ProcInfo[] {
+  const all = allProcesses();
+  const byParent = new Map<number, ProcInfo[]>();
+  for (const p of all) {
+    const list = byParent.get(p.ppid);
+    if (list) list.push(p); else byParent.set(p.ppid, [p]);
+  }
+  const seen = new Set<number>();
+  const out: ProcInfo[] = [];
+  const visit = (p: ProcInfo) => {
+    if (seen.has(p.pid)) return;
+    seen.add(p.pid);
+    out.push(p);
+    for (const child of byParent.get(p.pid) ?? []) visit(child);
+  };
+  for (const pid of roots) {
+    const p = all.find((x) => x.pid === pid);
+    if (p) visit(p);
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

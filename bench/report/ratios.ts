@@ -1,0 +1,36 @@
+// Ratios between servers, paired within each repetition: both ran minutes
+// apart at most, so machine noise cancels better than between medians.
+import type { Sample } from '../measure/figures.ts';
+import { median } from './median.ts';
+import type { Ratio, TargetResult } from './result.ts';
+
+const r3 = (n: number) => Math.round(n * 1000) / 1000;
+
+function paired(a: readonly Sample[], b: readonly Sample[], f: (s: Sample) => number): number {
+  const ratios: number[] = [];
+  for (const s of a) {
+    const other = b.find((x) => x.repetition === s.repetition);
+    if (other && f(other) > 0) ratios.push(f(s) / f(other));
+  }
+  return r3(median(ratios));
+}
+
+/** Our servers against every other server of the same app type, and everything against the bare app. */
+export function computeRatios(results: readonly TargetResult[]): Ratio[] {
+  const ran = results.filter((r) => r.status === 'ran' && r.samples.length > 0);
+  const pairs: [TargetResult, TargetResult][] = [];
+  const bare = ran.find((r) => r.id === 'bare-node');
+  for (const t of ran) {
+    if (t.server === 'ours') {
+      for (const ref of ran) if (ref.server !== 'ours' && ref.server !== 'bare' && ref.app === t.app) pairs.push([t, ref]);
+    }
+    if (bare && t !== bare) pairs.push([t, bare]);
+  }
+  return pairs.map(([t, ref]) => ({
+    target: t.id,
+    reference: ref.id,
+    rpsC1: paired(t.samples, ref.samples, (s) => s.helloC1.rps),
+    rpsC32: paired(t.samples, ref.samples, (s) => s.helloC32.rps),
+    p99C32: paired(t.samples, ref.samples, (s) => s.helloC32.latencyMs.p99),
+  }));
+}

@@ -1,0 +1,53 @@
+// The JSON a bench run writes: the machine, the settings, every sample of
+// every server, the medians, and the ratios (what carries over to other machines).
+import type { MedianFigures, Sample } from '../measure/figures.ts';
+import type { AppKind, ServerKind } from '../targets/target.ts';
+import type { BenchSettings } from '../settings.ts';
+
+export const SCHEMA = 'passenger-ts-bench/1';
+
+export interface TargetResult {
+  id: string;
+  server: ServerKind;
+  app: AppKind;
+  label: string;
+  notes: string | undefined;
+  status: 'ran' | 'skipped' | 'failed';
+  /** Why it was skipped or failed. */
+  reason?: string;
+  samples: Sample[];
+  /** One per repetition (Rack and WSGI on servers that spawn on demand); null: not measured. */
+  spawnOneMoreMs: (number | null)[];
+  median: MedianFigures | null;
+}
+
+/** target / reference, medians of the ratios within each repetition. */
+export interface Ratio {
+  target: string;
+  reference: string;
+  rpsC1: number;
+  rpsC32: number;
+  /** Below 1 is better for the target. */
+  p99C32: number;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryMiB: number;
+  os: string;
+  node: string;
+  loadAverageAtStart: number[];
+}
+
+export interface BenchResult {
+  schema: typeof SCHEMA;
+  createdAt: string;
+  mode: 'quick' | 'full';
+  durationSec: number;
+  machine: Machine;
+  settings: BenchSettings;
+  tools: { loadGenerator: string; ours: string };
+  targets: TargetResult[];
+  ratios: Ratio[];
+}

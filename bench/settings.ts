@@ -1,0 +1,64 @@
+// Command-line options of `npm run bench`. Full mode: every server, 3
+// interleaved repetitions of 5 s runs. Quick mode (--quick): our server and the
+// bare app only, one repetition of 1 s runs, for smoke tests (under a minute).
+export interface BenchSettings {
+  quick: boolean;
+  repetitions: number;
+  /** Length of each load run. */
+  durationSec: number;
+  /** Load before measuring, so every app process is up and warm. */
+  warmupSec: number;
+  /** App processes per server. */
+  processes: number;
+  /** How long the busy request lasts in the spawn measurement; bounds what it can measure. */
+  spawnProbeSleepMs: number;
+  /** Only these target ids (empty: all that apply). */
+  only: string[];
+  /** Include the peers (Passenger 6, puma, gunicorn). */
+  peers: boolean;
+  /** Where the JSON goes (default bench/results/<timestamp>.json). */
+  output: string | undefined;
+}
+
+const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id] [--no-peers] [--output FILE]`;
+
+export function parseSettings(argv: string[]): BenchSettings {
+  const quick = argv.includes('--quick');
+  const s: BenchSettings = {
+    quick,
+    repetitions: quick ? 1 : 3,
+    durationSec: quick ? 1 : 5,
+    warmupSec: quick ? 1 : 2,
+    processes: 2,
+    spawnProbeSleepMs: quick ? 2500 : 5000,
+    only: [],
+    peers: !quick,
+    output: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    const positive = (v: string) => {
+      const n = Number(v);
+      if (!(n > 0)) throw new Error(`${a} needs a positive number, got "${v}"\n${USAGE}`);
+      return n;
+    };
+    switch (a) {
+      case '--quick': break;
+      case '--reps': s.repetitions = Math.round(positive(value())); break;
+      case '--duration': s.durationSec = positive(value()); break;
+      case '--processes': s.processes = Math.round(positive(value())); break;
+      case '--only': s.only = value().split(',').filter(Boolean); break;
+      case '--peers': s.peers = true; break;
+      case '--no-peers': s.peers = false; break;
+      case '--output': s.output = value(); break;
+      case '--help': throw new Error(USAGE);
+      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  return s;
+}

@@ -1,0 +1,70 @@
+// passenger-ts through its built-in HTTP engine, from the compiled build
+// (dist/; tsx would add overhead) or, when that cannot be built, from source.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { launch } from '../proc/launch.ts';
+import { isAlive } from '../proc/tree.ts';
+import type { AppKind, RunningServer, StartOptions, Target } from './target.ts';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+
+/** How the CLI is started: the compiled entry, or the source entry through tsx. */
+export interface OursEntry {
+  args: string[];
+  compiled: boolean;
+}
+
+export function oursEntry(compiled: boolean): OursEntry {
+  return compiled
+    ? { args: [join(repoRoot, 'bin/passenger.js')], compiled }
+    : { args: ['--import', 'tsx', join(repoRoot, 'core/cli/main.ts')], compiled };
+}
+
+/** The app-type-specific flags; the same interpreters as the peers use. */
+function appFlags(app: AppKind, appDir: string): string[] {
+  if (app === 'wsgi') return existsSync('/usr/bin/python3') ? ['--python', '/usr/bin/python3'] : [];
+  if (app === 'generic') {
+    // Passengerfile.json, so that the command needs no quoting on the command line.
+    writeFileSync(join(appDir, 'Passengerfile.json'), JSON.stringify({ app_start_command: 'exec node app.js' }));
+  }
+  return [];
+}
+
+export function oursTarget(app: AppKind, entry: OursEntry): Target {
+  return {
+    id: `ours-${app}`,
+    server: 'ours',
+    app,
+    label: `passenger-ts ${app}`,
+    spawnsOnDemand: true,
+    notes: entry.compiled ? 'compiled build (dist/)' : 'from source through tsx (the build failed)',
+    async unavailable() { return undefined; },
+    async start(o: StartOptions): Promise<RunningServer> {
+      // Short: the app sockets live below it and Unix socket paths are limited to 107 bytes.
+      const registry = mkdtempSync(join(tmpdir(), 'pb-'));
+      // A queue as deep as the largest connection count: the c=200 figure is about
+      // throughput, not about max_request_queue_size (Passenger gets the same).
+      const args = [...entry.args, 'run', o.appDir, '--port', String(o.port), '--address', '127.0.0.1',
+        '--min-instances', String(o.processes), '--max-pool-size', String(o.maxProcesses),
+        '--max-request-queue-size', '0', '--environment', 'production', '--log-level', 'warn',
+        '--instance-registry-dir', registry, ...appFlags(app, o.appDir)];
+      const l = launch(process.execPath, args, { cwd: o.appDir });
+      return {
+        startedAt: l.startedAt,
+        alive: () => isAlive(l.pid),
+        roots: () => [l.pid],
+        classify(tree) {
+          const core = tree.find((p) => /core-main\.[jt]s/.test(p.cmdline));
+          const apps = tree.filter((p) => core !== undefined && p.ppid === core.pid);
+          return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
+        },
+        output: l.output,
+        async stop() {
+          await l.stop(20_000);
+          rmSync(registry, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
