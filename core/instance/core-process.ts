@@ -10,15 +10,14 @@ import type { Plugin } from '../plugin.ts';
 import { bootForApp, flagLayer } from './boot.ts';
 import { InstanceDir } from './instance-dir.ts';
 import { AppRegistry } from './app-registry.ts';
-import { listenUnix } from './unix-socket.ts';
-import { webServerGroupId } from './web-server-group.ts';
+import type { ListenerMessage, ListenerName } from '../watchdog/listeners.ts';
 import { createDirectSpawner } from '../spawn/spawner.ts';
 import { Pool } from '../pool/pool.ts';
 import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
-import { describeError, PassengerError } from '../errors/passenger-error.ts';
+import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
@@ -35,7 +34,9 @@ export type CoreMessage =
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; pid: number }
   /** The admin API asked to stop the whole instance. */
-  | { type: 'stop-instance' };
+  | { type: 'stop-instance' }
+  /** Booted: send the listening sockets (watchdog/listeners.ts). */
+  | { type: 'want-listeners' };
 
 function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
@@ -47,23 +48,24 @@ interface InstanceOptions extends CoreOptions {
   scgi_address?: string;
 }
 
-/** `host:port` (IPv6 in brackets) for --scgi-address. */
-function parseHostPort(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  if (!m) throw new PassengerError('PSG_ERR_CONFIG_TYPE', `scgi_address: expected host:port, got "${text}"`, { key: 'scgi_address' });
-  return { host: m[1] ?? m[2]!, port: Number(m[3]) };
-}
-
-function listenTcp(server: net.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+/** The listening sockets the watchdog owns and hands to each core it starts. */
+function receiveListeners(names: ListenerName[]): Promise<Map<ListenerName, net.Server>> {
+  return new Promise((resolve) => {
+    const got = new Map<ListenerName, net.Server>();
+    const onMessage = (m: ListenerMessage, server: net.Server | undefined) => {
+      if (m?.type !== 'listener' || !server) return;
+      got.set(m.name, server);
+      if (names.every((n) => got.has(n))) { process.off('message', onMessage); resolve(got); }
+    };
+    process.on('message', onMessage);
+    tell({ type: 'want-listeners' });
   });
 }
 
-function warnIfExposed(host: string, log: Logger): void {
+function warnIfExposed(address: string, log: Logger): void {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
-    log.warn(`SCGI on ${host} is reachable from other machines; anyone who can connect can choose the app and its options (PASSENGER_* parameters). Prefer the Unix socket or a loopback address.`);
+    log.warn(`SCGI on ${address} is reachable from other machines; anyone who can connect can choose the app and its options (PASSENGER_* parameters). Prefer the Unix socket or a loopback address.`);
   }
 }
 
@@ -94,7 +96,6 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
   });
   const scgi = new ScgiServer(forwarder, log, { appFor: (params) => registry.forScgi(params) });
-  const scgiTcp = opts.scgi_address ? parseHostPort(opts.scgi_address) : undefined;
   let port = 0;
   let ready = false;
   // A restarted core keeps the instance's creation time.
@@ -148,24 +149,23 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   process.on('disconnect', () => void stop('the watchdog went away'));
   process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
 
-  let where = `${opts.address}:${opts.port}`;
   try {
-    port = await engine.listen();
-    where = instance.requestSocket;
-    const scgiListener = net.createServer();
-    await listenUnix(scgiListener, instance.requestSocket, { mode: 0o660, gid: process.getuid?.() === 0 ? webServerGroupId() : undefined });
-    scgi.adopt(scgiListener);
-    if (scgiTcp) {
-      where = opts.scgi_address!;
-      warnIfExposed(scgiTcp.host, log);
-      const tcp = net.createServer();
-      await listenTcp(tcp, scgiTcp.host, scgiTcp.port);
+    const handed = await receiveListeners(opts.scgi_address ? ['http', 'scgi', 'scgi-tcp'] : ['http', 'scgi']);
+    port = await engine.listen(handed.get('http')!);
+    scgi.adopt(handed.get('scgi')!);
+    const tcp = handed.get('scgi-tcp');
+    if (tcp) {
+      warnIfExposed(opts.scgi_address!, log);
       scgi.adopt(tcp);
     }
-    where = instance.adminSocket;
+    // Connections that arrived while no core was serving.
+    process.on('message', (m: ListenerMessage, socket: net.Socket | undefined) => {
+      if (m?.type !== 'connection' || !socket) return;
+      if (m.name === 'http') engine.accept(socket); else scgi.handleConnection(socket);
+    });
     await admin.listen(instance.adminSocket);
   } catch (e) {
-    tell({ type: 'fatal', message: `cannot listen on ${where}: ${describeError(e)}` });
+    tell({ type: 'fatal', message: `cannot listen: ${describeError(e)}` });
     process.exit(1);
   }
   registry.registerCommandLineApp(app, [flagLayer(init.flags)]);

@@ -1,12 +1,15 @@
 // The watchdog: owns the instance directory, starts the core and restarts it
 // when it dies. It remembers which app processes the core started, so that a
 // core killed with SIGKILL leaves none behind. Stopping the watchdog stops
-// everything and removes the instance directory.
+// everything and removes the instance directory. It also owns the public
+// listening sockets (listeners.ts), so a restarting core loses no connection.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/logger.ts';
 import { InstanceDir } from '../instance/instance-dir.ts';
 import type { CoreInit, CoreMessage } from '../instance/core-process.ts';
 import { killProcessGroup } from '../spawn/kill.ts';
+import { describeError } from '../errors/passenger-error.ts';
+import { HeldListeners } from './listeners.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -14,6 +17,8 @@ export interface WatchdogOptions {
   registryDir?: string | undefined;
   /** How long the core may take to stop gracefully before it is killed. */
   stopTimeoutMs: number;
+  /** The built-in HTTP engine's address, and SCGI on TCP (host:port) if wanted. */
+  listen: { address: string; port: number; scgiAddress?: string | undefined };
   log: Logger;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
@@ -23,6 +28,11 @@ const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
 export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const { log } = opts;
   const instance = InstanceDir.create(opts.registryDir);
+  const listeners = new HeldListeners({
+    http: { address: opts.listen.address, port: opts.listen.port },
+    scgiSocket: instance.requestSocket,
+    scgiAddress: opts.listen.scgiAddress,
+  });
   const appPids = new Set<number>();
   let core: ChildProcess | undefined;
   let everReady = false;
@@ -40,6 +50,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
 
   const finish = (code: number) => {
     clearInterval(toucher);
+    listeners.close();
     killOrphans();
     instance.remove();
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
@@ -53,9 +64,11 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     core = child;
     child.on('message', (m: CoreMessage) => {
       switch (m.type) {
+        case 'want-listeners': listeners.sendTo(child); break;
         case 'spawned': appPids.add(m.pid); break;
         case 'exited': appPids.delete(m.pid); break;
         case 'ready':
+          listeners.release(child);
           if (!everReady) opts.onReady?.(m, instance);
           else log.info(`core restarted (pid ${m.pid}) and serving again`);
           everReady = true;
@@ -74,6 +87,8 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
       if (stopping) { finish(0); return; }
       killOrphans();
       if (!everReady) { finish(code === 2 ? 2 : 1); return; }
+      // Take the sockets back at once: from now on connections wait for the next core.
+      listeners.open().catch((e: unknown) => log.error(`cannot listen again while the core restarts: ${describeError(e)}`));
       const now = Date.now();
       recentCrashes = [...recentCrashes.filter((t) => now - t < 60_000), now];
       log.error(`the core exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
@@ -97,6 +112,9 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
-  startCore();
+  listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
+    log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${instance.requestSocket}: ${describeError(e)}`);
+    finish(1);
+  });
   return exited;
 }

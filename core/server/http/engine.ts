@@ -3,7 +3,7 @@
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
@@ -90,15 +90,26 @@ export class HttpEngine {
 
   get port(): number { return this.#port; }
 
-  listen(): Promise<number> {
+  /**
+   * Listens on the configured address, or on a listening socket handed over by
+   * the watchdog (which keeps it across core restarts, so connections wait instead of being refused).
+   */
+  listen(handedOver?: Server): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#opts.port, this.#opts.address, () => {
+      const onListening = () => {
         this.#server.off('error', reject);
         this.#port = (this.#server.address() as AddressInfo).port;
         resolve(this.#port);
-      });
+      };
+      if (handedOver) this.#server.listen(handedOver, onListening);
+      else this.#server.listen(this.#opts.port, this.#opts.address, onListening);
     });
+  }
+
+  /** Serves a connection that was accepted elsewhere (held by the watchdog while the core restarted). */
+  accept(socket: Socket): void {
+    this.#server.emit('connection', socket);
   }
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
