@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 export function scgiBodyStream(socket: Socket, first: Buffer, length: number): Readable {
   let remaining = length;
   const body = new Readable({ read() { socket.resume(); } });
+  // Whoever reads the body may not listen for errors; an aborted upload must not crash the core.
+  body.on('error', () => {});
   const take = (chunk: Buffer): void => {
     if (remaining <= 0) return;
     const part = chunk.length > remaining ? chunk.subarray(0, remaining) : chunk;
