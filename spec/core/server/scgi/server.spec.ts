@@ -94,11 +94,11 @@ describe('SCGI request handler', function () {
 
   describe('malformed input never takes the core down', () => {
     const cases: { name: string; chunks: Buffer[]; log: RegExp }[] = [
-      { name: 'a bad netstring length', chunks: [Buffer.from('12x:CONTENT_LENGTH\0000\000,')], log: /malformed SCGI request .*bad netstring length/ },
+      { name: 'a bad netstring length', chunks: [Buffer.from('12x:CONTENT_LENGTH\x000\x00,')], log: /malformed SCGI request .*bad netstring length/ },
       { name: 'plain HTTP sent to the SCGI socket', chunks: [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], log: /malformed SCGI request .*byte 0 is "G"/ },
       { name: 'a huge header', chunks: [scgiHead({ REQUEST_METHOD: 'GET', HTTP_COOKIE: 'x'.repeat(300 * 1024) })], log: /PSG_ERR_SCGI_TOO_LARGE/ },
       { name: 'a missing CONTENT_LENGTH', chunks: [Buffer.from('19:REQUEST_METHOD\0GET\0,')], log: /first header must be CONTENT_LENGTH/ },
-      { name: 'a missing comma', chunks: [Buffer.from('17:CONTENT_LENGTH\0000\000X')], log: /does not end with a comma/ },
+      { name: 'a missing comma', chunks: [Buffer.from('17:CONTENT_LENGTH\x000\x00X')], log: /does not end with a comma/ },
       { name: 'an early disconnect inside the head', chunks: [Buffer.from('100:CONTENT_LENGTH\0')], log: /closed the connection after 19 bytes, before the SCGI request head was complete/ },
     ];
     for (const c of cases) {
