@@ -11,7 +11,7 @@ import { bootForApp, flagLayer } from './boot.ts';
 import { InstanceDir } from './instance-dir.ts';
 import { AppRegistry } from './app-registry.ts';
 import type { ListenerMessage, ListenerName } from '../watchdog/listeners.ts';
-import { createDirectSpawner } from '../spawn/spawner.ts';
+import { createSpawner } from '../spawn/spawner.ts';
 import { Pool } from '../pool/pool.ts';
 import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
@@ -81,7 +81,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const log = kernel.log;
   const opts = app.options as InstanceOptions;
   const instance = new InstanceDir(init.instanceDir);
-  const spawner = createDirectSpawner({
+  const spawner = createSpawner({
     kernel, socketDir: instance.backends, mode: 'standalone',
     defaultUser: opts.default_user, defaultGroup: opts.default_group, logLevel: opts.log_level,
   }, log);

@@ -4,6 +4,7 @@
 // SpawnFailure carrying what the app printed; it never hangs past start_timeout.
 import { execa, type ResultPromise } from 'execa';
 import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.ts';
 import { HandshakeParser, REPLY } from './handshake-parser.ts';
 import { eachLine, OutputTail } from './output-lines.ts';
@@ -16,9 +17,25 @@ import { killProcessGroup } from './kill.ts';
 
 export interface ExitStatus { code: number | null; signal: string | null }
 
+/**
+ * What the pool needs to stop a process: its control channel and a signal.
+ * An execa child is one; a process forked by a preloader gets an adapter.
+ */
+export interface ProcessHandle {
+  readonly stdin: { end(chunk?: string): unknown } | null;
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
+/** The streams a handshake runs over: a loader's pipes, or a forked child's control connection. */
+export interface HandshakeStreams {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+}
+
 export interface SpawnedProcess {
   pid: number;
-  child: ResultPromise;
+  child: ProcessHandle;
   sockets: ProcessSocket[];
   command: SpawnCommand;
   output: OutputTail;
@@ -76,7 +93,9 @@ function failure(summary: string, category: SpawnFailureDetails['category'], jou
 }
 
 function exitText(s: ExitStatus): string {
-  return s.signal ? `was killed by ${s.signal}` : `exited with code ${s.code}`;
+  if (s.signal) return `was killed by ${s.signal}`;
+  // A process forked by a preloader is not our child: its status is unknown.
+  return s.code === null ? 'exited' : `exited with code ${s.code}`;
 }
 
 /** Races `work` against the start timeout and an early exit; settles with whichever comes first. */
@@ -96,13 +115,14 @@ function guarded<T>(cmd: SpawnCommand, exited: Promise<ExitStatus>, onExit: (s: 
   });
 }
 
-function handshake(child: ResultPromise, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
+/** Runs the `!>` handshake over `child`'s streams until Ready; exported for forked children. */
+export function handshake(child: HandshakeStreams, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
   const parser = new HandshakeParser();
   const errorProps: Record<string, string> = {};
   const errorDetail: string[] = [];
   let reportedError = false;
   const forward = (line: string) => { output.push(line); appLog.info(line); };
-  eachLine(child.stderr!, forward);
+  if (child.stderr) eachLine(child.stderr, forward);
   const seconds = cmd.startTimeoutMs / 1000;
   return guarded<ProcessSocket[]>(cmd, exited,
     (status) => {

@@ -1,15 +1,19 @@
 // The pool asks a Spawner for processes and does not care how they are made:
-// the direct spawner starts a loader per process; a smart spawner (preloader)
-// can stand behind the same interface.
+// the direct spawner starts a loader per process; the smart spawner forks
+// them from a preloader that loaded the app once. createSpawner routes each
+// spawn to one of the two by the app's spawn_method and app type.
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareSpawnCommand, type SpawnEnvironment } from './prepare.ts';
 import { spawnProcess, type SpawnedProcess } from './spawn-process.ts';
+import { createSmartSpawner } from './smart-spawner.ts';
 
 export interface Spawner {
   spawn(app: AppSpec): Promise<SpawnedProcess>;
   /** Stops helpers such as preloaders. */
   close(): Promise<void>;
+  /** Forgets what was loaded for an app (its preloader), so the next spawn loads it afresh. */
+  restartApp?(appRoot: string): Promise<void>;
 }
 
 export function createDirectSpawner(env: SpawnEnvironment, log: Logger): Spawner {
@@ -19,5 +23,26 @@ export function createDirectSpawner(env: SpawnEnvironment, log: Logger): Spawner
       return spawnProcess(cmd, log, app.name);
     },
     async close() {},
+  };
+}
+
+/** Whether an app's processes come from a preloader: spawn_method smart and an app type that has one. */
+export function usesPreloader(env: SpawnEnvironment, app: AppSpec): boolean {
+  if (app.options.spawn_method !== 'smart') return false;
+  return env.kernel.appTypes.get(app.appType)?.hasPreloader === true;
+}
+
+export function createSpawner(env: SpawnEnvironment, log: Logger): Spawner {
+  const direct = createDirectSpawner(env, log);
+  const smart = createSmartSpawner(env, log);
+  return {
+    spawn(app) {
+      if (usesPreloader(env, app)) return smart.spawn(app);
+      // An app restarted with spawn_method direct no longer needs its preloader.
+      void smart.restartApp(app.appRoot);
+      return direct.spawn(app);
+    },
+    restartApp: (appRoot) => smart.restartApp(appRoot),
+    async close() { await Promise.all([direct.close(), smart.close()]); },
   };
 }

@@ -12,15 +12,15 @@ export default function rack(): Plugin {
     apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby',
+        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path',
       }));
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(RACK));
-      kernel.hooks.resolveLoader.tap(NAME, (app) => app.appType !== 'rack' ? undefined : {
+      kernel.hooks.resolveLoader.tap(NAME, (app, method) => app.appType !== 'rack' ? undefined : {
         command: String(app.options.ruby),
-        args: [kernel.helperScript('rack-loader.rb')],
+        args: [kernel.helperScript(method === 'smart' ? 'rack-preloader.rb' : 'rack-loader.rb')],
         readiness: { kind: 'handshake' },
       });
       kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {

@@ -1,0 +1,80 @@
+# frozen_string_literal: true
+
+require_relative 'passenger_handshake'
+require_relative 'session_server'
+require_relative 'rack_app_loader'
+require_relative 'rack_session_handler'
+require_relative 'preloader_hooks'
+
+module PassengerLoader
+  # What a process forked by the Rack preloader does with its connection:
+  # make it stdin and stdout, so that from here on it is exactly a loaded
+  # rack-loader (handshake, session server, shutdown byte on stdin), with
+  # its stdout output forwarded by the spawner under its own pid.
+  class PreloaderChild
+    def initialize(conn, app, log:)
+      @conn = conn
+      @app = app
+      @log = log
+    end
+
+    # Never returns.
+    def run
+      become_independent
+      handshake = Handshake.new(input: STDIN, output: STDOUT)
+      begin
+        options = handshake.negotiate
+        PassengerLoader.run_fork_hooks
+        server = SessionServer.new(socket_dir: options['socket_dir'], password: options['connect_password'],
+                                   threads: threads(options), log: @log)
+      rescue Exception => e # rubocop:disable Lint/RescueException -- a hook may exit or raise anything
+        report(handshake, e)
+      end
+      handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
+                                concurrency: server.threads }])
+      serve(options, server)
+      exit(0)
+    end
+
+    private
+
+    def become_independent
+      STDIN.reopen(@conn)
+      STDOUT.reopen(@conn)
+      @conn.close
+      STDOUT.sync = true
+      # The spawner learns which process to watch before anything can fail.
+      STDOUT.write("!> pid: #{Process.pid}\n")
+      # Its own session and process group: the pool stops it with kill(-pid).
+      Process.setsid
+      # Every child would otherwise continue the preloader's random sequence.
+      Random.srand
+      $0 = $0.sub('Passenger RackPreloader', 'Passenger RackApp')
+    end
+
+    def serve(options, server)
+      handler = RackSessionHandler.new(@app, log: @log, multithread: server.threads > 1,
+                                             rack_major: RackAppLoader.rack_major,
+                                             script_name: options.fetch('base_uri', '/'))
+      server.stop_on_stdin(STDIN)
+      trap('TERM', 'DEFAULT')
+      server.run(handler)
+    end
+
+    def threads(options)
+      value = options.fetch('threads', '1')
+      number = Integer(value, 10, exception: false)
+      raise ArgumentError, "handshake key threads must be a positive integer, got #{value.inspect}" unless number&.positive?
+
+      number
+    end
+
+    def report(handshake, error)
+      handshake.report_error(error)
+    rescue IOError, SystemCallError
+      # the spawner is gone
+    ensure
+      Process.exit!(1)
+    end
+  end
+end
