@@ -5,6 +5,7 @@
 const MAX_HEAD_BYTES = 64 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
+const OWS_ENDS = /^[ \t]+|[ \t]+$/g;
 
 export interface ResponseHead {
   status: number;
@@ -50,8 +51,9 @@ export class ResponseParser {
       switch (this.#state) {
         case 'head': {
           const end = chunk.indexOf('\r\n\r\n', pos);
+          // The limit holds however the head was split into reads.
+          if ((end < 0 ? chunk.length : end) - pos > MAX_HEAD_BYTES) throw new ResponseParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
           if (end < 0) {
-            if (chunk.length - pos > MAX_HEAD_BYTES) throw new ResponseParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
             this.#buf = chunk.subarray(pos);
             return;
           }
@@ -139,12 +141,16 @@ export class ResponseParser {
       const colon = line.indexOf(':');
       if (colon <= 0) throw new ResponseParseError(`invalid header line "${line.slice(0, 80)}"`);
       const name = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
+      const rawValue = line.slice(colon + 1);
       if (!TOKEN.test(name)) throw new ResponseParseError(`invalid header name "${name.slice(0, 80)}"`);
-      if (BAD_VALUE.test(value)) throw new ResponseParseError(`header "${name}" has a CR, LF or NUL in its value`);
+      // Checked before trimming: String#trim would hide a CR or LF at either end.
+      if (BAD_VALUE.test(rawValue)) throw new ResponseParseError(`header "${name}" has a CR, LF or NUL in its value`);
+      const value = rawValue.replace(OWS_ENDS, '');
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
         if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw new ResponseParseError(`invalid Content-Length "${value}"`);
+        // A repeated identical Content-Length is passed on once: HTTP clients reject duplicates.
+        if (contentLength !== undefined) continue;
         contentLength = Number(value);
       } else if (lower === 'transfer-encoding') {
         if (value.toLowerCase() !== 'chunked') throw new ResponseParseError(`unsupported Transfer-Encoding "${value}"`);
