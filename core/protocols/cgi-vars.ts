@@ -3,7 +3,8 @@
 import type { FrontRequest } from '../server/front.ts';
 
 // Framing headers describe the connection to us, not the request the app sees.
-const SKIPPED = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer']);
+// `Proxy` would become HTTP_PROXY, which HTTP libraries read as their proxy setting (httpoxy).
+const SKIPPED = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'proxy']);
 
 function cgiName(header: string): string {
   let out = 'HTTP_';
@@ -20,9 +21,11 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const scriptName = baseUri === '/' ? '' : baseUri.replace(/\/$/, '');
-  const pathInfo = scriptName && path.startsWith(scriptName) ? path.slice(scriptName.length) : path;
+  // Only whole segments match: /subway is not below /sub. A path outside the base URI is passed whole.
+  const below = scriptName !== '' && path.startsWith(scriptName) && (path.length === scriptName.length || path.charCodeAt(scriptName.length) === 47);
+  const pathInfo = below ? path.slice(scriptName.length) : path;
   let s = `PASSENGER_CONNECT_PASSWORD\0${password}\0REQUEST_METHOD\0${req.method}\0REQUEST_URI\0${url}\0`
-    + `SCRIPT_NAME\0${scriptName}\0PATH_INFO\0${pathInfo}\0QUERY_STRING\0${q < 0 ? '' : url.slice(q + 1)}\0`
+    + `SCRIPT_NAME\0${below ? scriptName : ''}\0PATH_INFO\0${pathInfo}\0QUERY_STRING\0${q < 0 ? '' : url.slice(q + 1)}\0`
     + `SERVER_NAME\0${req.serverName}\0SERVER_PORT\0${req.serverPort}\0SERVER_PROTOCOL\0HTTP/${req.httpVersion}\0`
     + `REMOTE_ADDR\0${req.remoteAddress}\0REMOTE_PORT\0${req.remotePort}\0`;
   if (req.https) s += 'HTTPS\0on\0';
