@@ -146,6 +146,6 @@ describe('admin API and instance commands', function () {
       expect(p!.instanceDirs()).to.deep.equal([]);
       await waitFor(() => pids.every(pidGone), 10000, 'every process to exit');
       expect(await p!.stop()).to.equal(0);
-  });
+    });
   });
 });
