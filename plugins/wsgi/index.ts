@@ -29,17 +29,18 @@ export default function wsgi(): Plugin {
     apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python',
+        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'python', type: 'string', scope: 'app',
         doc: 'the Python interpreter for WSGI apps: a command or a path (default: .venv/ or venv/ in the app, else python3)',
       }));
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(WSGI));
-      kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
+      kernel.hooks.resolveLoader.tapPromise(NAME, async (app, method) => {
         if (app.appType !== 'wsgi') return undefined;
         const { python } = await choosePython(app);
-        return { command: python, args: [kernel.helperScript('wsgi-loader.py')], readiness: { kind: 'handshake' } };
+        const script = method === 'smart' ? 'wsgi-preloader.py' : 'wsgi-loader.py';
+        return { command: python, args: [kernel.helperScript(script)], readiness: { kind: 'handshake' } };
       });
       kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
         if (app.appType !== 'wsgi') return cmd;
