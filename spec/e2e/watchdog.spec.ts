@@ -7,21 +7,7 @@ import http from 'node:http';
 import { startPassenger, stopAndClean, fixtureApp, type RunningPassenger } from '../support/passenger.ts';
 import { adminRequest } from '../../core/admin/client.ts';
 import type { StatusReply } from '../../core/cli/commands/status.ts';
-import { instancePath, password, pidGone, properties, waitFor } from '../core/admin/instance-helpers.ts';
-
-export interface LoadResult { ok: number; failed: number }
-
-/** `clients` loops sending requests until `stop()` or `maxPerClient` each. */
-export function loadLoop(send: () => Promise<boolean>, clients: number, maxPerClient: number): { stop(): Promise<LoadResult>; counts: LoadResult } {
-  const counts = { ok: 0, failed: 0 };
-  let stopped = false;
-  const loops = Array.from({ length: clients }, async () => {
-    for (let i = 0; i < maxPerClient && !stopped; i++) {
-      if (await send().catch(() => false)) counts.ok++; else counts.failed++;
-    }
-  });
-  return { counts, async stop() { stopped = true; await Promise.all(loops); return counts; } };
-}
+import { instancePath, loadLoop, password, pidGone, properties, waitFor } from '../core/admin/instance-helpers.ts';
 
 /** A GET on a fresh connection (no keep-alive pool). */
 function getStatus(url: string): Promise<number> {

@@ -22,6 +22,8 @@ export function renderNginxConfig(sites: NginxSite[], socketPath: string, listen
     listen ${q(listen)};
     server_name ${q(s.serverName)};
     root ${q(join(s.appRoot, 'public'))};
+    # nginx's default is 1 MiB; uploads larger than this get 413 from nginx.
+    client_max_body_size 100m;
 
     # Static files from public/ are served by nginx; everything else goes to the app.
     location / {

@@ -29,3 +29,17 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export interface LoadResult { ok: number; failed: number }
+
+/** `clients` loops sending requests until stop() or `maxPerClient` each: bounded in count. */
+export function loadLoop(send: () => Promise<boolean>, clients: number, maxPerClient: number): { stop(): Promise<LoadResult>; counts: LoadResult } {
+  const counts = { ok: 0, failed: 0 };
+  let stopped = false;
+  const loops = Array.from({ length: clients }, async () => {
+    for (let i = 0; i < maxPerClient && !stopped; i++) {
+      if (await send().catch(() => false)) counts.ok++; else counts.failed++;
+    }
+  });
+  return { counts, async stop() { stopped = true; await Promise.all(loops); return counts; } };
+}
