@@ -32,13 +32,17 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
 
 export interface LoadResult { ok: number; failed: number }
 
-/** `clients` loops sending requests until stop() or `maxPerClient` each: bounded in count. */
+/**
+ * `clients` loops sending requests until stop() or `maxPerClient` each: bounded in count. A client
+ * waits a little after a failure, as real ones do, so a short refusal window is not counted hundreds of times.
+ */
 export function loadLoop(send: () => Promise<boolean>, clients: number, maxPerClient: number): { stop(): Promise<LoadResult>; counts: LoadResult } {
   const counts = { ok: 0, failed: 0 };
   let stopped = false;
   const loops = Array.from({ length: clients }, async () => {
     for (let i = 0; i < maxPerClient && !stopped; i++) {
-      if (await send().catch(() => false)) counts.ok++; else counts.failed++;
+      if (await send().catch(() => false)) counts.ok++;
+      else { counts.failed++; await new Promise((r) => setTimeout(r, 50)); }
     }
   });
   return { counts, async stop() { stopped = true; await Promise.all(loops); return counts; } };
