@@ -6,7 +6,24 @@ import type { SpawnCommand } from './spawn-command.ts';
 import { spawnProcess, type ExitStatus, type SpawnedProcess } from './spawn-process.ts';
 import { forkFromPreloader } from './preloader-child.ts';
 import { SpawnFailure } from './spawn-failure.ts';
-import { killProcessGroup } from './kill.ts';
+import { isAlive, killProcessGroup } from './kill.ts';
+
+const EXIT_POLL_MS = 250;
+
+/**
+ * Resolves once `pid` is gone. The loader's own exit promise is not enough:
+ * forked children inherit the preloader's stderr, and execa waits for that
+ * pipe to close, which it does only when the last child exits.
+ */
+function gone(pid: number): Promise<ExitStatus> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!isAlive(pid)) { resolve({ code: null, signal: null }); return; }
+      setTimeout(check, EXIT_POLL_MS).unref();
+    };
+    check();
+  });
+}
 
 /** The protocol name a preloader reports on its socket line. */
 export const PRELOADER_PROTOCOL = 'preloader';
@@ -24,7 +41,7 @@ export class Preloader {
     this.pid = process.pid;
     this.socketPath = socketPath;
     this.#password = process.command.handshake.connect_password ?? '';
-    this.exited = process.exited.then((s) => { this.#alive = false; return s; });
+    this.exited = Promise.race([process.exited, gone(process.pid)]).then((s) => { this.#alive = false; return s; });
   }
 
   /** Starts one and waits until the app is loaded; a load error is the app's SpawnFailure. */
