@@ -153,3 +153,51 @@ describe('session protocol: responses from a broken app', function () {
     expect(r.body).to.equal(`raw loader ${loaderPid} GET /still-here\n`);
   });
 });
+
+describe('session protocol: real loaders failing in the middle of a response', function () {
+  this.timeout(60000);
+  let p: RunningPassenger | undefined;
+  afterEach(async () => { await stopAndClean(p); p = undefined; });
+
+  const alivePid = async (url: string) => Number(/alive (\d+)/.exec((await send(url)).body)?.[1]);
+
+  it('Rack: a body that raises after its first chunk reaches the client as aborted, and the process keeps serving', async () => {
+    p = await startPassenger(fixtureApp('rack-midstream'), { args: ['--max-instances', '1'] });
+    const pid = await alivePid(`${p.url}/`);
+    const r = await send(`${p.url}/raise-midstream`);
+    expect(r.status).to.equal(200);
+    expect(r.body.startsWith('first chunk\n')).to.equal(true);
+    expect(r.complete).to.equal(false);
+    await p.waitForOutput(/broke after the first chunk \(IOError\)/);
+    await p.waitForOutput(new RegExp(`GET /raise-midstream -> rack-midstream process ${pid}: .*ended without its final chunk`));
+    expect(await alivePid(`${p.url}/`)).to.equal(pid);
+  });
+
+  it('Rack: a process that dies mid-body gives an aborted response, and a new process serves the next request', async () => {
+    p = await startPassenger(fixtureApp('rack-midstream'), { args: ['--max-instances', '1'] });
+    const pid = await alivePid(`${p.url}/`);
+    const r = await send(`${p.url}/die-midstream`);
+    expect(r.body.startsWith('first chunk\n')).to.equal(true);
+    expect(r.complete).to.equal(false);
+    await p.waitForOutput(new RegExp(`GET /die-midstream -> rack-midstream process ${pid}: `));
+    const next = await alivePid(`${p.url}/`);
+    expect(next).to.be.a('number').and.not.equal(pid);
+  });
+
+  it('Rack: a body shorter than its Content-Length is never presented as complete', async () => {
+    p = await startPassenger(fixtureApp('rack-midstream'));
+    const r = await send(`${p.url}/short`);
+    expect(r.complete).to.equal(false);
+    expect(r.body.length).to.be.below(100);
+  });
+
+  it('WSGI: a generator that raises after its first chunk reaches the client as aborted', async () => {
+    p = await startPassenger(fixtureApp('wsgi-edges'), { args: ['--max-instances', '1'] });
+    const r = await send(`${p.url}/fail-midstream`);
+    expect(r.complete).to.equal(false);
+    if (r.status !== undefined) expect(r.status).to.equal(200);
+    await p.waitForOutput(/RuntimeError: broke after the first chunk/);
+    await p.waitForOutput(/GET \/fail-midstream -> wsgi-edges process \d+: .*ended without its final chunk/);
+    expect((await send(`${p.url}/latin1-header`)).status).to.equal(200);
+  });
+});
