@@ -31,6 +31,7 @@ export class ResponseParser {
   #state: State = 'head';
   #buf: Buffer | undefined;
   #remaining = 0;
+  #interim = false;
   readonly #sink: ResponseSink;
   readonly #noBody: boolean;
 
@@ -105,7 +106,10 @@ export class ResponseParser {
   end(): void {
     if (this.#state === 'untilClose') { this.#state = 'done'; return; }
     if (this.#state === 'done') return;
-    if (this.#state === 'head') throw new ResponseParseError(this.#buf ? 'connection closed in the middle of the response head' : 'connection closed without a response');
+    if (this.#state === 'head') {
+      throw new ResponseParseError(this.#buf ? 'connection closed in the middle of the response head'
+        : this.#interim ? 'connection closed after an interim (1xx) response, before the final one' : 'connection closed without a response');
+    }
     if (this.#state === 'fixed') throw new ResponseParseError(`response truncated: ${this.#remaining} of the announced Content-Length bytes missing`);
     throw new ResponseParseError('response truncated: the chunked body ended without its final chunk');
   }
@@ -161,8 +165,14 @@ export class ResponseParser {
       headers.push(name, value);
     }
     if (chunked && contentLength !== undefined) throw new ResponseParseError('both Content-Length and Transfer-Encoding: chunked');
+    if (status < 200) {
+      // Interim responses (100, 102, 103) are not the answer: skip them and parse the final one. Nothing upgrades here.
+      if (status === 101) throw new ResponseParseError('101 Switching Protocols, but the session protocol has no upgrades');
+      this.#interim = true;
+      return;
+    }
     this.#sink.head({ status, reason, headers, contentLength, chunked });
-    const bodiless = this.#noBody || status < 200 || status === 204 || status === 304;
+    const bodiless = this.#noBody || status === 204 || status === 304;
     if (bodiless) this.#state = 'done';
     else if (chunked) this.#state = 'chunkSize';
     else if (contentLength !== undefined) this.#state = contentLength === 0 ? 'done' : 'fixed';

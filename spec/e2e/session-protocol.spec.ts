@@ -71,6 +71,8 @@ describe('session protocol: responses from a broken app', function () {
     { name: 'Content-Length and chunked together', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', why: /both Content-Length and Transfer-Encoding: chunked/ },
     { name: 'an unsupported Transfer-Encoding', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx', why: /unsupported Transfer-Encoding "gzip"/ },
     { name: 'a head larger than 64 KiB', raw: `HTTP/1.1 200 OK\r\nX-Big: ${'b'.repeat(70000)}\r\nContent-Length: 0\r\n\r\n`, why: /response head larger than 65536 bytes/ },
+    { name: 'a 101 without any upgrade', raw: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', why: /101 Switching Protocols, but the session protocol has no upgrades/ },
+    { name: 'an interim 100 and no final response', raw: 'HTTP/1.1 100 Continue\r\n\r\n', why: /connection closed after an interim \(1xx\) response/ },
     { name: 'a head cut off before its empty line', raw: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n', why: /connection closed in the middle of the response head/ },
     { name: 'a head ended with bare LFs', raw: 'HTTP/1.1 200 OK\nContent-Length: 0\n\n', why: /connection closed in the middle of the response head/ },
   ];
@@ -125,6 +127,7 @@ describe('session protocol: responses from a broken app', function () {
     { name: 'an unframed response, read until the app closes', raw: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close', status: 200, body: 'until close' },
     { name: 'a repeated identical Content-Length', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\ndupe', status: 200, body: 'dupe', headers: { 'content-length': '4' } },
     { name: 'hop-by-hop headers from the app (dropped)', raw: 'HTTP/1.1 200 OK\r\nConnection: close\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok', status: 200, body: 'ok' },
+    { name: 'interim 100 and 103 responses before the final one (skipped)', raw: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal', status: 200, body: 'final' },
     { name: 'a 204 without a body', raw: 'HTTP/1.1 204 No Content\r\nX-Ok: yes\r\n\r\n', status: 204, body: '', headers: { 'x-ok': 'yes' } },
     { name: 'optional whitespace around a value', raw: 'HTTP/1.1 200 OK\r\nX-Ok:  \tpadded\t \r\nContent-Length: 0\r\n\r\n', status: 200, body: '', headers: { 'x-ok': 'padded' } },
   ];

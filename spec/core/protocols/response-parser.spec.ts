@@ -38,6 +38,7 @@ describe('ResponseParser', () => {
     { name: 'optional whitespace around values', input: 'HTTP/1.1 200 OK\r\nX-A:\t  spaced \t\r\nX-B:\r\nContent-Length: 0\r\n\r\n', status: 200, headers: ['X-A', 'spaced', 'X-B', '', 'Content-Length', '0'], body: '' },
     { name: 'repeated headers kept in order', input: 'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n', status: 200, headers: ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '0'], body: '' },
     { name: 'identical repeated Content-Length passed on once', input: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok', status: 200, headers: ['Content-Length', '2'], body: 'ok' },
+    { name: 'interim 100 and 103 responses skipped', input: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal', status: 200, reason: 'OK', headers: ['Content-Length', '5'], body: 'final', close: false },
     { name: 'Latin-1 and UTF-8 bytes in values', input: 'HTTP/1.1 200 OK\r\nX-Name: caf\xc3\xa9\r\nContent-Length: 0\r\n\r\n', status: 200, headers: ['X-Name', 'caf\xc3\xa9', 'Content-Length', '0'], body: '' },
   ];
   for (const c of valid) {
@@ -82,6 +83,9 @@ describe('ResponseParser', () => {
     { name: 'a status above 599', input: 'HTTP/1.1 600 High\r\n\r\n', error: /invalid status code 600/ },
     { name: 'a bare LF in the reason', input: 'HTTP/1.1 200 O\nK\r\n\r\n', error: /invalid status line/ },
     { name: 'a NUL in the reason', input: 'HTTP/1.1 200 O\0K\r\n\r\n', error: /invalid characters in the status line/ },
+    { name: 'a 101 (nothing upgrades on this protocol)', input: 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', error: /101 Switching Protocols, but the session protocol has no upgrades/ },
+    { name: 'an interim response without a final one', input: 'HTTP/1.1 100 Continue\r\n\r\n', error: /connection closed after an interim \(1xx\) response, before the final one/ },
+    { name: 'an invalid interim head', input: 'HTTP/1.1 100 Continue\r\nX-A: a\nb\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', error: /header "X-A" has a CR, LF or NUL/ },
     { name: 'a header line without a colon', input: 'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n', error: /invalid header line "no colon here"/ },
     { name: 'an empty header name', input: 'HTTP/1.1 200 OK\r\n: value\r\n\r\n', error: /invalid header line/ },
     { name: 'a space in a header name', input: 'HTTP/1.1 200 OK\r\nX Bad: 1\r\n\r\n', error: /invalid header name "X Bad"/ },
