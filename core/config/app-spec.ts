@@ -39,4 +39,6 @@ export interface AppSpec {
   /** Where each option's value came from: "default", a file path, "env PASSENGER_X", "flag --x". */
   sources: Readonly<Record<string, string>>;
   configFile?: string;
+  /** Which front end named the app: decides whose user it runs as when the server is root. */
+  frontEnd?: 'standalone' | 'scgi';
 }

@@ -35,7 +35,11 @@ export interface ErrorReport {
   /** The app's own stdout and stderr lines, capped. */
   output: string[];
   appRoot: string;
+  /** The app's short name, as in the log's `[name]` prefix. */
+  appName?: string;
   appType: string;
+  /** The app type's human name from its plugin, e.g. "Python (WSGI)". */
+  appTypeName?: string;
   command: string[];
   cwd: string;
   user: { name: string; uid: number; gid: number };

@@ -26,7 +26,7 @@ export class AppRegistry {
   readonly #instanceFlags: Layer;
   readonly #cache = new Map<string, CacheEntry>();
   /** The layers each app root was first resolved with, for re-reading its configuration on restart. */
-  readonly #layersByRoot = new Map<string, Layer[]>();
+  readonly #layersByRoot = new Map<string, { layers: Layer[]; frontEnd: AppSpec['frontEnd'] }>();
   readonly #onNewApp: (spec: AppSpec) => void;
   /** PASSENGER_<OPTION> -> option name, for app-scoped options only. */
   readonly #scgiOptions: Map<string, string>;
@@ -64,7 +64,8 @@ export class AppRegistry {
     const hit = this.#cache.get(key);
     if (hit && (hit.failedAt === undefined || Date.now() - hit.failedAt < FAILURE_TTL_MS)) return hit.spec;
     const layers: Layer[] = [this.#instanceFlags, { kind: 'scgi', values, asText: true }];
-    const entry: CacheEntry = { spec: resolveAppSpec(this.#kernel, { appRoot: root, env: this.#env, layers }) };
+    // Apps named by the web server run as the owner of their startup file, never as root (prepare.ts).
+    const entry: CacheEntry = { spec: resolveAppSpec(this.#kernel, { appRoot: root, env: this.#env, layers }).then((s) => ({ ...s, frontEnd: 'scgi' as const })) };
     entry.spec.then((spec) => this.#remember(spec, layers), () => { entry.failedAt = Date.now(); });
     this.#cache.set(key, entry);
     return entry.spec;
@@ -72,8 +73,9 @@ export class AppRegistry {
 
   /** Re-reads an app's configuration (restart), with the layers it was first resolved with. */
   async refresh(appRoot: string): Promise<AppSpec> {
-    const layers = this.#layersByRoot.get(appRoot) ?? [this.#instanceFlags];
-    const spec = await resolveAppSpec(this.#kernel, { appRoot, env: this.#env, layers });
+    const known = this.#layersByRoot.get(appRoot);
+    const resolved = await resolveAppSpec(this.#kernel, { appRoot, env: this.#env, layers: known?.layers ?? [this.#instanceFlags] });
+    const spec = known?.frontEnd ? { ...resolved, frontEnd: known.frontEnd } : resolved;
     // Later SCGI requests see the new configuration too (resolving again is cheap and rare).
     this.#cache.clear();
     return spec;
@@ -83,7 +85,7 @@ export class AppRegistry {
 
   #remember(spec: AppSpec, layers: Layer[]): void {
     if (this.#layersByRoot.has(spec.appRoot)) return;
-    this.#layersByRoot.set(spec.appRoot, layers);
+    this.#layersByRoot.set(spec.appRoot, { layers, frontEnd: spec.frontEnd });
     this.#onNewApp(spec);
   }
 }

@@ -82,7 +82,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const opts = app.options as InstanceOptions;
   const instance = new InstanceDir(init.instanceDir);
   const spawner = createSpawner({
-    kernel, socketDir: instance.backends, mode: 'standalone',
+    kernel, socketDir: instance.backends, socketDirFor: (uid, gid) => instance.userBackends(uid, gid), mode: 'standalone',
     defaultUser: opts.default_user, defaultGroup: opts.default_group, logLevel: opts.log_level,
   }, log);
   const registry = new AppRegistry(kernel, process.env, flagLayer(init.flags), () => writeProperties());
@@ -95,7 +95,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
   });
-  const scgi = new ScgiServer(forwarder, log, { appFor: (params) => registry.forScgi(params) });
+  const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params) });
   let port = 0;
   let ready = false;
   // A restarted core keeps the instance's creation time.

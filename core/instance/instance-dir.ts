@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { webServerGroupId } from './web-server-group.ts';
 
 export const INSTANCE_PREFIX = 'passenger.';
@@ -32,6 +32,8 @@ export interface AdminPasswords {
 
 const READ_ONLY_PASSWORD_FILE = 'read_only_admin_password.txt';
 const FULL_PASSWORD_FILE = 'full_admin_password.txt';
+/** Sent by the front web server with every SCGI request (scgi_param PASSENGER_SCGI_SECRET), so no other process with access to request.sock can choose apps and options. */
+const SCGI_SECRET_FILE = 'scgi_secret.txt';
 
 export class InstanceDir {
   readonly path: string;
@@ -61,7 +63,7 @@ export class InstanceDir {
   }
 
   #createPasswords(): void {
-    for (const f of [READ_ONLY_PASSWORD_FILE, FULL_PASSWORD_FILE]) {
+    for (const f of [READ_ONLY_PASSWORD_FILE, FULL_PASSWORD_FILE, SCGI_SECRET_FILE]) {
       writeFileSync(this.file(f), randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
     }
   }
@@ -70,6 +72,11 @@ export class InstanceDir {
   readPasswords(): AdminPasswords {
     const read = (f: string) => readFileSync(this.file(f), 'utf8').trim();
     return { readOnly: read(READ_ONLY_PASSWORD_FILE), full: read(FULL_PASSWORD_FILE) };
+  }
+
+  /** The secret SCGI requests must carry; throws when this user may not read it. */
+  readScgiSecret(): string {
+    return readFileSync(this.file(SCGI_SECRET_FILE), 'utf8').trim();
   }
 
   /** Written to a temporary name and renamed, so readers never see half a file. */
@@ -91,8 +98,22 @@ export class InstanceDir {
     }
   }
 
+  /**
+   * A socket directory for apps running as another user: a sibling of the
+   * instance directory (which that user cannot enter), private to that user.
+   */
+  userBackends(uid: number, gid: number): string {
+    const dir = `${this.path}.backends-${uid}`;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chownSync(dir, uid, gid);
+    return dir;
+  }
+
   remove(): void {
     rmSync(this.path, { recursive: true, force: true });
+    const parent = dirname(this.path);
+    const prefix = `${basename(this.path)}.backends-`;
+    for (const n of readdirSync(parent)) if (n.startsWith(prefix)) rmSync(join(parent, n), { recursive: true, force: true });
   }
 }
 

@@ -15,6 +15,8 @@ export interface SpawnEnvironment {
   kernel: Kernel;
   /** Private directory for app sockets (instance dir's backends/). */
   socketDir: string;
+  /** A private socket directory for apps that run as another user (they cannot enter ours). */
+  socketDirFor?(uid: number, gid: number): string;
   mode: 'standalone' | 'scgi';
   defaultUser: string;
   defaultGroup?: string | undefined;
@@ -29,7 +31,7 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     throw new PassengerError('PSG_ERR_SPAWN_NO_LOADER', `no plugin knows how to start app type "${app.appType}" (${app.appRoot})`, { appRoot: app.appRoot });
   }
   const user = chooseAppUser({
-    mode: env.mode, user: app.options.user, group: app.options.group,
+    mode: app.frontEnd ?? env.mode, user: app.options.user, group: app.options.group,
     defaultUser: env.defaultUser, defaultGroup: env.defaultGroup, startupFile: app.startupFile,
   });
   const me = currentUser();
@@ -57,7 +59,7 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     command.uid = user.uid;
     command.gid = user.gid;
     // The app creates its socket here, so it needs a private directory of its own.
-    command.handshake.socket_dir = userSocketDir(env.socketDir, user.uid, user.gid);
+    command.handshake.socket_dir = env.socketDirFor?.(user.uid, user.gid) ?? userSocketDir(env.socketDir, user.uid, user.gid);
   }
   return env.kernel.hooks.buildSpawnCommand.promise(command, app);
 }

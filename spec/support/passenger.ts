@@ -2,7 +2,7 @@
 // user would, on a loopback port from get-port, with a private instance
 // registry so a spec can check that nothing is left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import getPort from 'get-port';
@@ -53,6 +53,7 @@ export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = proces
 export async function startPassenger(appDir: string, opts: StartOptions = {}): Promise<RunningPassenger> {
   const port = await getPort({ host: '127.0.0.1' });
   const registryDir = mkdtempSync(join(tmpdir(), 'psg-registry-'));
+  chmodSync(registryDir, 0o711); // like /tmp, apps running as other users can pass through to their own socket directory
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

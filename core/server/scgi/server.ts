@@ -5,6 +5,7 @@
 // connection with one log line; the server keeps serving.
 import type net from 'node:net';
 import type { Socket } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
@@ -16,10 +17,14 @@ import { ScgiFrontResponse } from './front-response.ts';
 import { scgiBodyStream } from './body-stream.ts';
 import { scgiUpgradeStream } from './upgrade-stream.ts';
 
+export const SECRET_PARAM = 'PASSENGER_SCGI_SECRET';
+
 export interface ScgiServerOptions {
   limits?: ScgiLimits;
   /** A head not complete after this long is cut off (slow or stuck front ends), in ms. */
   headTimeoutMs?: number;
+  /** When set, every request must carry it as PASSENGER_SCGI_SECRET (the front web server's configuration has it). */
+  secret?: string;
   /** The app a request is for, from its parameters (PASSENGER_APP_ROOT and PASSENGER_* options). */
   appFor(params: ReadonlyMap<string, string>): AppSpec | Promise<AppSpec>;
 }
@@ -75,6 +80,11 @@ export class ScgiServer {
       }
       if (!head) return;
       stop();
+      if (!this.#authorized(head)) {
+        this.#log.warn(`an SCGI request from ${peerOf(socket)} did not carry this instance's PASSENGER_SCGI_SECRET (generate the web server configuration with passenger nginx-config); closing the connection`);
+        socket.destroy();
+        return;
+      }
       socket.pause();
       void this.#dispatch(socket, head);
     };
@@ -85,6 +95,14 @@ export class ScgiServer {
     };
     socket.on('data', onData);
     socket.on('end', onEnd);
+  }
+
+  #authorized(head: ScgiHead): boolean {
+    const expected = this.#opts.secret;
+    if (expected === undefined) return true;
+    const given = Buffer.from(head.params.get(SECRET_PARAM) ?? '');
+    const want = Buffer.from(expected);
+    return given.length === want.length && timingSafeEqual(given, want);
   }
 
   async #dispatch(socket: Socket, head: ScgiHead): Promise<void> {

@@ -8,7 +8,7 @@ import { startPassenger, stopAndClean, fixtureApp, passengerCommand, type Runnin
 import { adminRequest } from '../../../core/admin/client.ts';
 import type { StatusReply } from '../../../core/cli/commands/status.ts';
 import { scgiRequest } from '../server/scgi/scgi-client.ts';
-import { instancePath, password, pidGone, properties, waitFor } from './instance-helpers.ts';
+import { instancePath, password, pidGone, properties, waitFor, scgiSecret } from './instance-helpers.ts';
 
 const nodeApp = fixtureApp('node-basic');
 const genericApp = fixtureApp('generic-python');
@@ -28,7 +28,7 @@ describe('admin API and instance commands', function () {
   before(async () => {
     p = await startPassenger(nodeApp);
     admin = join(instancePath(p), 'admin.sock');
-    const r = await scgiRequest(join(instancePath(p), 'request.sock'), { REQUEST_METHOD: 'GET', REQUEST_URI: '/', PASSENGER_APP_ROOT: genericApp });
+    const r = await scgiRequest(join(instancePath(p), 'request.sock'), { REQUEST_METHOD: 'GET', REQUEST_URI: '/', PASSENGER_APP_ROOT: genericApp, PASSENGER_SCGI_SECRET: scgiSecret(p) });
     expect(r.status).to.equal(200);
   });
   after(async () => { await stopAndClean(p); });

@@ -18,6 +18,11 @@ export function password(p: RunningPassenger, kind: 'read_only' | 'full'): strin
   return readFileSync(join(instancePath(p), `${kind}_admin_password.txt`), 'utf8').trim();
 }
 
+/** The secret the generated nginx configuration sends with every SCGI request. */
+export function scgiSecret(p: RunningPassenger): string {
+  return readFileSync(join(instancePath(p), 'scgi_secret.txt'), 'utf8').trim();
+}
+
 export function pidGone(pid: number): boolean {
   try { process.kill(pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
 }

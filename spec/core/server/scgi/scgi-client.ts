@@ -1,8 +1,16 @@
 // A raw SCGI client for specs: sends a head (or any bytes) and collects the reply.
 import net from 'node:net';
 
+let secret: string | undefined;
+
+/** The instance's PASSENGER_SCGI_SECRET, added to every head from now on (as the generated nginx config does). */
+export function useScgiSecret(value: string | undefined): void {
+  secret = value;
+}
+
 export function scgiHead(params: Record<string, string>, contentLength = 0): Buffer {
-  const all: [string, string][] = [['CONTENT_LENGTH', String(contentLength)], ['SCGI', '1'], ...Object.entries(params)];
+  const withSecret = secret !== undefined && !('PASSENGER_SCGI_SECRET' in params) ? { ...params, PASSENGER_SCGI_SECRET: secret } : params;
+  const all: [string, string][] = [['CONTENT_LENGTH', String(contentLength)], ['SCGI', '1'], ...Object.entries(withSecret)];
   const block = all.map(([k, v]) => `${k}\0${v}\0`).join('');
   return Buffer.from(`${Buffer.byteLength(block)}:${block},`);
 }

@@ -3,10 +3,13 @@
 // that must close the connection, log a line and leave the core serving.
 import { expect } from 'chai';
 import net from 'node:net';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { startPassenger, stopAndClean, fixtureApp, type RunningPassenger } from '../../../support/passenger.ts';
-import { instancePath, properties } from '../../admin/instance-helpers.ts';
-import { parseReply, scgiExchange, scgiHead, scgiRequest } from './scgi-client.ts';
+import { instancePath, properties, scgiSecret } from '../../admin/instance-helpers.ts';
+import { parseReply, scgiExchange, scgiHead, scgiRequest, useScgiSecret } from './scgi-client.ts';
 
 const nodeApp = fixtureApp('node-basic');
 const genericApp = fixtureApp('generic-python');
@@ -21,8 +24,9 @@ describe('SCGI request handler', function () {
     p = await startPassenger(nodeApp);
     sock = `${instancePath(p)}/request.sock`;
     corePid = properties(p).corePid!;
+    useScgiSecret(scgiSecret(p));
   });
-  after(async () => { await stopAndClean(p); });
+  after(async () => { useScgiSecret(undefined); await stopAndClean(p); });
 
   const get = (uri: string, extra: Record<string, string> = {}) => scgiRequest(sock, {
     REQUEST_METHOD: 'GET', REQUEST_URI: uri, SERVER_PROTOCOL: 'HTTP/1.1', SERVER_NAME: 'app.test', SERVER_PORT: '8080',
@@ -90,6 +94,43 @@ describe('SCGI request handler', function () {
       expect(frame.subarray(2).toString()).to.equal('echo: hi');
       s.destroy();
     });
+  });
+
+  describe('whose user an app named through SCGI runs as', () => {
+    const UID_APP = "require('http').createServer((q, s) => s.end(String(process.getuid()))).listen(3000);\n";
+    const asRoot = process.getuid?.() === 0;
+    const tmpApps: string[] = [];
+    after(() => { for (const d of tmpApps) rmSync(d, { recursive: true, force: true }); });
+    const appOwnedBy = (uid: number | undefined) => {
+      const dir = mkdtempSync(join(tmpdir(), 'psg-owned-'));
+      tmpApps.push(dir);
+      writeFileSync(join(dir, 'app.js'), UID_APP);
+      writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}');
+      chmodSync(dir, 0o755);
+      if (uid !== undefined) for (const f of ['app.js', 'package.json']) chownSync(join(dir, f), uid, uid);
+      return dir;
+    };
+
+    it('runs it as the owner of its startup file (root: never as root)', async () => {
+      const r = await get('/', { PASSENGER_APP_ROOT: appOwnedBy(asRoot ? 65534 : undefined) });
+      expect(r.body.toString()).to.equal(asRoot ? '65534' : String(process.getuid?.()));
+    });
+
+    it('falls back to default_user (nobody) for a root-owned startup file', async () => {
+      const r = await get('/', { PASSENGER_APP_ROOT: appOwnedBy(undefined) });
+      expect(r.body.toString()).to.equal(asRoot ? '65534' : String(process.getuid?.()));
+    });
+  });
+
+  describe('the instance secret', () => {
+    for (const [what, value] of [['a wrong', 'not-the-secret'], ['an empty', '']] as const) {
+      it(`closes a request with ${what} PASSENGER_SCGI_SECRET unanswered, logs it, and keeps serving`, async () => {
+        const raw = await scgiExchange(sock, [scgiHead({ REQUEST_METHOD: 'GET', REQUEST_URI: '/', PASSENGER_APP_ROOT: nodeApp, PASSENGER_SCGI_SECRET: value })]);
+        expect(raw.length).to.equal(0);
+        await p.waitForOutput(/did not carry this instance's PASSENGER_SCGI_SECRET/);
+        expect((await get('/')).status).to.equal(200);
+      });
+    }
   });
 
   describe('malformed input never takes the core down', () => {
