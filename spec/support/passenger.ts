@@ -25,7 +25,7 @@ export interface RunningPassenger {
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM (or another signal) to the CLI and wait for it to exit; resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Instance directories still present in the private registry. */
+  /** Instance directories in the private registry (not their sibling socket directories for other users). */
   instanceDirs(): string[];
 }
 
@@ -90,7 +90,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
       }
       return child.exitCode;
     },
-    instanceDirs: () => readdirSync(registryDir).filter((n) => n.startsWith('passenger.')),
+    instanceDirs: () => readdirSync(registryDir).filter((n) => /^passenger\.[^.]+$/.test(n)),
   };
   if (opts.expectExit) {
     await exited;
@@ -109,7 +109,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
 export async function stopAndClean(p: RunningPassenger | undefined): Promise<void> {
   if (!p) return;
   await p.stop();
-  const left = p.instanceDirs();
+  const left = readdirSync(p.registryDir).filter((n) => n.startsWith('passenger.'));
   rmSync(p.registryDir, { recursive: true, force: true });
   if (left.length > 0) throw new Error(`instance directories left behind: ${left.join(', ')}`);
 }
