@@ -1,4 +1,5 @@
-// Builds the ErrorReport for a failed spawn and lets plugins enrich it.
+// Builds the ErrorReport for a failed spawn, lets plugins enrich it, and
+// writes it to the log (once per failure: this runs once per failed spawn).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem, uptime } from 'node:os';
@@ -8,15 +9,10 @@ import { SpawnFailure } from '../spawn/spawn-failure.ts';
 import { isPassengerError } from './passenger-error.ts';
 import type { ErrorReport } from './report.ts';
 import { currentUser } from '../spawn/user-switch.ts';
+import { maskEnvironment } from './mask-secrets.ts';
+import { logErrorReport } from './log-report.ts';
 
-const SECRET_NAME = /(_KEY|_SECRET|_TOKEN|_PASSWORD|_PASS|_CREDENTIALS?)$|^(DATABASE_URL|REDIS_URL|MONGO_URL|SECRET_KEY_BASE|PASSWORD|AWS_SECRET_ACCESS_KEY)$/i;
-
-/** Values of variables that look secret are replaced, keeping a hint of their length. */
-export function maskEnvironment(env: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) out[k] = SECRET_NAME.test(k) ? `•••••• (masked, ${v.length} characters)` : v;
-  return out;
-}
+export { maskEnvironment } from './mask-secrets.ts';
 
 function readUlimits(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +41,9 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
     detail: f?.detail ?? (error instanceof Error && !isPassengerError(error) ? error.stack ?? '' : ''),
     output: f?.output ?? [],
     appRoot: app.appRoot,
+    appName: app.name,
     appType: app.appType,
+    appTypeName: kernel.appTypes.get(app.appType)?.displayName ?? app.appType,
     command: cmd ? [cmd.command, ...cmd.args] : [],
     cwd: cmd?.cwd ?? app.appRoot,
     user: { name: cmd?.user ?? me.name, uid: cmd?.uid ?? me.uid, gid: cmd?.gid ?? me.gid },
@@ -65,5 +63,7 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
   };
   if (f?.errorClass) report.errorClass = f.errorClass;
   if (f?.exit) report.exit = f.exit;
-  return kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
+  const enriched = await kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
+  logErrorReport(kernel.log.child(`[${app.name}]`), enriched);
+  return enriched;
 }

@@ -6,6 +6,7 @@ import { AppFailedError } from '../pool/group.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { renderReportHtml, renderGenericHtml } from '../errors/render-html.ts';
+import { PAGE_CSP } from '../errors/page-template.ts';
 
 const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
   PSG_ERR_POOL_QUEUE_FULL: [503, 'Service Unavailable'],
@@ -22,11 +23,17 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
 function wantsJson(req: FrontRequest): boolean {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === 'accept') return /application\/json/.test(raw[i + 1]!);
+    if (raw[i]!.toLowerCase() !== 'accept') continue;
+    // A browser lists text/html first; an API client asks for JSON.
+    const value = raw[i + 1]!;
+    const json = value.indexOf('application/json');
+    const htmlAt = value.indexOf('text/html');
+    return json >= 0 && (htmlAt < 0 || json < htmlAt);
   }
   return false;
 }
 
+/** Full reports only where the app's configuration asks for them: they show paths, output and environment. */
 function friendly(app: AppSpec | undefined): boolean {
   if (!app) return false;
   return app.options.friendly_error_pages ?? app.options.environment === 'development';
@@ -36,7 +43,7 @@ export function sendError(req: FrontRequest, res: FrontResponse, error: unknown,
   if (res.headersSent) { res.abort(); return; }
   const code = isPassengerError(error) ? error.code : undefined;
   const [status, reason] = (code && STATUS[code]) ?? [500, 'Internal Server Error'];
-  const headers = ['Cache-Control', 'no-store'];
+  const headers = ['Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
   if (status === 503) headers.push('Retry-After', '1');
   let body: string;
   if (error instanceof AppFailedError) {
@@ -47,7 +54,7 @@ export function sendError(req: FrontRequest, res: FrontResponse, error: unknown,
       headers.push('Content-Type', 'application/json');
     } else {
       body = show ? renderReportHtml(report) : renderGenericHtml(status, 'The application could not be started', report.id);
-      headers.push('Content-Type', 'text/html; charset=utf-8');
+      headers.push('Content-Type', 'text/html; charset=utf-8', 'Content-Security-Policy', PAGE_CSP);
     }
   } else if (wantsJson(req)) {
     body = JSON.stringify({ error: describeError(error), code: code ?? 'PSG_ERR_INTERNAL' });

@@ -4,6 +4,7 @@
 import getPort from 'get-port';
 import type { Plugin } from '../../core/index.ts';
 import { Stage } from '../../core/index.ts';
+import { portHints } from './port-hints.ts';
 
 const NAME = 'passenger:generic';
 
@@ -38,6 +39,7 @@ export default function generic(): Plugin {
         if (app.appType === 'generic') cmd.env.NODE_ENV ??= app.options.environment;
         return cmd;
       });
+      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => portHints(report, ctx, NAME));
     },
   };
 }

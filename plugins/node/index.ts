@@ -3,6 +3,7 @@
 // server.listen() listen on a private Unix socket and reports it as http_session.
 import { extname, isAbsolute, join } from 'node:path';
 import type { Plugin } from '../../core/index.ts';
+import { nodeHints } from './node-hints.ts';
 
 const NAME = 'passenger:node';
 const EXTENSIONS = new Set(['.js', '.cjs', '.mjs']);
@@ -48,6 +49,7 @@ export default function node(): Plugin {
         if (app.appType === 'node') cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
         return cmd;
       });
+      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => nodeHints(report, ctx, NAME));
     },
   };
 }

@@ -2,6 +2,7 @@
 // served over the session protocol.
 import type { Plugin } from '../../core/index.ts';
 import { detectByStartupFile } from '../../core/index.ts';
+import { rubyHints } from './ruby-hints.ts';
 
 const NAME = 'passenger:rack';
 const RACK = { name: 'rack', startupFiles: ['config.ru'] };
@@ -29,6 +30,7 @@ export default function rack(): Plugin {
         cmd.env.RAILS_ENV = app.options.environment;
         return cmd;
       });
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, (report, ctx) => rubyHints(report, ctx, NAME));
     },
   };
 }

@@ -5,6 +5,7 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppSpec, Plugin } from '../../core/index.ts';
 import { detectByStartupFile } from '../../core/index.ts';
+import { pythonHints } from './python-hints.ts';
 
 const NAME = 'passenger:wsgi';
 const WSGI = { name: 'wsgi', startupFiles: ['passenger_wsgi.py'] };
@@ -47,6 +48,7 @@ export default function wsgi(): Plugin {
         cmd.env.PYTHONUNBUFFERED = '1';
         return cmd;
       });
+      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => pythonHints(report, ctx, NAME));
     },
   };
 }
