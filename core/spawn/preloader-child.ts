@@ -3,6 +3,7 @@
 // child's pid, then run the ordinary loader handshake over the same
 // connection, which the child keeps as its stdin and stdout for life.
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { Logger } from '../log/logger.ts';
 import type { SpawnCommand } from './spawn-command.ts';
 import { handshake, type ExitStatus, type ProcessHandle, type SpawnedProcess } from './spawn-process.ts';
@@ -56,7 +57,10 @@ export async function forkFromPreloader(req: ForkRequest): Promise<SpawnedProces
   const exited = watchExit(pid, conn);
   const appLog = req.log.child(`[${req.appName} ${pid}]`);
   try {
-    const sockets = await handshake({ stdin: conn, stdout: conn, stderr: null }, cmd, journey, output, appLog, exited);
+    // Lines are read from a pipe, not the socket: a socket error (EPIPE when the
+    // child died) must reach only our listener, never an unguarded line reader.
+    const lines = conn.pipe(new PassThrough());
+    const sockets = await handshake({ stdin: conn, stdout: lines, stderr: null }, cmd, journey, output, appLog, exited);
     journey.finish();
     return { pid, child: handleFor(pid, conn), sockets, command: cmd, output, exited, spawnDurationMs: Math.round(performance.now() - started) };
   } catch (e) {
@@ -105,7 +109,7 @@ function watchExit(pid: number, conn: net.Socket): Promise<ExitStatus> {
 /** The pool's view of a forked child: the shutdown byte goes over the connection, signals by pid. */
 function handleFor(pid: number, conn: net.Socket): ProcessHandle {
   return {
-    stdin: { end: (chunk?: string) => (conn.destroyed ? undefined : chunk === undefined ? conn.end() : conn.end(chunk)) },
+    stdin: { end: (chunk?: string) => (!conn.writable ? undefined : chunk === undefined ? conn.end() : conn.end(chunk)) },
     kill(signal: NodeJS.Signals = 'SIGTERM') {
       try { process.kill(pid, signal); return true; } catch { return false; }
     },
