@@ -27,7 +27,7 @@ ol.journey .done .state{color:var(--ok)}
 ol.journey .failed{border-color:var(--fail);background:var(--fail-bg)}
 ol.journey .failed .state{color:var(--fail)}
 ol.journey .not-reached{color:var(--muted);border-style:dashed}
-ol.journey small{color:var(--muted)}
+ol.journey small{color:var(--muted);white-space:nowrap}
 dl.facts{display:grid;grid-template-columns:minmax(8rem,max-content) 1fr;gap:.35rem 1.2rem;margin:0}
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;overflow-wrap:anywhere}

@@ -6,7 +6,7 @@ import { html, paragraphs, type SafeHtml } from './html.ts';
 import { pageDocument } from './page-template.ts';
 import type { ErrorReport, ReportHint, ReportSection } from './report.ts';
 import {
-  exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, sortedEntries, stepLabel, stepState, systemFacts,
+  exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, shownProperties, sortedEntries, stepLabel, stepState, systemFacts,
   type ShownLines,
 } from './report-view.ts';
 import { isMasked } from './mask-secrets.ts';
@@ -33,7 +33,7 @@ ${journey(r)}
 ${whatHappened(r)}
 ${howToFix(r.hints)}
 ${lines('Error detail', shownDetail(r), 'more lines: the JSON report and the log have them all')}
-${lines('Application output', shownOutput(r), 'earlier lines: the JSON report has them all', 'The application printed nothing.')}
+${lines('Application output', shownOutput(r), 'earlier lines: the JSON report has them all', r.detail ? 'The application printed nothing besides the error detail.' : 'The application printed nothing.')}
 ${r.sections.length ? html`<section><h2>From plugins</h2>${r.sections.map(pluginSection)}</section>` : ''}
 ${diagnostics(r)}
 </main>
@@ -58,7 +58,7 @@ function whatHappened(r: ErrorReport): SafeHtml {
   if (failed) facts.push(['Failed at', `${stepLabel(failed)}, after ${formatDuration(failed.durationMs)}`]);
   if (exit) facts.push(['Process', exit]);
   facts.push(['Ran as', html`<code>${r.user.name}</code> (uid ${r.user.uid}, gid ${r.user.gid}) in <code>${r.cwd}</code>`]);
-  for (const [k, v] of sortedEntries(r.properties)) facts.push([k.replaceAll('_', ' '), html`<code>${v}</code>`]);
+  for (const [k, v] of shownProperties(r)) facts.push([k.replaceAll('_', ' '), html`<code>${v}</code>`]);
   facts.push(['Category', `${r.category} (${r.code})`]);
   return html`<section><h2>What happened</h2><dl class="facts">${facts.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></section>`;
 }

@@ -3,7 +3,7 @@
 // what a developer sees in the browser.
 import type { ErrorReport } from './report.ts';
 import {
-  exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, sortedEntries, stepLabel, stepState, systemFacts,
+  exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, shownProperties, sortedEntries, stepLabel, stepState, systemFacts,
 } from './report-view.ts';
 
 const INDENT = '    ';
@@ -33,7 +33,7 @@ export function renderReportText(r: ErrorReport): string {
       ...(failed ? [['failed at', `${stepLabel(failed)} after ${formatDuration(failed.durationMs)}`] as [string, string]] : []),
       ...(exitText(r.exit) ? [['process', exitText(r.exit)!] as [string, string]] : []),
       ['ran as', `${r.user.name} (uid ${r.user.uid}, gid ${r.user.gid}) in ${r.cwd}`],
-      ...sortedEntries(r.properties),
+      ...shownProperties(r),
       ['time', r.createdAt],
     ]),
   ];
@@ -55,7 +55,7 @@ export function renderReportText(r: ErrorReport): string {
   }
   const output = shownOutput(r);
   out.push(heading(`Application output${output.omitted ? ` (last ${output.lines.length} of ${r.output.length} lines)` : ''}`));
-  out.push(...(output.lines.length ? indented(output.lines) : [`${INDENT}(the application printed nothing)`]));
+  out.push(...(output.lines.length ? indented(output.lines) : [`${INDENT}(the application printed nothing${r.detail ? ' besides the error detail' : ''})`]));
   for (const s of r.sections) {
     out.push(heading(`${s.title}${s.plugin ? ` [${s.plugin}]` : ''}`), ...indented(s.body.split('\n')));
   }

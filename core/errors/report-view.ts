@@ -65,16 +65,42 @@ export interface ShownLines {
   omitted: number;
 }
 
-/** The last lines of the app's output: the end is where it stopped. */
+/**
+ * The last lines of the app's output: the end is where it stopped. The loader's
+ * error detail is part of the output stream too; it is shown once, as the detail.
+ */
 export function shownOutput(r: ErrorReport): ShownLines {
-  const omitted = Math.max(0, r.output.length - OUTPUT_LINES_SHOWN);
-  return { lines: r.output.slice(omitted).map(cutLine), omitted };
+  const own = withoutTrailingDetail(r.output, detailLines(r));
+  const omitted = Math.max(0, own.length - OUTPUT_LINES_SHOWN);
+  return { lines: own.slice(omitted).map(cutLine), omitted };
 }
+
+function detailLines(r: ErrorReport): string[] {
+  const trimmed = r.detail.replace(/\s+$/, '');
+  return trimmed === '' ? [] : trimmed.split('\n');
+}
+
+function withoutTrailingDetail(output: readonly string[], detail: readonly string[]): readonly string[] {
+  if (detail.length === 0 || detail.length > output.length) return output;
+  const start = output.length - detail.length;
+  // The output keeps only the start of very long lines (spawn/output-lines.ts), so compare starts.
+  const same = detail.every((line, i) => {
+    const kept = output[start + i]!.replace(/…$/, '');
+    return line.startsWith(kept) && (kept.length === line.length || output[start + i]!.endsWith('…'));
+  });
+  return same ? output.slice(0, start) : output;
+}
+
+/** Loader-reported properties, without those the report already shows as fields. */
+export function shownProperties(r: ErrorReport): [string, string][] {
+  return sortedEntries(r.properties).filter(([k]) => !SHOWN_AS_FIELDS.has(k));
+}
+
+const SHOWN_AS_FIELDS = new Set(['error_class', 'summary', 'html']);
 
 /** The first lines of the detail: the message and the innermost frames come first. */
 export function shownDetail(r: ErrorReport): ShownLines {
-  const all = r.detail.replace(/\s+$/, '').split('\n');
-  if (all.length === 1 && all[0] === '') return { lines: [], omitted: 0 };
+  const all = detailLines(r);
   return { lines: all.slice(0, DETAIL_LINES_SHOWN).map(cutLine), omitted: Math.max(0, all.length - DETAIL_LINES_SHOWN) };
 }
 
