@@ -2,7 +2,7 @@
 // and everything that came from the app escaped (the `html` template escapes
 // by default). Order follows what a person needs first: what failed, how to
 // fix it, the evidence, then the diagnostics folded away.
-import { html, paragraphs, type SafeHtml } from './html.ts';
+import { html, paragraphs, textWithCode, type SafeHtml } from './html.ts';
 import { pageDocument } from './page-template.ts';
 import type { ErrorReport, ReportHint, ReportSection } from './report.ts';
 import {
@@ -65,7 +65,7 @@ function whatHappened(r: ErrorReport): SafeHtml {
 
 function howToFix(hints: readonly ReportHint[]): SafeHtml {
   const body = hints.length
-    ? hints.map((h) => html`<div class="hint"><h3>${h.title}</h3>${paragraphs(h.body)}${h.command ? html`<pre class="cmd"><code>${h.command}</code></pre><p class="copy-note">One click selects the whole command.</p>` : ''}${h.plugin ? html`<p class="by">Suggested by ${h.plugin}</p>` : ''}</div>`)
+    ? hints.map((h) => html`<div class="hint"><h3>${textWithCode(h.title)}</h3>${paragraphs(h.body)}${h.command ? html`<pre class="cmd"><code>${h.command}</code></pre><p class="copy-note">One click selects the whole command.</p>` : ''}${h.plugin ? html`<p class="by">Suggested by ${h.plugin}</p>` : ''}</div>`)
     : html`<p class="none">No plugin recognised this failure. The error detail and the application's output below say what went wrong.</p>`;
   return html`<section class="fix"><h2>How to fix it</h2>${body}</section>`;
 }
