@@ -78,7 +78,7 @@ function missingPackage(report: ErrorReport, specifier: string, environment: str
   if (dev !== undefined) {
     return {
       title: `"${pkg}" is only a devDependency`,
-      body: `package.json lists \`${pkg}\` under devDependencies, which are not installed for production (NODE_ENV is ${environment}). The app needs it at run time: move it to dependencies, then install.`,
+      body: `package.json lists \`${pkg}\` under devDependencies, which production installs leave out (\`npm ci --omit=dev\`, or NODE_ENV=production; this app runs with environment ${environment}). The app needs it at run time: move it to dependencies, then install.`,
       command: inApp(report, `npm pkg delete devDependencies.${pkg} && ${pm.add(pkg)}`),
     };
   }
