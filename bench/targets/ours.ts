@@ -56,7 +56,9 @@ export function oursTarget(app: AppKind, entry: OursEntry): Target {
         roots: () => [l.pid],
         classify(tree) {
           const core = tree.find((p) => /core-main\.[jt]s/.test(p.cmdline));
-          const apps = tree.filter((p) => core !== undefined && p.ppid === core.pid);
+          // App processes are the core's children, or a preloader's (the preloader is a helper).
+          const preloaders = new Set(tree.filter((p) => p.ppid === core?.pid && /preloader/i.test(p.cmdline)).map((p) => p.pid));
+          const apps = tree.filter((p) => (p.ppid === core?.pid && !preloaders.has(p.pid)) || preloaders.has(p.ppid));
           return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
         },
         output: l.output,

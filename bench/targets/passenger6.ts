@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, runToEnd } from '../proc/launch.ts';
-import { allProcesses, isAlive } from '../proc/tree.ts';
+import { allProcesses, isAlive, processTree } from '../proc/tree.ts';
 import { which } from './which.ts';
 import type { AppKind, RunningServer, StartOptions, Target } from './target.ts';
 
@@ -61,12 +61,13 @@ export function passengerTarget(app: AppKind): Target {
         roots,
         classify(tree) {
           const core = tree.find((p) => /^Passenger core/.test(p.cmdline));
-          const apps = tree.filter((p) => APP_PROCESS.test(p.cmdline));
+          // Ruby and Node apps set a title; Python ones do not but are the core's own children.
+          const apps = tree.filter((p) => APP_PROCESS.test(p.cmdline) || (core !== undefined && p.ppid === core.pid && !/AppPreloader/.test(p.cmdline)));
           return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
         },
         output: () => l.output() + (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-4000) : ''),
         async stop() {
-          const pids = [...roots(), ...allProcesses().filter((p) => APP_PROCESS.test(p.cmdline) && p.cmdline.includes(o.appDir)).map((p) => p.pid)];
+          const pids = [...roots(), ...processTree(roots()).map((p) => p.pid)];
           if (existsSync(pidFile)) await runToEnd('passenger', ['stop', '--pid-file', pidFile], { cwd: o.appDir, timeoutMs: 30_000 });
           await l.stop(15_000);
           const left = await waitUntilGone([...new Set(pids)], 15_000);

@@ -1,6 +1,6 @@
 // Hello world for the bench (Node): our server, Passenger 6 and the bare
 // cluster all load this file; it listens on $PORT when it runs on its own.
-// Routes: / (tiny body), /1mib, POST /upload (counts the body), /sleep?ms=N.
+// Routes: / (tiny body), /1mib, POST /upload (counts the body), /sleep?ms=N, /pid.
 'use strict';
 const http = require('node:http');
 
@@ -19,6 +19,9 @@ http.createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     });
+  } else if (req.url === '/pid') {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(String(process.pid));
   } else if (req.url.startsWith('/sleep')) {
     const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') ?? 0);
     setTimeout(() => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('slept\n'); }, ms);

@@ -1,6 +1,6 @@
 # Hello world for the bench (Rack): our server, Passenger 6 and puma all load
 # this file. Routes: / (tiny body), /1mib, POST /upload (counts the body),
-# /sleep?ms=N (keeps the process busy, for the spawn measurement).
+# /sleep?ms=N (keeps the process busy, for the spawn measurement), /pid.
 HELLO = "hello world\n".freeze
 MIB = ('x' * 1_048_576).freeze
 TEXT = { 'content-type' => 'text/plain', 'content-length' => HELLO.bytesize.to_s }.freeze
@@ -19,6 +19,8 @@ run lambda { |env|
   when '/upload'
     body = "#{count_body(env['rack.input'])}\n"
     [200, { 'content-type' => 'text/plain', 'content-length' => body.bytesize.to_s }, [body]]
+  when '/pid'
+    [200, { 'content-type' => 'text/plain' }, [Process.pid.to_s]]
   when '/sleep'
     sleep(env['QUERY_STRING'][/ms=(\d+)/, 1].to_i / 1000.0)
     [200, { 'content-type' => 'text/plain', 'content-length' => '6' }, ["slept\n"]]

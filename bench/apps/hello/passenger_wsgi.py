@@ -1,6 +1,7 @@
 """Hello world for the bench (WSGI): our server, Passenger 6 and gunicorn all load
 this file. Routes: / (tiny body), /1mib, POST /upload (counts the body),
-/sleep?ms=N (keeps the process busy, for the spawn measurement)."""
+/sleep?ms=N (keeps the process busy, for the spawn measurement), /pid."""
+import os
 import time
 
 HELLO = b'hello world\n'
@@ -22,6 +23,8 @@ def application(environ, start_response):
         body, kind = MIB, 'application/octet-stream'
     elif path == '/upload':
         body, kind = b'%d\n' % count_body(environ['wsgi.input']), 'text/plain'
+    elif path == '/pid':
+        body, kind = str(os.getpid()).encode(), 'text/plain'
     elif path == '/sleep':
         query = environ.get('QUERY_STRING', '')
         time.sleep(int(query.partition('ms=')[2] or '0') / 1000.0)

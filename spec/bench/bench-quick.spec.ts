@@ -1,0 +1,101 @@
+// `npm run bench -- --quick` runs to completion and its JSON holds every
+// figure the benchmark promises. The shape is checked, not the speed.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../support/passenger.ts';
+
+function runQuickBench(output: string): Promise<{ code: number | null; log: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench/run.ts'), '--quick', '--output', output], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
+    child.on('close', (code) => resolve({ code, log }));
+  });
+}
+
+const isNumber = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+
+function expectLoadResult(r: Record<string, unknown>, where: string): void {
+  for (const key of ['requests', 'durationSec', 'rps', 'readMiBps', 'errorCount']) expect(isNumber(r[key]), `${where}.${key}`).to.equal(true);
+  const latency = r.latencyMs as Record<string, unknown>;
+  for (const key of ['p50', 'p90', 'p99', 'max']) expect(isNumber(latency[key]), `${where}.latencyMs.${key}`).to.equal(true);
+  expect(Object.keys(r.errors as object)).to.have.members(['connect', 'read', 'write', 'timeout', 'status']);
+}
+
+describe('npm run bench -- --quick', function () {
+  this.timeout(120_000);
+  this.slow(60_000);
+  let dir: string;
+  let result: Record<string, unknown>;
+  let log: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-spec-'));
+    const file = join(dir, 'result.json');
+    const run = await runQuickBench(file);
+    log = run.log;
+    expect(run.code, log).to.equal(0);
+    result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  });
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('prints a table and says where the JSON went', () => {
+    expect(log).to.match(/server\s+rps c1\s+rps c32/);
+    expect(log).to.match(/wrote .*result\.json/);
+    expect(log).to.match(/peers .* skipped/);
+  });
+
+  it('describes the run: schema, mode, machine, settings', () => {
+    expect(result.schema).to.equal('passenger-ts-bench/1');
+    expect(result.mode).to.equal('quick');
+    const machine = result.machine as Record<string, unknown>;
+    expect(isNumber(machine.cpus)).to.equal(true);
+    expect(machine.cpuModel).to.be.a('string');
+    expect((result.settings as Record<string, unknown>).processes).to.equal(2);
+  });
+
+  it('has every figure for our server and the bare app, and a reason for anything skipped', () => {
+    const targets = result.targets as Record<string, unknown>[];
+    expect(targets.map((t) => t.id)).to.include.members(['ours-node', 'ours-rack', 'ours-wsgi', 'ours-generic', 'bare-node']);
+    for (const t of targets) {
+      if (t.status === 'skipped') { expect(t.reason, `${t.id as string} skipped without a reason`).to.be.a('string').and.not.equal(''); continue; }
+      expect(t.status, `${t.id as string}: ${t.reason as string}`).to.equal('ran');
+      const samples = t.samples as Record<string, unknown>[];
+      expect(samples).to.have.length(1);
+      const s = samples[0]!;
+      for (const key of ['helloC1', 'helloC32', 'download1MiB', 'upload10MiB', 'helloC200']) expectLoadResult(s[key] as Record<string, unknown>, `${t.id as string}.${key}`);
+      const m = t.median as Record<string, unknown>;
+      for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'totalRssMiB']) {
+        expect(isNumber(m[key]), `${t.id as string} median.${key}`).to.equal(true);
+      }
+      expect(m.appRssMiB, `${t.id as string} app RSS`).to.have.length(2);
+      for (const key of ['download1MiB', 'upload10MiB']) {
+        const big = m[key] as Record<string, unknown>;
+        expect(isNumber(big.rps) && isNumber(big.MiBps), `${t.id as string} ${key}`).to.equal(true);
+      }
+      const c200 = m.c200 as Record<string, unknown>;
+      expect(isNumber(c200.rps) && isNumber(c200.errors), `${t.id as string} c200`).to.equal(true);
+      if (t.server === 'ours' && (t.app === 'rack' || t.app === 'wsgi')) {
+        expect(isNumber(m.spawnOneMoreMs), `${t.id as string} spawnOneMoreMs`).to.equal(true);
+      }
+    }
+  });
+
+  it('errors at 200 concurrent connections are counted (0 for our server)', () => {
+    for (const t of result.targets as Record<string, unknown>[]) {
+      if (t.status !== 'ran' || t.server !== 'ours') continue;
+      expect((t.median as { c200: { errors: number } }).c200.errors, t.id as string).to.equal(0);
+    }
+  });
+
+  it('has ratios against the bare app', () => {
+    const ratios = result.ratios as Record<string, unknown>[];
+    const r = ratios.find((x) => x.target === 'ours-node' && x.reference === 'bare-node');
+    expect(r).to.not.equal(undefined);
+    for (const key of ['rpsC1', 'rpsC32', 'p99C32']) expect(isNumber(r![key]), key).to.equal(true);
+  });
+});
