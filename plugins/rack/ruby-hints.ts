@@ -21,13 +21,17 @@ function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Asks the interpreter the app ran with where it lives and which version it is. */
+/**
+ * Asks the interpreter the app ran with where it lives and which version it
+ * is. It runs as the app's user: the command and environment are the app's.
+ */
 function identifyRuby(report: ErrorReport): Promise<RubyIdentity> {
   const command = report.command[0] ?? 'ruby';
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(report.environment)) if (RUBY_ENV.test(k)) env[k] = v;
+  const asApp = process.getuid?.() === 0 && report.user.uid !== 0 ? { uid: report.user.uid, gid: report.user.gid } : {};
   return new Promise((resolve) => {
-    execFile(command, ['-e', 'print RbConfig.ruby, "\\n", RUBY_VERSION'], { cwd: report.cwd, env, timeout: PROBE_TIMEOUT_MS }, (err, stdout) => {
+    execFile(command, ['-e', 'print RbConfig.ruby, "\\n", RUBY_VERSION'], { cwd: report.cwd, env, timeout: PROBE_TIMEOUT_MS, ...asApp }, (err, stdout) => {
       const [path, version] = String(stdout).split('\n');
       resolve(err || !path ? { path: command } : { path, ...(version ? { version } : {}) });
     });
