@@ -14,5 +14,7 @@ export class OutputTail {
 
 /** Calls `onLine` for every line of a stream; one reader for the stream's lifetime, so no byte is lost. */
 export function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  // A pipe to a process that died can error (EPIPE, ECONNRESET): that ends the lines, it must not end the core.
+  stream.on('error', () => {});
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
 }

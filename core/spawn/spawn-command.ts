@@ -16,6 +16,8 @@ export interface LoaderSpec {
   readiness: Readiness;
   /** Extra environment for this loader. */
   env?: Record<string, string>;
+  /** Why this program was chosen (e.g. "virtualenv .venv/ in the app directory"), shown by `passenger detect`. */
+  note?: string;
 }
 
 /** The full command the spawner runs, after every buildSpawnCommand tap had its say. */

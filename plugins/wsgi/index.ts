@@ -39,9 +39,9 @@ export default function wsgi(): Plugin {
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(WSGI));
       kernel.hooks.resolveLoader.tapPromise(NAME, async (app, method) => {
         if (app.appType !== 'wsgi') return undefined;
-        const { python } = await choosePython(app);
+        const { python, reason } = await choosePython(app);
         const script = method === 'smart' ? 'wsgi-preloader.py' : 'wsgi-loader.py';
-        return { command: python, args: [kernel.helperScript(script)], readiness: { kind: 'handshake' } };
+        return { command: python, args: [kernel.helperScript(script)], readiness: { kind: 'handshake' }, note: reason };
       });
       kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
         if (app.appType !== 'wsgi') return cmd;

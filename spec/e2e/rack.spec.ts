@@ -237,7 +237,7 @@ describe('passenger run: Rack options and failures', function () {
     expect(def.code).to.equal(0);
     expect(JSON.parse(def.stdout)).to.deep.include({ appType: 'rack', interpreter: 'ruby', interpreterSource: 'default', protocol: 'session' });
     const set = await passengerCommand(['detect', fixtureApp('rack-sinatra-full'), '--ruby', '/usr/bin/ruby']);
-    expect(set.stdout).to.match(/^interpreter\s+\/usr\/bin\/ruby \(ruby, from /m);
+    expect(set.stdout).to.match(/^interpreter\s+\/usr\/bin\/ruby \(ruby: flag --ruby\)$/m);
   });
 
   it('runs the app with the interpreter the ruby option names', async () => {

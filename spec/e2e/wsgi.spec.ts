@@ -256,7 +256,9 @@ describe('passenger run: WSGI options and failures', function () {
   });
 
   it('shows python3 in `passenger detect` when nothing else is set', async () => {
-    expect(await detect(fixtureApp('wsgi-interpreter'))).to.deep.include({ appType: 'wsgi', protocol: 'session', interpreter: 'python3', interpreterSource: 'default' });
+    const plain = await detect(fixtureApp('wsgi-interpreter'));
+    expect(plain).to.deep.include({ appType: 'wsgi', protocol: 'session', interpreter: 'python3' });
+    expect(plain.interpreterSource).to.match(/^default \(no python option, no .venv\/ or venv\/\)/);
   });
 
   it('shows the python option in `passenger detect`, from a flag over a virtualenv', async () => {
@@ -274,6 +276,7 @@ describe('passenger run: WSGI options and failures', function () {
       const python = join(dir, venv, 'bin', 'python');
       const d = await detect(dir);
       expect(d.interpreter).to.equal(python);
+      expect(d.interpreterSource).to.equal(`virtualenv ${venv}/ in the app directory`);
       expect(d.loader[0]).to.equal(python);
       p = await startPassenger(dir);
       expect((await request(`${p.url}/`)).json()).to.deep.include({ executable: python, prefix: join(dir, venv) });

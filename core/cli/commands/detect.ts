@@ -10,8 +10,9 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   const type = kernel.appTypes.get(app.appType)!;
   const o = app.options as Record<string, unknown>;
   const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, 'direct', '(generated per process)');
-  // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say).
+  // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
+  const note = (await kernel.hooks.resolveLoader.promise(app, 'direct'))?.note;
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
@@ -22,7 +23,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     protocol: cmd.readiness.kind === 'port' ? cmd.readiness.protocol : type.protocol,
     loader: [cmd.command, ...cmd.args],
     interpreter: interpreter ?? null,
-    interpreterSource: type.interpreterOption ? app.sources[type.interpreterOption] ?? 'default' : null,
+    interpreterSource: type.interpreterOption ? note ?? app.sources[type.interpreterOption] ?? 'default' : null,
     user: cmd.user,
     environment: app.options.environment,
     configFile: configFile?.path ?? null,
@@ -40,7 +41,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['protocol', result.protocol],
     ['loader', result.loader.join(' ')],
   ];
-  if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}, from ${result.interpreterSource})`]);
+  if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
