@@ -11,16 +11,30 @@ import { connectOptions } from '../spawn/socket-address.ts';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
 
-const agents = new WeakMap<ForwardTarget, http.Agent>();
+/** Per process: its keep-alive agent and its parsed address, so that a request parses nothing twice. */
+interface Upstream {
+  agent: http.Agent;
+  socketPath: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+}
 
-function agentFor(target: ForwardTarget): http.Agent {
-  let agent = agents.get(target);
-  if (!agent) {
+const upstreams = new WeakMap<ForwardTarget, Upstream>();
+
+function upstreamFor(target: ForwardTarget): Upstream {
+  let u = upstreams.get(target);
+  if (!u) {
     const conc = target.socket.concurrency;
-    agent = new http.Agent({ keepAlive: true, maxSockets: conc === 0 ? 256 : conc, maxFreeSockets: 256, scheduling: 'lifo' });
-    agents.set(target, agent);
+    const where = connectOptions(target.socket.address);
+    u = {
+      agent: new http.Agent({ keepAlive: true, maxSockets: conc === 0 ? 256 : conc, maxFreeSockets: 256, scheduling: 'lifo' }),
+      socketPath: 'path' in where ? where.path : undefined,
+      host: 'host' in where ? where.host : undefined,
+      port: 'port' in where ? where.port : undefined,
+    };
+    upstreams.set(target, u);
   }
-  return agent;
+  return u;
 }
 
 /** Headers named in Connection are hop-by-hop too. */
@@ -69,10 +83,9 @@ function responseHeaders(raw: string[]): string[] {
   return out;
 }
 
-function requestOptions(target: ForwardTarget, req: FrontRequest, headers: string[], agent: http.Agent | false): http.RequestOptions {
-  const where = connectOptions(target.socket.address);
+function requestOptions(u: Upstream, req: FrontRequest, headers: string[], agent: http.Agent | false): http.RequestOptions {
   return {
-    ...('path' in where ? { socketPath: where.path } : { host: where.host, port: where.port }),
+    socketPath: u.socketPath, host: u.host, port: u.port,
     method: req.method, path: req.url, agent, setHost: false,
     headers: headers as unknown as http.OutgoingHttpHeaders,
   };
@@ -83,7 +96,8 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
     let settled = false;
     let sent = false;
     const finish = (o: ForwardOutcome) => { if (!settled) { settled = true; resolve(o); } };
-    const up = http.request(requestOptions(target, req, upstreamHeaders(req, false), agentFor(target)));
+    const u = upstreamFor(target);
+    const up = http.request(requestOptions(u, req, upstreamHeaders(req, false), u.agent));
     const fail = (why: string, e?: NodeJS.ErrnoException) => {
       if (settled) return;
       if (res.headersSent) res.abort();
@@ -125,7 +139,7 @@ function forward(target: ForwardTarget, req: FrontRequest, res: FrontResponse): 
 /** WebSocket and other upgrades: send the head, then splice the two sockets. */
 function upgrade(target: ForwardTarget, req: FrontRequest, client: Duplex, head: Buffer): Promise<ForwardOutcome> {
   return new Promise((resolve) => {
-    const up = http.request(requestOptions(target, req, upstreamHeaders(req, true), false));
+    const up = http.request(requestOptions(upstreamFor(target), req, upstreamHeaders(req, true), false));
     let done = false;
     const finish = (o: ForwardOutcome) => { if (!done) { done = true; resolve(o); } };
     up.on('upgrade', (ur: http.IncomingMessage, appSocket: net.Socket, appHead: Buffer) => {
@@ -159,8 +173,8 @@ function upgrade(target: ForwardTarget, req: FrontRequest, client: Duplex, head:
 }
 
 function release(target: ForwardTarget): void {
-  agents.get(target)?.destroy();
-  agents.delete(target);
+  upstreams.get(target)?.agent.destroy();
+  upstreams.delete(target);
 }
 
 export const httpSessionProtocol: Protocol = { name: 'http_session', forward, upgrade, release };
