@@ -6,6 +6,26 @@ import type { FrontRequest } from '../server/front.ts';
 // `Proxy` would become HTTP_PROXY, which HTTP libraries read as their proxy setting (httpoxy).
 const SKIPPED = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'proxy']);
 
+// What each raw header name becomes, computed once per distinct name: its CGI
+// name, CONTENT_TYPE, or SKIP. Bounded, because clients choose the names.
+const SKIP = '';
+const CONTENT_TYPE = 'CONTENT_TYPE';
+const HTTP_COOKIE = 'HTTP_COOKIE';
+const MAX_CACHED_NAMES = 2048;
+const cgiKeys = new Map<string, string>();
+// Above this many headers, duplicates are found through a Map rather than a linear scan.
+const LINEAR_SCAN_LIMIT = 32;
+
+function cgiKey(header: string): string {
+  let key = cgiKeys.get(header);
+  if (key === undefined) {
+    const lower = header.toLowerCase();
+    key = lower === 'content-type' ? CONTENT_TYPE : SKIPPED.has(lower) ? SKIP : cgiName(header);
+    if (cgiKeys.size < MAX_CACHED_NAMES) cgiKeys.set(header, key);
+  }
+  return key;
+}
+
 function cgiName(header: string): string {
   let out = 'HTTP_';
   for (let i = 0; i < header.length; i++) {
@@ -31,17 +51,18 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
   if (req.https) s += 'HTTPS\0on\0';
   if (req.contentLength !== undefined && req.body !== null) s += `CONTENT_LENGTH\0${req.contentLength}\0`;
   const raw = req.rawHeaders;
-  const seen = new Map<string, number>();
-  const values: string[] = [];
   const names: string[] = [];
+  const values: string[] = [];
+  const seen = raw.length > 2 * LINEAR_SCAN_LIMIT ? new Map<string, number>() : undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    if (lower === 'content-type') { s += `CONTENT_TYPE\0${raw[i + 1]}\0`; continue; }
-    if (SKIPPED.has(lower)) continue;
-    const name = cgiName(raw[i]!);
-    const at = seen.get(name);
-    if (at === undefined) { seen.set(name, values.length); names.push(name); values.push(raw[i + 1]!); }
-    else values[at] += (lower === 'cookie' ? '; ' : ', ') + raw[i + 1]!;
+    const name = cgiKey(raw[i]!);
+    if (name === SKIP) continue;
+    const value = raw[i + 1]!;
+    if (name === CONTENT_TYPE) { s += `CONTENT_TYPE\0${value}\0`; continue; }
+    // Repeated headers are joined into one variable (cookies with "; ").
+    const at = seen ? seen.get(name) ?? -1 : names.indexOf(name);
+    if (at < 0) { seen?.set(name, names.length); names.push(name); values.push(value); }
+    else values[at] += (name === HTTP_COOKIE ? '; ' : ', ') + value;
   }
   for (let i = 0; i < names.length; i++) s += `${names[i]}\0${values[i]}\0`;
   // Latin-1 keeps every byte as received (node's HTTP parser decodes headers as Latin-1).
