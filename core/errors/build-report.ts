@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem, uptime } from 'node:os';
 import type { Kernel } from '../kernel.ts';
+import type { Logger } from '../log/logger.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import { SpawnFailure } from '../spawn/spawn-failure.ts';
 import { isPassengerError } from './passenger-error.ts';
@@ -29,7 +30,8 @@ export function newErrorId(): string {
   return randomBytes(5).toString('hex');
 }
 
-export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unknown): Promise<ErrorReport> {
+/** `log` is where the text report goes: the group's logger, else the kernel's with the app's name. */
+export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unknown, log: Logger = kernel.log.child(`[${app.name}]`)): Promise<ErrorReport> {
   const f = error instanceof SpawnFailure ? error.failure : undefined;
   const cmd = f?.command;
   const me = currentUser();
@@ -64,6 +66,6 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
   if (f?.errorClass) report.errorClass = f.errorClass;
   if (f?.exit) report.exit = f.exit;
   const enriched = await kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
-  logErrorReport(kernel.log.child(`[${app.name}]`), enriched);
+  logErrorReport(log, enriched);
   return enriched;
 }
