@@ -24,11 +24,14 @@ export async function startAndWait(target: Target, opts: StartOptions): Promise<
   }
 }
 
-/** Waits until the server runs `count` app processes (some spawn them only once traffic arrives). */
+/**
+ * Waits until the server runs exactly `count` app processes (some spawn them only once
+ * traffic arrives; spawn helpers may show up for a moment). Returns the last count seen.
+ */
 export async function waitForAppProcesses(server: RunningServer, count: number, ms: number): Promise<number> {
   const until = Date.now() + ms;
   let n = appProcessCount(server);
-  while (n < count && Date.now() < until) {
+  while (n !== count && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 100));
     n = appProcessCount(server);
   }

@@ -61,8 +61,9 @@ export function passengerTarget(app: AppKind): Target {
         roots,
         classify(tree) {
           const core = tree.find((p) => /^Passenger core/.test(p.cmdline));
-          // Ruby and Node apps set a title; Python ones do not but are the core's own children.
-          const apps = tree.filter((p) => APP_PROCESS.test(p.cmdline) || (core !== undefined && p.ppid === core.pid && !/AppPreloader/.test(p.cmdline)));
+          // Ruby and Node apps set a title; Python ones do not but are the core's own children
+          // (as are, briefly, PassengerAgent spawn helpers, which are not apps).
+          const apps = tree.filter((p) => APP_PROCESS.test(p.cmdline) || (core !== undefined && p.ppid === core.pid && !/AppPreloader|PassengerAgent/.test(p.cmdline)));
           return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
         },
         output: () => l.output() + (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-4000) : ''),
