@@ -42,6 +42,8 @@ export const codes = {
   PSG_ERR_INSTANCE_NOT_FOUND: 'no running instance matched',
   PSG_ERR_INSTANCE_AMBIGUOUS: 'several instances are running and none was chosen',
   PSG_ERR_USAGE: 'the command line could not be understood',
+  // Anything else
+  PSG_ERR_INTERNAL: 'an unexpected error inside the server (a bug: please report it with the log)',
   PSG_ERR_ADMIN_NOT_FOUND: 'an admin request named an unknown endpoint, app or process',
   PSG_ERR_ADMIN_BAD_REQUEST: 'an admin request had a malformed body or the wrong method',
   PSG_ERR_ADMIN_UNREACHABLE: 'the admin socket of an instance could not be reached',

@@ -14,6 +14,7 @@ const STEP_LABELS: Record<string, string> = {
   spawn: 'Start the process',
   handshake: 'Loader handshake',
   load_app: 'Load the application',
+  listen: 'Listen on $PORT',
   ready: 'Ready for requests',
 };
 

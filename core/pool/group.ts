@@ -385,10 +385,10 @@ export class Group {
     this.#nextSpawnAt = Date.now() + backoff;
     let report: ErrorReport;
     try {
-      report = await buildErrorReport(this.#host.kernel, spec, error);
+      report = await buildErrorReport(this.#host.kernel, spec, error, this.#log);
     } catch (e) {
       this.#log.error(`could not build the error report: ${describeError(e)}`);
-      report = await buildErrorReport(this.#host.kernel, spec, new Error(describeError(error)));
+      report = await buildErrorReport(this.#host.kernel, spec, new Error(describeError(error)), this.#log);
     }
     this.#lastError = report;
     this.#log.error(`could not start a process (error ${report.id}): ${report.summary}; next attempt in ${backoff / 1000} s at the earliest`);

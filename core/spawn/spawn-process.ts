@@ -44,11 +44,13 @@ export interface SpawnedProcess {
   spawnDurationMs: number;
 }
 
-const JOURNEY = ['spawn', 'handshake', 'load_app', 'ready'];
+// A loader hands over through the handshake; a generic app is ready when it listens on its port.
+const HANDSHAKE_JOURNEY = ['spawn', 'handshake', 'load_app', 'ready'];
+const PORT_JOURNEY = ['spawn', 'listen', 'ready'];
 
 export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: string): Promise<SpawnedProcess> {
   const started = performance.now();
-  const journey = new Journey(JOURNEY);
+  const journey = new Journey(cmd.readiness.kind === 'handshake' ? HANDSHAKE_JOURNEY : PORT_JOURNEY);
   const output = new OutputTail();
   let child: ResultPromise;
   try {
@@ -172,7 +174,7 @@ function waitForPort(child: ResultPromise, cmd: SpawnCommand, journey: Journey, 
   const forward = (line: string) => { output.push(line); appLog.info(line); };
   eachLine(child.stdout!, forward);
   eachLine(child.stderr!, forward);
-  journey.reach('load_app');
+  journey.reach('listen');
   let stop = false;
   return guarded<ProcessSocket[]>(cmd, exited,
     (status) => {
