@@ -474,11 +474,14 @@ describe('helper-scripts/rack-loader.rb', function () {
   describe('load failures', () => {
     it('reports an exception raised by config.ru, with a backtrace naming its line', async () => {
       const failure = await failingRack(fixture('rack-broken'), { startupFile: 'raise.ru' });
-      expect(failure.error).to.deep.equal({
+      expect(failure.error).to.deep.include({
         error_class: 'ArgumentError',
         summary: 'boom while loading (x=1)',
         html: 'false',
       });
+      // The exact Ruby, so hints can say which one to run `bundle install` with.
+      expect(failure.error.interpreter).to.match(/\/ruby[\d.]*$/);
+      expect(failure.error.ruby_version).to.match(/^\d+\.\d+\.\d+$/);
       expect(failure.detail).to.include('second line of the message');
       expect(failure.detail).to.include(`${fixture('rack-broken')}/raise.ru:3`);
     });

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+require 'rbconfig'
+
 module PassengerLoader
   # Raised when the spawner does not follow docs/protocols.md section 1.
   class HandshakeError < StandardError; end
@@ -44,7 +46,9 @@ module PassengerLoader
     # Reports a failed spawn: the control block, then the exception's message
     # and backtrace as plain detail lines.
     def report_error(error, error_class: error.class.name, summary: self.class.summary_of(error))
-      control_block(["Error", "error_class: #{error_class}", "summary: #{summary}", "html: false"])
+      # The interpreter and its version let error-report hints name the exact Ruby to run `bundle install` with.
+      control_block(["Error", "error_class: #{error_class}", "summary: #{summary}", "html: false",
+                     "interpreter: #{RbConfig.ruby}", "ruby_version: #{RUBY_VERSION}"])
       @output.write(error.full_message(highlight: false, order: :top))
       @output.flush
     end
