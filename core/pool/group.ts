@@ -6,7 +6,6 @@
 // - every process in #processes is enabled, disabling or disabled; detached ones are gone
 // - a waiter is queued only while no routable process has a free slot
 // - at most one spawn per group runs at a time (#spawning is 0 or 1)
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Kernel } from '../kernel.ts';
@@ -20,7 +19,8 @@ import type { ExitInfo } from '../hooks.ts';
 import { AppProcess } from './app-process.ts';
 import { Session } from './session.ts';
 import { RequestQueue, type Waiter } from './request-queue.ts';
-import type { GroupStats } from './stats.ts';
+import { RestartFiles } from './restart-files.ts';
+import { processStats, type GroupStats } from './stats.ts';
 
 /** What a group needs from its pool. */
 export interface GroupHost {
@@ -48,7 +48,6 @@ export class AppFailedError extends PassengerError {
   }
 }
 
-const RESTART_CHECK_INTERVAL_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 
 export class Group {
@@ -64,9 +63,7 @@ export class Group {
   #failures = 0;
   #nextSpawnAt = 0;
   #lastError: ErrorReport | undefined;
-  #lastRestartCheck = 0;
-  #restartMtime: number;
-  #alwaysRestart = false;
+  readonly #restartFiles: RestartFiles;
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #release = (p: AppProcess, healthy: boolean) => this.#onRelease(p, healthy);
 
@@ -74,8 +71,7 @@ export class Group {
     this.spec = spec;
     this.#host = host;
     this.#log = host.log.child(`[${spec.name}]`);
-    // A restart.txt older than the group does not restart it.
-    this.#restartMtime = this.#mtime('restart.txt');
+    this.#restartFiles = new RestartFiles(join(spec.appRoot, spec.options.restart_dir));
   }
 
   get appRoot(): string { return this.spec.appRoot; }
@@ -91,7 +87,8 @@ export class Group {
    * free (no promise on the fast path), else after waiting in the queue.
    */
   checkout(): Session | Promise<Session> {
-    this.#checkRestartFiles();
+    const restart = this.#restartFiles.check();
+    if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
     if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
     if (this.#queue.length === 0) {
       const p = this.#route();
@@ -141,6 +138,7 @@ export class Group {
     }
     if (generation !== this.#generation || this.#shuttingDown) return;
     this.spec = fresh;
+    this.#restartFiles.dir = join(fresh.appRoot, fresh.options.restart_dir);
     const old = this.#processes.filter((p) => p.enabled === 'enabled');
     this.#log.info(`restarting (${opts.blocking ? 'blocking' : 'rolling'}, ${old.length} process${old.length === 1 ? '' : 'es'})`);
     if (opts.blocking || old.length === 0) {
@@ -255,21 +253,7 @@ export class Group {
       restarting: this.#restarting,
       generation: this.#generation,
       lastError: this.#lastError ? { id: this.#lastError.id, summary: this.#lastError.summary, at: this.#lastError.createdAt } : null,
-      processes: this.#processes.map((p) => ({
-        pid: p.pid,
-        state: p.life === 'alive' ? p.enabled : p.life,
-        sessions: p.sessions,
-        concurrency: p.concurrency,
-        processed: p.processed,
-        spawnedAt: new Date(p.spawnedAt).toISOString(),
-        spawnDurationMs: p.spawned.spawnDurationMs,
-        lastUsed: new Date(p.lastUsed).toISOString(),
-        cpu: p.cpu,
-        rssBytes: p.rssBytes,
-        generation: p.generation,
-        protocol: p.target.socket.protocol,
-        address: p.target.socket.address,
-      })),
+      processes: this.#processes.map(processStats),
     };
   }
 
@@ -412,24 +396,5 @@ export class Group {
       this.#host.capacityFreed();
       this.maybeSpawn();
     });
-  }
-
-  #mtime(file: string): number {
-    try { return statSync(join(this.spec.appRoot, this.spec.options.restart_dir, file)).mtimeMs; } catch { return 0; }
-  }
-
-  /** restart.txt (touched: one rolling restart) and always_restart.txt (present: restart for every request). */
-  #checkRestartFiles(): void {
-    const now = Date.now();
-    if (now - this.#lastRestartCheck >= RESTART_CHECK_INTERVAL_MS) {
-      this.#lastRestartCheck = now;
-      this.#alwaysRestart = this.#mtime('always_restart.txt') > 0;
-      const mtime = this.#mtime('restart.txt');
-      if (mtime !== this.#restartMtime) {
-        this.#restartMtime = mtime;
-        if (mtime > 0 && !this.#alwaysRestart) void this.restart();
-      }
-    }
-    if (this.#alwaysRestart) void this.restart({ blocking: true });
   }
 }

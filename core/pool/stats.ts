@@ -1,3 +1,5 @@
+import type { AppProcess } from './app-process.ts';
+
 /** Plain data for the admin API and `passenger status`. */
 export interface ProcessStats {
   pid: number;
@@ -34,4 +36,22 @@ export interface PoolStats {
   maxPoolSize: number;
   processCount: number;
   groups: GroupStats[];
+}
+
+export function processStats(p: AppProcess): ProcessStats {
+  return {
+    pid: p.pid,
+    state: p.life === 'alive' ? p.enabled : p.life,
+    sessions: p.sessions,
+    concurrency: p.concurrency,
+    processed: p.processed,
+    spawnedAt: new Date(p.spawnedAt).toISOString(),
+    spawnDurationMs: p.spawned.spawnDurationMs,
+    lastUsed: new Date(p.lastUsed).toISOString(),
+    cpu: p.cpu,
+    rssBytes: p.rssBytes,
+    generation: p.generation,
+    protocol: p.target.socket.protocol,
+    address: p.target.socket.address,
+  };
 }
