@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
+import { fixtureApp, passengerCommand, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 
 interface Reply { pid: number; random: string; hook: string }
 
@@ -176,4 +176,18 @@ describe('smart spawning with preloaders', function () {
     });
     expect((await ask(p.url)).pid).to.equal(first.pid);
   });
+});
+
+describe('passenger detect: the spawn method', function () {
+  this.timeout(30000);
+  for (const [app, preloader, loader] of [['rack-basic', 'rack-preloader.rb', 'rack-loader.rb'], ['wsgi-battery', 'wsgi-preloader.py', 'wsgi-loader.py']] as const) {
+    it(`shows ${preloader} by default and ${loader} with --spawn-method direct`, async () => {
+      const smart = JSON.parse((await passengerCommand(['detect', fixtureApp(app), '--json'])).stdout) as { spawnMethod: string; loader: string[] };
+      expect(smart.spawnMethod).to.equal('smart');
+      expect(smart.loader[1]).to.match(new RegExp(`/${preloader.replace('.', '\\.')}$`));
+      const direct = JSON.parse((await passengerCommand(['detect', fixtureApp(app), '--json', '--spawn-method', 'direct'])).stdout) as { spawnMethod: string; loader: string[] };
+      expect(direct.spawnMethod).to.equal('direct');
+      expect(direct.loader[1]).to.match(new RegExp(`/${loader.replace('.', '\\.')}$`));
+    });
+  }
 });

@@ -9,10 +9,12 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   const { kernel, app, configFile } = await bootForApp({ builtins, appDir, flags, env: process.env, log: createLogger('error') });
   const type = kernel.appTypes.get(app.appType)!;
   const o = app.options as Record<string, unknown>;
-  const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, 'direct', '(generated per process)');
+  // As the spawner decides: a preloader where the app type has one and spawn_method is smart.
+  const method = app.options.spawn_method === 'smart' && type.hasPreloader ? 'smart' : 'direct';
+  const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, method, '(generated per process)');
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
-  const note = (await kernel.hooks.resolveLoader.promise(app, 'direct'))?.note;
+  const note = (await kernel.hooks.resolveLoader.promise(app, method))?.note;
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
@@ -21,6 +23,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     startupFile: app.startupFile,
     reason: app.detectReason,
     protocol: cmd.readiness.kind === 'port' ? cmd.readiness.protocol : type.protocol,
+    spawnMethod: method,
     loader: [cmd.command, ...cmd.args],
     interpreter: interpreter ?? null,
     interpreterSource: type.interpreterOption ? note ?? app.sources[type.interpreterOption] ?? 'default' : null,
@@ -39,7 +42,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['startup file', result.startupFile],
     ['why', result.reason],
     ['protocol', result.protocol],
-    ['loader', result.loader.join(' ')],
+    ['loader', `${result.loader.join(' ')} (${method === 'smart' ? 'preloader: smart spawning' : 'direct spawning'})`],
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
