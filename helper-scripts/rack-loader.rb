@@ -25,7 +25,7 @@ module PassengerLoader
     def run
       options, app, server = boot
       @handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
-                                 concurrency: server.threads }])
+                                 concurrency: server.threads, flags: SessionServer::SOCKET_FLAGS }])
       serve(options, app, server)
     end
 

@@ -116,7 +116,7 @@ def serve_until_told_to_stop(server, channel):
     """Serves until the spawner's shutdown byte (or EOF); returns True if every request
     in flight finished within the grace period."""
     server.start()
-    handshake.report_ready([('main', 'unix:' + server.socket_path, 'session', server.threads)])
+    handshake.report_ready([('main', 'unix:' + server.socket_path, 'session', server.threads, server.SOCKET_FLAGS)])
     channel.wait_for_shutdown()
     return server.stop(SHUTDOWN_GRACE_SECONDS)
 

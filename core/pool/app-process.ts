@@ -64,6 +64,8 @@ export class AppProcess {
   async shutdown(graceMs: number): Promise<ExitStatus> {
     if (this.life === 'alive') {
       this.life = 'shutdownTriggered';
+      // Idle kept-alive connections would keep loader threads waiting for another request.
+      this.protocol.release?.(this.target);
       const speaksHandshake = this.spawned.command.readiness.kind === 'handshake';
       if (speaksHandshake) {
         try { this.spawned.child.stdin?.end('x'); } catch { /* already closed */ }

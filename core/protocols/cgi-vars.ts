@@ -35,8 +35,11 @@ function cgiName(header: string): string {
   return out;
 }
 
-/** Encodes the head: 4-byte big-endian length, then KEY\0VALUE\0 pairs, password first. */
-export function encodeSessionHead(req: FrontRequest, password: string, baseUri: string): Buffer {
+/**
+ * Encodes the head: 4-byte big-endian length, then KEY\0VALUE\0 pairs, password first.
+ * `keepAlive` adds PASSENGER_KEEP_ALIVE right after it (the caller guarantees a known body length).
+ */
+export function encodeSessionHead(req: FrontRequest, password: string, baseUri: string, keepAlive = false): Buffer {
   const url = req.url;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -44,7 +47,7 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
   // Only whole segments match: /subway is not below /sub. A path outside the base URI is passed whole.
   const below = scriptName !== '' && path.startsWith(scriptName) && (path.length === scriptName.length || path.charCodeAt(scriptName.length) === 47);
   const pathInfo = below ? path.slice(scriptName.length) : path;
-  let s = `PASSENGER_CONNECT_PASSWORD\0${password}\0REQUEST_METHOD\0${req.method}\0REQUEST_URI\0${url}\0`
+  let s = `PASSENGER_CONNECT_PASSWORD\0${password}\0${keepAlive ? 'PASSENGER_KEEP_ALIVE\u00001\u0000' : ''}REQUEST_METHOD\0${req.method}\0REQUEST_URI\0${url}\0`
     + `SCRIPT_NAME\0${below ? scriptName : ''}\0PATH_INFO\0${pathInfo}\0QUERY_STRING\0${q < 0 ? '' : url.slice(q + 1)}\0`
     + `SERVER_NAME\0${req.serverName}\0SERVER_PORT\0${req.serverPort}\0SERVER_PROTOCOL\0HTTP/${req.httpVersion}\0`
     + `REMOTE_ADDR\0${req.remoteAddress}\0REMOTE_PORT\0${req.remotePort}\0`;

@@ -10,21 +10,25 @@ export interface ProcessSocket {
   protocol: ProtocolName;
   /** Requests the process accepts at once; 0 means unlimited. */
   concurrency: number;
+  /** The loader keeps `session` connections open between requests when asked (flag `keepalive`). */
+  keepAlive?: boolean;
 }
 
 export function parseSocketLine(value: string): ProcessSocket {
   const parts = value.split(';');
-  const [name, address, protocol, concurrency] = parts;
+  const [name, address, protocol, concurrency, flags] = parts;
   const conc = Number(concurrency);
-  if (parts.length !== 4 || !name || !address || !protocol || !Number.isInteger(conc) || conc < 0) {
+  if ((parts.length !== 4 && parts.length !== 5) || !name || !address || !protocol || !Number.isInteger(conc) || conc < 0) {
     throw new PassengerError('PSG_ERR_SPAWN_PROTOCOL',
-      `socket line must be "name;address;protocol;concurrency", got "${value}"`);
+      `socket line must be "name;address;protocol;concurrency[;flags]", got "${value}"`);
   }
   if (!/^unix:\//.test(address) && !/^tcp:\/\/[^:]+:\d+$/.test(address)) {
     throw new PassengerError('PSG_ERR_SPAWN_PROTOCOL',
       `socket address must be "unix:/absolute/path" or "tcp://host:port", got "${address}"`);
   }
-  return { name, address, protocol, concurrency: conc };
+  // Flags: comma-separated; unknown ones are ignored (forward compatibility).
+  const keepAlive = flags !== undefined && flags.split(',').includes('keepalive');
+  return keepAlive ? { name, address, protocol, concurrency: conc, keepAlive } : { name, address, protocol, concurrency: conc };
 }
 
 /** Options for net.connect() from a reported address. */

@@ -200,6 +200,19 @@ describe('passenger run: Rack options and failures', function () {
     expect(r.headers.location).to.equal(`http://127.0.0.1:${p.port}/shop/hello/redirected`);
   });
 
+  it('sends consecutive requests over one kept-alive session connection, bodies of known length included', async () => {
+    p = await startPassenger(fixtureApp('rack-basic'), { args: ['--max-instances', '1'] });
+    const seen: unknown[] = [];
+    for (let i = 0; i < 4; i++) seen.push((await request(`${p.url}/connection`)).json());
+    seen.push((await request(`${p.url}/connection`, { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: randomBytes(200 * 1024) })).json());
+    seen.push((await request(`${p.url}/connection`)).json());
+    expect(new Set(seen.map((s) => JSON.stringify(s))).size, JSON.stringify(seen)).to.equal(1);
+    // A chunked upload has no known length: it gets a connection of its own, and the app still answers after it.
+    const up = chunkedUpload(64 * 1024);
+    expect((await request(`${p.url}/connection`, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: up.pieces })).status).to.equal(200);
+    expect((await request(`${p.url}/connection`)).status).to.equal(200);
+  });
+
   it('answers 500 for an exception in a plain Rack app, logs the backtrace, and keeps serving', async () => {
     p = await startPassenger(fixtureApp('rack-basic'));
     const r = await request(`${p.url}/raise`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  KeepAliveSession,
   parseRawResponse,
   sessionRequest,
   startLoader,
@@ -602,6 +603,54 @@ describe('helper-scripts/rack-loader.rb', function () {
       });
       const data = await requestJson(run, '/env');
       expect(data).to.include({ RACK_ENV: 'staging', RAILS_ENV: 'staging', cwd: fixture('rack-basic'), bundler: false });
+    });
+  });
+
+  describe('keep-alive (PASSENGER_KEEP_ALIVE)', () => {
+    let run: LoaderRun | undefined;
+    afterEach(async () => { await run?.stop(); run = undefined; });
+
+    it('reports the keepalive socket flag', async () => {
+      run = await startRack(fixture('rack-basic'));
+      expect(run.socketFlags).to.equal('keepalive');
+    });
+
+    it('serves several requests on one connection, draining a body the app did not read, and closes on EOF', async () => {
+      run = await startRack(fixture('rack-basic'));
+      const conn = new KeepAliveSession(run);
+      const first = await conn.request(cgiVars('/env', {}));
+      expect(first.status).to.equal(200);
+      expect(JSON.parse(first.body.toString())).to.include({ url_scheme: 'http' });
+      // /env never reads rack.input: the loader must skip the whole body to find the next head.
+      const unread = await conn.request(cgiVars('/env', { method: 'POST' }), randomBytes(300 * 1024));
+      expect(unread.status).to.equal(200);
+      const head = await conn.request(cgiVars('/env', { method: 'HEAD' }));
+      expect(head.status).to.equal(200);
+      expect(head.body.length).to.equal(0);
+      const missing = await conn.request(cgiVars('/nowhere', {}));
+      expect(missing.status).to.equal(404);
+      expect(missing.body.toString()).to.equal('not found');
+      expect(conn.isClosed).to.equal(false);
+      await conn.end();
+    });
+
+    it('closes the connection after a response the app failed to produce', async () => {
+      run = await startRack(fixture('rack-basic'));
+      const conn = new KeepAliveSession(run);
+      expect((await conn.request(cgiVars('/raise', {}))).status).to.equal(500);
+      await conn.closed;
+    });
+
+    it('closes an idle kept-alive connection on shutdown and exits at once', async () => {
+      run = await startRack(fixture('rack-basic'));
+      const conn = new KeepAliveSession(run);
+      expect((await conn.request(cgiVars('/env', {}))).status).to.equal(200);
+      const started = Date.now();
+      const exited = exitOf(run);
+      run.child.stdin!.write('x');
+      await conn.closed;
+      expect(await exited).to.deep.equal({ code: 0, signal: null });
+      expect(Date.now() - started).to.be.lessThan(2000);
     });
   });
 

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  KeepAliveSession,
   parseRawResponse,
   sessionRequest,
   startLoader,
@@ -453,6 +454,67 @@ describe('wsgi-loader.py', function () {
         // Each request waits inside the app until four are in there together.
         const replies = await Promise.all([1, 2, 3, 4].map(() => request(run, 'GET', '/in-flight?wait_for=4')));
         for (const reply of replies) expect(json(reply)).to.deep.equal({ max_in_flight: 4 });
+      } finally {
+        await run.stop();
+      }
+    });
+  });
+
+  describe('keep-alive (PASSENGER_KEEP_ALIVE)', function () {
+    it('reports the keepalive socket flag', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        expect(run.socketFlags).to.equal('keepalive');
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('serves several requests on one connection, draining a body the app did not read, and closes on EOF', async function () {
+      const run = await startApp('python3', 'wsgi-battery', { threads: '2' });
+      try {
+        const conn = new KeepAliveSession(run);
+        const first = await conn.request(cgi('GET', '/info'));
+        expect(first.status).to.equal(200);
+        expect(json({ ...first, raw: Buffer.alloc(0) })).to.include({ REQUEST_METHOD: 'GET' }).and.not.have.property('PASSENGER_KEEP_ALIVE');
+        // /info never reads wsgi.input: the loader must skip the whole body to find the next head.
+        const unread = await conn.request(cgi('POST', '/info'), randomBytes(300 * 1024));
+        expect(unread.status).to.equal(200);
+        const data = randomBytes(100 * 1024);
+        const read = await conn.request(cgi('POST', '/sha256'), data);
+        expect(read.status).to.equal(200);
+        expect(read.body.toString()).to.include(createHash('sha256').update(data).digest('hex'));
+        const head = await conn.request(cgi('HEAD', '/info'));
+        expect(head.status).to.equal(200);
+        expect((await conn.request(cgi('GET', '/nowhere'))).status).to.equal(404);
+        expect(conn.isClosed).to.equal(false);
+        await conn.end();
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('closes the connection after a response the app failed to produce', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        const conn = new KeepAliveSession(run);
+        expect((await conn.request(cgi('GET', '/boom'))).status).to.equal(500);
+        await conn.closed;
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('closes an idle kept-alive connection on shutdown and exits at once', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        const conn = new KeepAliveSession(run);
+        expect((await conn.request(cgi('GET', '/info'))).status).to.equal(200);
+        const started = Date.now();
+        run.child.stdin!.write('x');
+        await conn.closed;
+        expect(await exited(run.child)).to.deep.equal({ code: 0, signal: null });
+        expect(Date.now() - started).to.be.lessThan(2000);
       } finally {
         await run.stop();
       }

@@ -13,6 +13,8 @@ export interface LoaderRun {
   socketPath: string;
   protocol: string;
   concurrency: number;
+  /** The socket line's optional fifth field (e.g. `keepalive`). */
+  socketFlags: string | undefined;
   password: string;
   /** Lines the loader printed that were not control lines, and stderr. */
   output: string[];
@@ -103,12 +105,13 @@ export async function startLoader(opts: StartLoaderOptions): Promise<LoaderRun> 
       throw Object.assign(new Error(`loader error: ${block.summary}`), { failure });
     }
     if (status !== 'Ready') throw new Error(`unexpected status ${status}`);
-    const [, address, protocol, concurrency] = block.socket!.split(';');
+    const [, address, protocol, concurrency, socketFlags] = block.socket!.split(';');
     return {
       child, password, output, stop,
       socketPath: address!.replace(/^unix:/, ''),
       protocol: protocol!,
       concurrency: Number(concurrency),
+      socketFlags,
     };
   } catch (e) {
     await stop();
@@ -169,4 +172,84 @@ export function parseRawResponse(raw: Buffer): { status: number; headers: Record
     body = Buffer.concat(parts);
   }
   return { status, headers, body };
+}
+
+export interface KeptResponse { status: number; headers: Record<string, string>; body: Buffer }
+
+/**
+ * One session connection kept alive (docs/protocols.md section 2): each request
+ * carries PASSENGER_KEEP_ALIVE and a known body length; a response is read by
+ * its framing, and the connection stays open for the next one.
+ */
+export class KeepAliveSession {
+  readonly sock: net.Socket;
+  readonly #password: string;
+  #buf: Buffer = Buffer.alloc(0);
+  #wake: (() => void) | null = null;
+  #ended = false;
+  readonly closed: Promise<void>;
+
+  constructor(run: Pick<LoaderRun, 'socketPath' | 'password'>) {
+    this.#password = run.password;
+    this.sock = net.connect(run.socketPath);
+    this.sock.on('data', (d: Buffer) => { this.#buf = Buffer.concat([this.#buf, d]); this.#wake?.(); });
+    this.closed = new Promise((resolve) => this.sock.on('close', () => { this.#ended = true; this.#wake?.(); resolve(); }));
+    this.sock.on('end', () => { this.#ended = true; this.#wake?.(); });
+    this.sock.on('error', () => { this.#ended = true; this.#wake?.(); });
+  }
+
+  /** Resolves with `n` more bytes (or throws if the connection ends first). */
+  async #take(n: number): Promise<Buffer> {
+    while (this.#buf.length < n) await this.#more();
+    const out = this.#buf.subarray(0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+
+  async #line(): Promise<string> {
+    let i: number;
+    while ((i = this.#buf.indexOf('\r\n')) < 0) await this.#more();
+    return (await this.#take(i + 2)).toString('latin1', 0, i);
+  }
+
+  #more(): Promise<void> {
+    if (this.#ended) return Promise.reject(new Error(`the loader closed the connection (${this.#buf.length} bytes unread)`));
+    return new Promise((r) => { this.#wake = () => { this.#wake = null; r(); }; });
+  }
+
+  async request(vars: Record<string, string>, body?: Buffer): Promise<KeptResponse> {
+    const pairs: Record<string, string> = { PASSENGER_CONNECT_PASSWORD: this.#password, PASSENGER_KEEP_ALIVE: '1', ...vars };
+    if (body) pairs.CONTENT_LENGTH = String(body.length);
+    const head = Buffer.from(Object.entries(pairs).map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(head.length);
+    this.sock.write(body ? Buffer.concat([len, head, body]) : Buffer.concat([len, head]));
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(await this.#line())?.[1]);
+    const headers: Record<string, string> = {};
+    for (let l = await this.#line(); l !== ''; l = await this.#line()) {
+      const i = l.indexOf(':');
+      headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+    }
+    let resBody: Buffer = Buffer.alloc(0);
+    if (vars.REQUEST_METHOD === 'HEAD' || status === 204 || status === 304) return { status, headers, body: resBody };
+    if (headers['content-length'] !== undefined) resBody = await this.#take(Number(headers['content-length']));
+    else if (headers['transfer-encoding'] === 'chunked') {
+      const parts: Buffer[] = [];
+      for (let size = parseInt(await this.#line(), 16); size > 0; size = parseInt(await this.#line(), 16)) {
+        parts.push(await this.#take(size));
+        await this.#take(2);
+      }
+      while ((await this.#line()) !== '');
+      resBody = Buffer.concat(parts);
+    } else throw new Error('an unframed response on a kept-alive connection');
+    return { status, headers, body: resBody };
+  }
+
+  /** Ends our side: the loader should close its side in turn. */
+  end(): Promise<void> {
+    this.sock.end();
+    return this.closed;
+  }
+
+  get isClosed(): boolean { return this.#ended; }
 }

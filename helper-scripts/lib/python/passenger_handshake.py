@@ -139,9 +139,9 @@ def greet():
 
 
 def report_ready(sockets):
-    """sockets: (name, address, protocol, concurrency) tuples, per the socket line format."""
+    """sockets: (name, address, protocol, concurrency[, flags]) tuples, per the socket line format."""
     lines = ['Ready']
-    lines.extend('socket: %s;%s;%s;%d' % socket for socket in sockets)
+    lines.extend('socket: ' + ';'.join(str(field) for field in socket) for socket in sockets)
     lines.append('')
     write_control(lines)
 

@@ -1,8 +1,10 @@
 """Serves a WSGI application (PEP 3333) over the session protocol (docs/protocols.md, section 2).
 
-One connection carries one request: a length-prefixed block of ``KEY\\0VALUE\\0`` CGI
-variables, then the request body until the core half-closes; we answer with an HTTP/1.1
-response framed by Content-Length or chunked encoding and close the connection.
+A request is a length-prefixed block of ``KEY\\0VALUE\\0`` CGI variables, then the request
+body; we answer with an HTTP/1.1 response framed by Content-Length or chunked encoding.
+Without PASSENGER_KEEP_ALIVE in the head the body ends when the core half-closes and we
+close the connection after the response; with it, the body is exactly CONTENT_LENGTH bytes
+and the connection waits for the next request head (EOF: the core is done with it).
 """
 
 import hmac
@@ -10,6 +12,7 @@ import io
 import os
 import re
 import secrets
+import select
 import socket
 import sys
 import threading
@@ -26,6 +29,7 @@ DRAIN_TIMEOUT_SECONDS = 1.0
 FILE_WRAPPER_BLOCK_SIZE = 65536
 
 PASSWORD_KEY = b'PASSENGER_CONNECT_PASSWORD'
+KEEP_ALIVE_PAIR = 'PASSENGER_KEEP_ALIVE\x001\x00'
 
 # The core owns the connection and we own the framing, so an app's hop-by-hop headers are dropped.
 HOP_BY_HOP_HEADERS = frozenset((
@@ -176,6 +180,15 @@ class RequestBody:
             return False
         self._buffer, self._pos = chunk, 0
         return not chunk
+
+    def skip_rest(self):
+        """Keep-alive: reads and drops exactly the rest of the body, however large, so that
+        the next request head follows; False when the body ended early."""
+        self._take_buffered()
+        while self._unreceived:
+            if not self._receive():
+                return False
+        return True
 
     def discard_rest(self, limit):
         """Reads and drops up to limit more bytes of body; True when the body has ended."""
@@ -430,6 +443,11 @@ class Response:
             self._sendall(b'0\r\n\r\n')
         self._report_short_body()
 
+    def complete(self):
+        """True when the response went out whole, exactly as framed (the connection may
+        carry another request)."""
+        return self.headers_sent and (self._no_body or not self._unsent)
+
     def _report_short_body(self):
         if self._unsent and not self._no_body:
             log('the response ended %d bytes short of its Content-Length' % self._unsent)
@@ -458,7 +476,13 @@ def _path_from_request_uri(environ):
 
 
 class WsgiSessionServer:
-    """Accepts session-protocol connections on a Unix socket and runs each through the app."""
+    """Accepts session-protocol connections on a Unix socket and runs each through the app.
+
+    A worker thread serves one connection at a time, all its requests while the core keeps
+    it; on stop(), workers waiting for a kept-alive connection's next head close it."""
+
+    # The socket line's flags: this server keeps connections when asked.
+    SOCKET_FLAGS = 'keepalive'
 
     def __init__(self, application, connect_password, threads=1):
         self._app = application
@@ -468,6 +492,8 @@ class WsgiSessionServer:
         self._listener = None
         self._workers = []
         self._stopping = False
+        # Readable once stop() ran: wakes workers waiting for a next request head.
+        self._wakeup_r, self._wakeup_w = os.pipe()
         self._base_environ = {
             'SCRIPT_NAME': '',
             'QUERY_STRING': '',
@@ -533,6 +559,10 @@ class WsgiSessionServer:
         Returns True when every worker finished within the grace period.
         """
         self._stopping = True
+        try:
+            os.write(self._wakeup_w, b'x')
+        except OSError:
+            pass
         self._wake_acceptors()
         deadline = time.monotonic() + grace_seconds
         for worker in self._workers:
@@ -567,11 +597,27 @@ class WsgiSessionServer:
 
     def serve_connection(self, conn):
         body = None
+        waiter = None
         try:
-            request = self._read_request(conn)
-            if request is not None:
-                environ, body = request
-                self._run_application(conn, environ)
+            while True:
+                request = self._read_request(conn)
+                if request is None:
+                    break
+                environ, body, keep_alive = request
+                answered = self._run_application(conn, environ)
+                if not keep_alive:
+                    break
+                # The body must be consumed whole for the next head to follow it.
+                reusable = body.skip_rest() and answered
+                body = None
+                if not reusable or self._stopping:
+                    break
+                if waiter is None:
+                    waiter = select.poll()
+                    waiter.register(conn, select.POLLIN)
+                    waiter.register(self._wakeup_r, select.POLLIN)
+                if not any(fd == conn.fileno() for fd, _ in waiter.poll()):
+                    break  # stopping
         except ClientDisconnected as error:
             log('the connection closed before the response was complete (%s)' % error)
         except OSError as error:
@@ -631,11 +677,14 @@ class WsgiSessionServer:
         if fields[-1] or len(fields) % 2 == 0:
             log('closed a connection with a malformed request head')
             return None
+        keep_alive = fields[0] == 'PASSENGER_KEEP_ALIVE'
         environ = self._base_environ.copy()
         environ.update(zip(fields[0::2], fields[1::2]))
-        return self._complete_environ(environ, conn, body_start)
+        if keep_alive:
+            del environ['PASSENGER_KEEP_ALIVE']
+        return self._complete_environ(environ, conn, body_start, keep_alive)
 
-    def _complete_environ(self, environ, conn, body_start):
+    def _complete_environ(self, environ, conn, body_start, keep_alive=False):
         path = environ.get('PATH_INFO')
         if path is None:
             path = _path_from_request_uri(environ)
@@ -647,20 +696,24 @@ class WsgiSessionServer:
             else:
                 del environ['CONTENT_LENGTH']
                 content_length = None
+        if content_length is None and keep_alive:
+            content_length = 0  # no body: a kept-alive request's length is always known
         https = environ.get('HTTPS')
         if https and https.lower() in ('on', '1', 'true', 'yes'):
             environ['wsgi.url_scheme'] = 'https'
         body = RequestBody(conn, body_start, content_length)
         environ['wsgi.input'] = body
         environ['wsgi.errors'] = sys.stderr
-        return environ, body
+        return environ, body, keep_alive
 
     def _run_application(self, conn, environ):
+        """Returns True when the app answered without an error and the response is complete."""
         response = Response(conn, environ.get('REQUEST_METHOD') == 'HEAD')
         result = None
         try:
             result = self._app(environ, response.start_response)
             response.send(result)
+            return response.complete()
         except ClientDisconnected:
             raise
         except (Exception, SystemExit):
@@ -668,6 +721,7 @@ class WsgiSessionServer:
                 environ.get('REQUEST_METHOD'), environ.get('REQUEST_URI', environ['PATH_INFO']),
                 traceback.format_exc().rstrip('\n')))
             response.fail()
+            return False
         finally:
             close = getattr(result, 'close', None)
             if close is not None:

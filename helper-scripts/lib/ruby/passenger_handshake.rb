@@ -34,11 +34,13 @@ module PassengerLoader
       options
     end
 
-    # sockets: [{ name:, address:, protocol:, concurrency: }]
+    # sockets: [{ name:, address:, protocol:, concurrency:, flags: (optional) }]
     def report_ready(sockets)
       lines = ["Ready"]
       sockets.each do |s|
-        lines << "socket: #{s.fetch(:name)};#{s.fetch(:address)};#{s.fetch(:protocol)};#{s.fetch(:concurrency)}"
+        line = "socket: #{s.fetch(:name)};#{s.fetch(:address)};#{s.fetch(:protocol)};#{s.fetch(:concurrency)}"
+        line << ";#{s[:flags]}" if s[:flags]
+        lines << line
       end
       control_block(lines)
     end

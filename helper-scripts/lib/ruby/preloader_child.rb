@@ -31,7 +31,7 @@ module PassengerLoader
         report(handshake, e)
       end
       handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
-                                concurrency: server.threads }])
+                                concurrency: server.threads, flags: SessionServer::SOCKET_FLAGS }])
       serve(options, server)
       exit(0)
     end

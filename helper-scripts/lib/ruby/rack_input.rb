@@ -110,6 +110,23 @@ module PassengerLoader
       @store = nil
     end
 
+    # Keep-alive: reads (and drops) exactly the rest of the body, however
+    # large, so that the next request head follows; then frees the temp file.
+    # False when the body ended early (the connection cannot be reused).
+    def skip_rest
+      until @eof
+        wanted = [@expected - @size, READ_SIZE].min
+        @size += @socket.readpartial(wanted, scratch_buffer).bytesize
+        @eof = true if @size >= @expected
+      end
+      true
+    rescue EOFError, SystemCallError, IOError
+      false
+    ensure
+      @store.close if @store.is_a?(File)
+      @store = nil
+    end
+
     private
 
     def read_all(buffer)

@@ -62,6 +62,15 @@ module PassengerLoader
       @mode = nil
       @started = false
       @finished = false
+      @declared_length = nil # the app's own Content-Length, checked against what it sent
+      @body_bytes = 0
+      @verifiable = true
+    end
+
+    # The response went out whole and exactly as framed, so the connection can
+    # carry another request (docs/protocols.md section 2, keep-alive).
+    def complete?
+      @finished && @verifiable && (@declared_length.nil? || @mode != :raw || @body_bytes == @declared_length)
     end
 
     # True once any response byte was handed to the socket: from then on an
@@ -99,8 +108,10 @@ module PassengerLoader
       if @mode == :chunked
         send_chunk(chunk)
       elsif @head
+        @body_bytes += chunk.bytesize
         send_data(take_head, chunk)
       else
+        @body_bytes += chunk.bytesize
         send_data(chunk)
       end
     end
@@ -143,13 +154,27 @@ module PassengerLoader
       headers.each do |name, value|
         name = name.to_s
         next if name.start_with?('rack.') # server-internal, never sent
-        framed = true if framing_header?(name)
+        if framing_header?(name)
+          framed = true
+          note_app_framing(name, value)
+        end
         append_header(head, name, value)
       end
       @mode = framing_mode(status, framed, parts)
       head << CONTENT_LENGTH_PREFIX << parts.sum(&:bytesize).to_s << CRLF if @mode == :raw && !framed && parts
       head << CHUNKED_HEADER if @mode == :chunked
       head << CRLF
+    end
+
+    # An app-set Content-Length is checked against the bytes sent; an app's own
+    # Transfer-Encoding cannot be checked, so its connection is not reused.
+    def note_app_framing(name, value)
+      value = value.to_s
+      if name.bytesize == 14 && /\A\d+\z/.match?(value) && (@declared_length.nil? || @declared_length == value.to_i)
+        @declared_length = value.to_i
+      else
+        @verifiable = false
+      end
     end
 
     def framing_mode(status, framed, parts)
@@ -191,6 +216,7 @@ module PassengerLoader
 
     def write_parts(parts)
       @finished = true
+      parts.each { |part| @body_bytes += part.bytesize } if @mode == :raw
       if @mode == :discard || parts.empty? then send_data(take_head)
       elsif parts.size == 1 then send_data(take_head, parts.first)
       else send_all([take_head, *parts])

@@ -50,16 +50,28 @@ module PassengerLoader
       @env_template = env_template(multithread, rack_major, server_software).freeze
     end
 
-    # pairs: the request head's KEY, VALUE, ... strings after the password.
-    # rest: body bytes read together with the head (or nil).
-    def call(socket, pairs, rest)
+    # pairs: the request head's KEY, VALUE, ... strings after the password
+    # (and after PASSENGER_KEEP_ALIVE). rest: body bytes read together with
+    # the head (or nil). keep_alive: the core asked to keep the connection;
+    # then the body is exactly CONTENT_LENGTH bytes (none without it).
+    # Returns true when the connection may carry the next request.
+    def call(socket, pairs, rest, keep_alive = false)
       env = build_env(pairs)
-      input = RackInput.new(socket, rest, content_length(env))
+      length = content_length(env)
+      length ||= 0 if keep_alive
+      input = RackInput.new(socket, rest, length)
       env[RACK_INPUT] = input
       env[RACK_RESPONSE_FINISHED] = [] if @rack3
       writer = RackResponseWriter.new(socket, env[REQUEST_METHOD] == HEAD, @rack3)
-      serve(env, writer, input)
-      close_connection(input)
+      ok = serve(env, writer, input)
+      if keep_alive && length
+        ok = false unless writer.complete?
+        # The body must be consumed whole for the next head to follow it.
+        input.skip_rest && ok
+      else
+        close_connection(input)
+        false
+      end
     end
 
     private
@@ -123,16 +135,20 @@ module PassengerLoader
       value && /\A\d+\z/.match?(value) ? value.to_i : nil
     end
 
+    # True when the app answered without an error.
     def serve(env, writer, input)
       status, headers, body = @app.call(env)
       writer.respond(status, headers, body, stream_input: input)
+      true
     rescue ClientDisconnected => e
       error = e
       @log.info("#{request_label(env)}: #{e.message}")
+      false
     rescue StandardError, ScriptError => e
       error = e
       @log.exception("Error while handling #{request_label(env)}", e)
       answer_internal_error(writer)
+      false
     ensure
       close_body(body, env)
       run_response_finished(env, status, headers, error)

@@ -4,16 +4,22 @@ require 'socket'
 
 module PassengerLoader
   # Serves the `session` protocol (docs/protocols.md section 2) on a private
-  # Unix socket: one connection per request, each starting with a
-  # length-prefixed head of KEY\0VALUE\0 pairs whose first pair must carry the
-  # connect password. Independent of Rack: the handler gets the socket, the
-  # head pairs (password removed) and any body bytes that came with the head.
+  # Unix socket: each request starts with a length-prefixed head of
+  # KEY\0VALUE\0 pairs whose first pair must carry the connect password.
+  # Independent of Rack: the handler gets the socket, the head pairs (password
+  # and keep-alive pair removed), any body bytes that came with the head, and
+  # whether the core asked to keep the connection (PASSENGER_KEEP_ALIVE); it
+  # returns whether the connection may carry another request.
   #
   # Threads: `threads` workers each accept and serve one connection at a
-  # time; the calling thread is one of them, so threads: 1 serves in the
-  # main thread.
+  # time (all its requests, while the core keeps it); the calling thread is
+  # one of them, so threads: 1 serves in the main thread. On #stop, workers
+  # waiting for a kept-alive connection's next head close it and exit.
   class SessionServer
     PASSWORD_KEY = 'PASSENGER_CONNECT_PASSWORD'
+    KEEP_ALIVE_KEY = 'PASSENGER_KEEP_ALIVE'
+    # The flag the socket line carries: this server keeps connections on request.
+    SOCKET_FLAGS = 'keepalive'
     HEAD_READ_SIZE = 16 * 1024
     MAX_HEAD_SIZE = 1024 * 1024
     MAX_UNIX_PATH = 107 # sun_path is 108 bytes including the NUL
@@ -35,6 +41,8 @@ module PassengerLoader
       @stopping = false
       @deadline = nil
       @server = listen(@path)
+      # Readable once #stop ran: wakes workers waiting for a next request head.
+      @wakeup_r, @wakeup_w = IO.pipe
     end
 
     def address
@@ -61,6 +69,11 @@ module PassengerLoader
       @stopping = true
       @deadline = monotonic_now + SHUTDOWN_GRACE
       close
+      begin
+        @wakeup_w.write_nonblock('x', exception: false)
+      rescue IOError, SystemCallError
+        # closed already
+      end
     end
 
     # docs/protocols.md section 1: one byte or EOF on stdin means shut down.
@@ -135,23 +148,42 @@ module PassengerLoader
       retry
     end
 
+    # Serves the requests of one connection: one, or more while the core asks
+    # to keep it and each response went out whole.
     def serve(socket, buffer)
-      pairs, rest = read_head(socket, buffer)
-      return if pairs.nil?
+      loop do
+        pairs, rest = read_head(socket, buffer)
+        return if pairs.nil?
 
-      unless authorized?(pairs)
-        @log.warn('closed a session connection that did not carry the right connect password')
-        return
+        unless authorized?(pairs)
+          @log.warn('closed a session connection that did not carry the right connect password')
+          return
+        end
+        pairs.shift # the password pair
+        pairs.shift
+        keep_alive = pairs[0] == KEEP_ALIVE_KEY
+        if keep_alive
+          pairs.shift
+          pairs.shift
+        end
+        reusable = @handler.call(socket, pairs, rest, keep_alive)
+        return unless keep_alive && reusable == true && !@stopping && next_head_coming?(socket)
       end
-      pairs.shift # the password pair
-      pairs.shift
-      @handler.call(socket, pairs, rest)
     rescue ProtocolError => e
       @log.warn("closed a malformed session connection: #{e.message}")
     rescue StandardError => e
       @log.exception('Unexpected error on a session connection', e)
     ensure
       close_socket(socket)
+    end
+
+    # Waits for the next head on a kept-alive connection: true once it can be
+    # read, false at #stop (or EOF, which the next read sees).
+    def next_head_coming?(socket)
+      ready, = IO.select([socket, @wakeup_r])
+      ready.include?(socket)
+    rescue IOError, SystemCallError
+      false
     end
 
     # Returns [pairs, rest]: the head split into KEY, VALUE, ... strings and

@@ -21,6 +21,13 @@ describe('HandshakeParser', () => {
     expect(ev[5]).to.deep.equal({ type: 'ready', properties: { pid: '12' }, sockets: [{ name: 'main', address: 'unix:/tmp/x.sock', protocol: 'session', concurrency: 4 }] });
   });
 
+  it('reads the keepalive flag of a socket line and ignores unknown flags', () => {
+    const ev = run(['!> I have control 1.0', '!> Ready', '!> socket: main;unix:/tmp/x.sock;session;2;future,keepalive', '!> ']);
+    expect(ev[3]).to.deep.equal({ type: 'ready', properties: {}, sockets: [{ name: 'main', address: 'unix:/tmp/x.sock', protocol: 'session', concurrency: 2, keepAlive: true }] });
+    const plain = run(['!> I have control 1.0', '!> Ready', '!> socket: main;unix:/tmp/x.sock;session;2;future', '!> ']);
+    expect(plain[3]).to.deep.include({ sockets: [{ name: 'main', address: 'unix:/tmp/x.sock', protocol: 'session', concurrency: 2 }] });
+  });
+
   it('accepts a TCP address and unlimited concurrency', () => {
     const ev = run(['!> I have control 1.0', '!> Ready', '!> socket: main;tcp://127.0.0.1:4000;http_session;0', '!> ']);
     expect(ev[3]).to.deep.include({ type: 'ready' });
@@ -43,7 +50,7 @@ describe('HandshakeParser', () => {
     ['a misspelled status, with a suggestion', ['!> I have control 1.0', '!> Redy'], /unknown control line "!> Redy" \(did you mean "!> Ready"\?\)/],
     ['an unknown control line', ['!> I have control 1.0', '!> Banana'], /unknown control line "!> Banana"$/],
     ['a ready block without a socket', ['!> I have control 1.0', '!> Ready', '!> '], /ended without a "socket:" line/],
-    ['a socket line with missing fields', ['!> I have control 1.0', '!> Ready', '!> socket: main;unix:/x'], /socket line must be "name;address;protocol;concurrency", got "main;unix:\/x"/],
+    ['a socket line with missing fields', ['!> I have control 1.0', '!> Ready', '!> socket: main;unix:/x'], /socket line must be "name;address;protocol;concurrency\[;flags\]", got "main;unix:\/x"/],
     ['a relative unix path', ['!> I have control 1.0', '!> Ready', '!> socket: main;unix:x.sock;session;1'], /socket address must be "unix:\/absolute\/path"/],
     ['a negative concurrency', ['!> I have control 1.0', '!> Ready', '!> socket: main;unix:/x;session;-1'], /socket line must be/],
     ['a block line without key: value', ['!> I have control 1.0', '!> Ready', '!> garbage'], /expected "!> key: value" inside the block, got "!> garbage"/],
