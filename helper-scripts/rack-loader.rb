@@ -26,7 +26,7 @@ module PassengerLoader
       options, app, server = boot
       @handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
                                  concurrency: server.threads, flags: SessionServer::SOCKET_FLAGS }])
-      serve(options, app, server)
+      PassengerLoader.serve_rack(app, options, server, @log)
     end
 
     private
@@ -48,19 +48,6 @@ module PassengerLoader
       [options, app, server]
     rescue Exception => e # rubocop:disable Lint/RescueException -- SystemExit, ScriptError and signals too
       fail_spawn(e)
-    end
-
-    def serve(options, app, server)
-      handler = RackSessionHandler.new(app, log: @log, multithread: server.threads > 1,
-                                            rack_major: RackAppLoader.rack_major,
-                                            script_name: options.fetch('base_uri', '/'))
-      server.stop_on_stdin(STDIN)
-      # Ruby's own TERM handling, whatever the app installed while loading:
-      # SignalException unwinds the main thread at once (run's ensure removes
-      # the socket file) and the process then dies by SIGTERM, so the
-      # spawner sees how it ended.
-      trap('TERM', 'DEFAULT')
-      server.run(handler)
     end
 
     def fail_spawn(error)

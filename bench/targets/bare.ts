@@ -2,8 +2,7 @@
 // of the same number of processes.
 import { join } from 'node:path';
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
-import { masterAndWorkers, type RunningServer, type StartOptions, type Target } from './target.ts';
+import { masterWorkersServer, type RunningServer, type StartOptions, type Target } from './target.ts';
 
 export function bareNodeTarget(): Target {
   return {
@@ -17,14 +16,7 @@ export function bareNodeTarget(): Target {
       const l = launch(process.execPath, [join(o.appDir, 'bare-cluster.cjs')], {
         cwd: o.appDir, env: { ...process.env, PORT: String(o.port), WORKERS: String(o.processes), NODE_ENV: 'production' },
       });
-      return {
-        startedAt: l.startedAt,
-        alive: () => isAlive(l.pid),
-        roots: () => [l.pid],
-        classify: (tree) => masterAndWorkers(l.pid, tree),
-        output: l.output,
-        stop: () => l.stop(),
-      };
+      return masterWorkersServer(l);
     },
   };
 }

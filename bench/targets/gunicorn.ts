@@ -1,8 +1,7 @@
 // gunicorn with sync workers (one request per process at a time).
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
 import { which } from './which.ts';
-import { masterAndWorkers, type RunningServer, type StartOptions, type Target } from './target.ts';
+import { masterWorkersServer, type RunningServer, type StartOptions, type Target } from './target.ts';
 
 export function gunicornTarget(): Target {
   return {
@@ -18,14 +17,7 @@ export function gunicornTarget(): Target {
     async start(o: StartOptions): Promise<RunningServer> {
       const l = launch('gunicorn', ['-w', String(o.processes), '-b', `127.0.0.1:${o.port}`, '--log-level', 'warning',
         '--chdir', o.appDir, 'passenger_wsgi:application'], { cwd: o.appDir });
-      return {
-        startedAt: l.startedAt,
-        alive: () => isAlive(l.pid),
-        roots: () => [l.pid],
-        classify: (tree) => masterAndWorkers(l.pid, tree),
-        output: l.output,
-        stop: () => l.stop(),
-      };
+      return masterWorkersServer(l);
     },
   };
 }

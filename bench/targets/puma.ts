@@ -1,9 +1,8 @@
 // puma in cluster mode: one single-threaded worker per app process, as the
 // other servers run one request per process at a time.
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
 import { which } from './which.ts';
-import { masterAndWorkers, type RunningServer, type StartOptions, type Target } from './target.ts';
+import { masterWorkersServer, type RunningServer, type StartOptions, type Target } from './target.ts';
 
 export function pumaTarget(): Target {
   return {
@@ -19,14 +18,7 @@ export function pumaTarget(): Target {
     async start(o: StartOptions): Promise<RunningServer> {
       const l = launch('puma', ['-w', String(o.processes), '-t', '1:1', '-b', `tcp://127.0.0.1:${o.port}`,
         '-e', 'production', '--silent', 'config.ru'], { cwd: o.appDir });
-      return {
-        startedAt: l.startedAt,
-        alive: () => isAlive(l.pid),
-        roots: () => [l.pid],
-        classify: (tree) => masterAndWorkers(l.pid, tree),
-        output: l.output,
-        stop: () => l.stop(),
-      };
+      return masterWorkersServer(l);
     },
   };
 }

@@ -1,7 +1,8 @@
 // What the runner needs from each server under test: whether it can run here,
 // how to start it on a port with a given process count, and which of its
 // processes are the core and which are app processes.
-import type { ProcInfo } from '../proc/tree.ts';
+import type { Launched } from '../proc/launch.ts';
+import { isAlive, type ProcInfo } from '../proc/tree.ts';
 
 export type AppKind = 'node' | 'rack' | 'wsgi' | 'generic';
 export type ServerKind = 'ours' | 'bare' | 'passenger' | 'puma' | 'gunicorn';
@@ -52,6 +53,18 @@ export interface Target {
   start(opts: StartOptions): Promise<RunningServer>;
   /** Extra information for the report (versions, options that matter). */
   notes?: string;
+}
+
+/** A server started as one launched process whose children are the app processes (puma, gunicorn, a Node cluster). */
+export function masterWorkersServer(l: Launched): RunningServer {
+  return {
+    startedAt: l.startedAt,
+    alive: () => isAlive(l.pid),
+    roots: () => [l.pid],
+    classify: (tree) => masterAndWorkers(l.pid, tree),
+    output: l.output,
+    stop: () => l.stop(),
+  };
 }
 
 /** The roles of a simple master/workers tree: the root is the core, its children the apps. */

@@ -32,7 +32,7 @@ module PassengerLoader
       end
       handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
                                 concurrency: server.threads, flags: SessionServer::SOCKET_FLAGS }])
-      serve(options, server)
+      PassengerLoader.serve_rack(@app, options, server, @log)
       exit(0)
     end
 
@@ -50,15 +50,6 @@ module PassengerLoader
       # Every child would otherwise continue the preloader's random sequence.
       Random.srand
       $0 = $0.sub('Passenger RackPreloader', 'Passenger RackApp')
-    end
-
-    def serve(options, server)
-      handler = RackSessionHandler.new(@app, log: @log, multithread: server.threads > 1,
-                                             rack_major: RackAppLoader.rack_major,
-                                             script_name: options.fetch('base_uri', '/'))
-      server.stop_on_stdin(STDIN)
-      trap('TERM', 'DEFAULT')
-      server.run(handler)
     end
 
     def threads(options)

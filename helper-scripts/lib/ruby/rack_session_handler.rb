@@ -1,9 +1,26 @@
 # frozen_string_literal: true
 
+require_relative 'rack_app_loader'
 require_relative 'rack_input'
 require_relative 'rack_response_writer'
 
 module PassengerLoader
+  # Serves a loaded Rack app on a listening SessionServer until shutdown
+  # (a byte or EOF on stdin, or SIGTERM). Used by the loader and by every
+  # child a preloader forks.
+  def self.serve_rack(app, options, server, log)
+    handler = RackSessionHandler.new(app, log: log, multithread: server.threads > 1,
+                                          rack_major: RackAppLoader.rack_major,
+                                          script_name: options.fetch('base_uri', '/'))
+    server.stop_on_stdin(STDIN)
+    # Ruby's own TERM handling, whatever the app installed while loading:
+    # SignalException unwinds the main thread at once (run's ensure removes
+    # the socket file) and the process then dies by SIGTERM, so the
+    # spawner sees how it ended.
+    trap('TERM', 'DEFAULT')
+    server.run(handler)
+  end
+
   # Turns one session-protocol request into a Rack call and writes the
   # response. Shared by every worker thread; keeps no per-request state.
   class RackSessionHandler
