@@ -2,7 +2,7 @@
 // configs are code: as root, they are evaluated in a child process running as
 // the file's owner, so a config never runs with more privilege than its author.
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { PassengerError } from '../errors/passenger-error.ts';
@@ -44,11 +44,13 @@ const loadJs: Loader = async (filepath, content) => {
     const loaded = await defaultLoaders['.mjs'](filepath, content) as unknown;
     return typeof loaded === 'function' ? await (loaded as () => unknown)() : loaded;
   }
-  const child = await execa(process.execPath, ['--input-type=module', '-e', EVAL_IN_CHILD, pathToFileURL(filepath).href], {
-    uid: owner.uid, gid: owner.gid, reject: false, timeout: 10000,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' }, extendEnv: false, nodeOptions: [],
+  const child = await new Promise<{ failed: boolean; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', EVAL_IN_CHILD, pathToFileURL(filepath).href], {
+      uid: owner.uid, gid: owner.gid, timeout: 10000, maxBuffer: 100e6, encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' },
+    }, (err, stdout, stderr) => resolve({ failed: err !== null, stdout, stderr }));
   });
-  if (child.exitCode !== 0) {
+  if (child.failed) {
     throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: evaluating it as uid ${owner.uid} failed: ${child.stderr.split('\n')[0]}`, { file: filepath });
   }
   return JSON.parse(child.stdout) as unknown;

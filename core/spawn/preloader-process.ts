@@ -12,8 +12,8 @@ const EXIT_POLL_MS = 250;
 
 /**
  * Resolves once `pid` is gone. The loader's own exit promise is not enough:
- * forked children inherit the preloader's stderr, and execa waits for that
- * pipe to close, which it does only when the last child exits.
+ * forked children inherit the preloader's stderr, and its 'close' waits for
+ * that pipe to close, which it does only when the last child exits.
  */
 function gone(pid: number): Promise<ExitStatus> {
   return new Promise((resolve) => {

@@ -2,7 +2,7 @@
 // handshake (docs/protocols.md section 1) or, for generic apps, until its port
 // accepts connections. Any failure kills the process group and throws a
 // SpawnFailure carrying what the app printed; it never hangs past start_timeout.
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../log/logger.ts';
@@ -19,7 +19,7 @@ export interface ExitStatus { code: number | null; signal: string | null }
 
 /**
  * What the pool needs to stop a process: its control channel and a signal.
- * An execa child is one; a process forked by a preloader gets an adapter.
+ * A ChildProcess is one; a process forked by a preloader gets an adapter.
  */
 export interface ProcessHandle {
   readonly stdin: { end(chunk?: string): unknown } | null;
@@ -52,22 +52,25 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
   const started = performance.now();
   const journey = new Journey(cmd.readiness.kind === 'handshake' ? HANDSHAKE_JOURNEY : PORT_JOURNEY);
   const output = new OutputTail();
-  let child: ResultPromise;
+  let child: ChildProcess;
   try {
-    child = execa(cmd.command, cmd.args, {
-      cwd: cmd.cwd, env: cmd.env, extendEnv: false,
-      stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
+    child = spawn(cmd.command, cmd.args, {
+      cwd: cmd.cwd, env: cmd.env, stdio: 'pipe',
       // Its own process group, so stopping it stops everything it started.
-      detached: true, cleanup: false,
+      detached: true,
       ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
     });
   } catch (e) {
     throw new SpawnFailure('PSG_ERR_SPAWN_FAILED', failure(`could not start ${cmd.command}: ${(e as Error).message}`, 'os', journey.fail(), output, cmd));
   }
-  // execa rejects nothing with reject:false, but the stdin pipe may error when the child dies early.
+  // A failed spawn (ENOENT, EACCES) or an undeliverable signal emits 'error'; 'close' still follows,
+  // and the stdin pipe may error when the child dies early. None of these may end the core.
+  child.on('error', () => {});
   child.stdin?.on('error', () => {});
-  const exited: Promise<ExitStatus> = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }),
-    () => ({ code: null, signal: null }));
+  // 'close' comes once it has exited and its output has ended; a failed spawn's code is a negative errno, not a status.
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once('close', (code, signal) => resolve(child.pid === undefined ? { code: null, signal: null } : { code, signal }));
+  });
   const pid = child.pid;
   if (pid === undefined) {
     const status = await exited;
@@ -168,7 +171,7 @@ export function handshake(child: HandshakeStreams, cmd: SpawnCommand, journey: J
     });
 }
 
-function waitForPort(child: ResultPromise, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
+function waitForPort(child: ChildProcess, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
   if (cmd.readiness.kind !== 'port') throw new Error('unreachable');
   const { host, port, protocol, concurrency } = cmd.readiness;
   const forward = (line: string) => { output.push(line); appLog.info(line); };
