@@ -14,6 +14,10 @@ export interface ResponseHead {
   headers: string[];
   contentLength: number | undefined;
   chunked: boolean;
+  /** The connection cannot carry another request: `Connection: close`, or HTTP/1.0 without keep-alive. */
+  close: boolean;
+  /** `Keep-Alive: timeout=N`: how long the app keeps an idle connection open. */
+  keepAliveTimeoutSec: number | undefined;
 }
 
 export interface ResponseSink {
@@ -23,7 +27,8 @@ export interface ResponseSink {
 
 type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkDataEnd' | 'trailers' | 'untilClose' | 'done';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
 
 export class ResponseParseError extends Error {}
 
@@ -131,15 +136,19 @@ export class ResponseParser {
   #parseHead(text: string): void {
     const lines = text.split('\r\n');
     const statusLine = lines[0]!;
-    const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
     if (!m) throw new ResponseParseError(`invalid status line "${statusLine.slice(0, 80)}"`);
-    const status = Number(m[1]);
-    const reason = m[2] ?? '';
+    const http10 = m[1] === '0';
+    const status = Number(m[2]);
+    const reason = m[3] ?? '';
     if (status < 100 || status > 599) throw new ResponseParseError(`invalid status code ${status}`);
     if (BAD_VALUE.test(reason)) throw new ResponseParseError('invalid characters in the status line');
     const headers: string[] = [];
     let contentLength: number | undefined;
     let chunked = false;
+    /** Lower-cased tokens of Connection headers. */
+    let connection: string[] | undefined;
+    let keepAliveTimeoutSec: number | undefined;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(':');
@@ -161,9 +170,18 @@ export class ResponseParser {
         chunked = true;
         continue;
       }
-      if (HOP_BY_HOP.has(lower)) continue;
+      if (HOP_BY_HOP.has(lower)) {
+        if (lower === 'connection') for (const t of value.split(',')) (connection ??= []).push(t.trim().toLowerCase());
+        else if (lower === 'keep-alive') {
+          const t = KEEP_ALIVE_TIMEOUT.exec(value);
+          if (t) keepAliveTimeoutSec = Number(t[1]);
+        }
+        continue;
+      }
       headers.push(name, value);
     }
+    // Headers the Connection header names are hop-by-hop too.
+    if (connection) removeNamed(headers, connection);
     if (chunked && contentLength !== undefined) throw new ResponseParseError('both Content-Length and Transfer-Encoding: chunked');
     if (status < 200) {
       // Interim responses (100, 102, 103) are not the answer: skip them and parse the final one. Nothing upgrades here.
@@ -171,7 +189,8 @@ export class ResponseParser {
       this.#interim = true;
       return;
     }
-    this.#sink.head({ status, reason, headers, contentLength, chunked });
+    const close = connection?.includes('close') === true || (http10 && connection?.includes('keep-alive') !== true);
+    this.#sink.head({ status, reason, headers, contentLength, chunked, close, keepAliveTimeoutSec });
     const bodiless = this.#noBody || status === 204 || status === 304;
     if (bodiless) this.#state = 'done';
     else if (chunked) this.#state = 'chunkSize';
@@ -179,4 +198,16 @@ export class ResponseParser {
     else this.#state = 'untilClose';
     this.#remaining = contentLength ?? 0;
   }
+}
+
+function removeNamed(headers: string[], names: string[]): void {
+  const drop = names.filter((n) => n !== 'close' && n !== 'keep-alive' && n !== '');
+  if (drop.length === 0) return;
+  let out = 0;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (drop.includes(headers[i]!.toLowerCase())) continue;
+    headers[out++] = headers[i]!;
+    headers[out++] = headers[i + 1]!;
+  }
+  headers.length = out;
 }

@@ -22,6 +22,7 @@ export interface ScgiHead {
   rest: Buffer;
 }
 
+const LINE_BREAK = /[\r\n]/;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const ZERO = 0x30;
@@ -49,6 +50,7 @@ export function parseHeaderBlock(block: Buffer, limits: ScgiLimits, offset: numb
     const text = block.toString('latin1', start, end);
     if (name === undefined) {
       if (text === '') throw malformed(`empty header name at byte ${offset + start}`, { position: offset + start });
+      if (LINE_BREAK.test(text)) throw malformed(`header name with a CR or LF at byte ${offset + start}`, { position: offset + start });
       name = text;
       nameAt = offset + start;
     } else {
@@ -57,6 +59,8 @@ export function parseHeaderBlock(block: Buffer, limits: ScgiLimits, offset: numb
         throw malformed(`the first header must be CONTENT_LENGTH, got ${name}`, { header: name, position: nameAt });
       }
       if (params.size >= limits.maxHeaders) throw tooLarge(`more than ${limits.maxHeaders} headers`, { limit: limits.maxHeaders });
+      // Values end up in HTTP heads for http_session apps: a CR or LF would forge headers there.
+      if (LINE_BREAK.test(text)) throw malformed(`header ${name} has a CR or LF in its value (byte ${offset + start})`, { header: name, position: offset + start });
       params.set(name, text);
       name = undefined;
     }

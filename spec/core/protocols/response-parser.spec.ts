@@ -59,6 +59,20 @@ describe('ResponseParser', () => {
     expect(parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n').head).to.deep.include({ contentLength: undefined, chunked: true });
   });
 
+  it('says whether the connection may carry another request, and for how long the app keeps it idle', () => {
+    const head = (text: string) => parse(`${text}\r\nContent-Length: 0\r\n\r\n`).head!;
+    expect(head('HTTP/1.1 200 OK')).to.deep.include({ close: false, keepAliveTimeoutSec: undefined });
+    expect(head('HTTP/1.1 200 OK\r\nConnection: Close')).to.deep.include({ close: true });
+    expect(head('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5, max=100')).to.deep.include({ close: false, keepAliveTimeoutSec: 5 });
+    expect(head('HTTP/1.0 200 OK')).to.deep.include({ close: true });
+    expect(head('HTTP/1.0 200 OK\r\nConnection: keep-alive')).to.deep.include({ close: false });
+  });
+
+  it('drops the headers that Connection names, and proxy authentication headers', () => {
+    const h = parse('HTTP/1.1 200 OK\r\nConnection: X-Hop, keep-alive\r\nX-Hop: 1\r\nX-End: 2\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n').head!;
+    expect(h.headers).to.deep.equal(['X-End', '2', 'Content-Length', '0']);
+  });
+
   it('is not done before the last byte of a framed body', () => {
     const p = new ResponseParser({ head: () => undefined, body: () => undefined }, false);
     p.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab'));

@@ -59,6 +59,8 @@ describe('SCGI head parser', () => {
     { name: 'CONTENT_LENGTH empty', bytes: scgi(['CONTENT_LENGTH', '']), code: 'PSG_ERR_SCGI_MALFORMED', match: /not a decimal/ },
     { name: 'an empty header name', bytes: scgi(['CONTENT_LENGTH', '0', '', 'x']), code: 'PSG_ERR_SCGI_MALFORMED', match: /empty header name at byte 20/ },
     { name: 'a duplicate key', bytes: scgi(['CONTENT_LENGTH', '0', 'HTTP_HOST', 'a', 'HTTP_HOST', 'b']), code: 'PSG_ERR_SCGI_MALFORMED', match: /duplicate header HTTP_HOST/ },
+    { name: 'a CR or LF in a value (it would forge headers for http_session apps)', bytes: scgi(['CONTENT_LENGTH', '0', 'HTTP_X_A', 'v\r\nX-Forged: 1']), code: 'PSG_ERR_SCGI_MALFORMED', match: /header HTTP_X_A has a CR or LF in its value/ },
+    { name: 'a LF in a header name', bytes: scgi(['CONTENT_LENGTH', '0', 'HTTP_X\nY', 'v']), code: 'PSG_ERR_SCGI_MALFORMED', match: /header name with a CR or LF at byte 20/ },
     { name: 'a header block over the size limit', bytes: scgi(['CONTENT_LENGTH', '0', 'HTTP_COOKIE', 'x'.repeat(300)]), code: 'PSG_ERR_SCGI_TOO_LARGE', match: /larger than 200/, limits: small },
     { name: 'too many headers', bytes: scgi(['CONTENT_LENGTH', '0', 'A', '1', 'B', '2', 'C', '3', 'D', '4']), code: 'PSG_ERR_SCGI_TOO_LARGE', match: /more than 4 headers/, limits: small },
   ];

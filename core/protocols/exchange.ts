@@ -1,0 +1,230 @@
+// One request to an app process and its response, over a pooled connection
+// (upstream-pool.ts). What goes on the wire is the protocol's (`Wire`); the
+// rest is shared: the response is validated by a strict parser before the
+// client sees it, a stale keep-alive connection gets one retry on a fresh
+// one, an unread body of small size is finished so the connection can be
+// reused, and every failure resolves to one ForwardOutcome.
+import type net from 'node:net';
+import { PassengerError } from '../errors/passenger-error.ts';
+import type { ForwardOutcome, ForwardTarget } from '../registries/protocols.ts';
+import type { FrontRequest, FrontResponse } from '../server/front.ts';
+import { BodyPump } from './body-pump.ts';
+import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
+import { Conn, type ConnUser, type UpstreamPool } from './upstream-pool.ts';
+
+/** What a protocol writes on a connection. */
+export interface Wire {
+  /** Whether this request leaves the connection open for the next one. */
+  keepAlive(pool: UpstreamPool, req: FrontRequest): boolean;
+  /**
+   * Bodies are framed as in HTTP (Content-Length, or chunks when the length is
+   * unknown). Otherwise a request that closes the connection marks the end of
+   * its body by closing the connection's write side.
+   */
+  httpFraming: boolean;
+  /** The request head. */
+  head(req: FrontRequest, target: ForwardTarget, keepAlive: boolean): Buffer;
+}
+
+/**
+ * A response may complete before the body was all sent (the app did not read
+ * it). Up to this many body bytes still to send, the connection goes on
+ * sending them (the app skips them) and is kept; beyond, it is closed.
+ */
+const FINISH_BODY_LIMIT = 1024 * 1024;
+
+type FailCode = 'PSG_ERR_APP_RESPONSE' | 'PSG_ERR_APP_CONNECT';
+
+export class Exchange implements ResponseSink, ConnUser {
+  readonly wire: Wire;
+  readonly pool: UpstreamPool;
+  readonly target: ForwardTarget;
+  readonly req: FrontRequest;
+  readonly res: FrontResponse;
+  readonly keepAlive: boolean;
+  readonly resolve: (o: ForwardOutcome) => void;
+  conn!: Conn;
+  parser: ResponseParser;
+  pump: BodyPump | null = null;
+  settled = false;
+  /** Bytes of the response seen on the current connection. */
+  received = false;
+  /** The app asked to close the connection after this response. */
+  closeAfter = false;
+  retried = false;
+  /** The response is complete; the rest of an unread body is still going out. */
+  finishing = false;
+
+  constructor(wire: Wire, pool: UpstreamPool, req: FrontRequest, res: FrontResponse, resolve: (o: ForwardOutcome) => void) {
+    this.wire = wire;
+    this.pool = pool;
+    this.target = pool.target;
+    this.req = req;
+    this.res = res;
+    this.resolve = resolve;
+    this.keepAlive = !pool.released && wire.keepAlive(pool, req);
+    this.parser = new ResponseParser(this, req.method === 'HEAD');
+  }
+
+  start(): void {
+    const pool = this.pool;
+    // A request that closes its connection needs one of its own, and the app a free thread for it:
+    // an idle connection (whose thread waits for its next head) makes room.
+    if (!this.keepAlive && pool.idle.length > 0) pool.dropOneIdle();
+    const idle = this.keepAlive ? pool.take() : undefined;
+    if (idle) {
+      this.conn = idle;
+      idle.user = this;
+      this.send();
+    } else {
+      this.conn = new Conn(pool, this);
+    }
+    this.res.onClose(this.clientGone);
+  }
+
+  onConnect(): void { this.send(); }
+
+  send(): void {
+    const sock = this.conn.sock;
+    const head = this.wire.head(this.req, this.target, this.keepAlive);
+    const body = this.req.body;
+    const endWrites = !this.keepAlive && !this.wire.httpFraming;
+    if (!body) {
+      if (endWrites) sock.end(head);
+      else sock.write(head);
+      return;
+    }
+    // Corked until the body's first buffered bytes were written: head and a small body in one writev.
+    sock.cork();
+    sock.write(head);
+    const chunked = this.wire.httpFraming && this.req.contentLength === undefined;
+    this.pump = new BodyPump(body, sock, { chunked, endSocket: endWrites }, this.bodySettled);
+    process.nextTick(uncork, sock);
+  }
+
+  // ResponseSink
+  head(h: ResponseHead): void {
+    if (h.close) this.closeAfter = true;
+    if (h.keepAliveTimeoutSec !== undefined) this.pool.idleLimitMs = Math.max(h.keepAliveTimeoutSec * 1000 - 1000, h.keepAliveTimeoutSec * 500);
+    this.res.writeHead(h.status, h.reason, h.headers);
+  }
+
+  body(chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      const sock = this.conn.sock;
+      sock.pause();
+      this.res.onDrain(() => sock.resume());
+    }
+  }
+
+  // ConnUser
+  onData(data: Buffer): void {
+    if (this.finishing) { this.abandonBody(); return; }
+    this.received = true;
+    try {
+      this.parser.feed(data);
+    } catch (e) {
+      this.fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${this.target.pid}: ${(e as Error).message}`, false);
+      return;
+    }
+    if (this.parser.done) this.complete(true);
+  }
+
+  onEnd(): void {
+    if (this.finishing) { this.abandonBody(); return; }
+    if (this.retryable()) { this.retry(); return; }
+    try {
+      this.parser.end();
+    } catch (e) {
+      // Closed before any response: the process may have died with the request.
+      this.fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${this.target.pid}: ${(e as Error).message}`, !this.parser.headReceived);
+      return;
+    }
+    this.complete(false);
+  }
+
+  onError(e: NodeJS.ErrnoException): void {
+    if (this.finishing) { this.abandonBody(); return; }
+    // The app may answer and close without reading the whole body: that response stands.
+    if (this.parser.done) { this.complete(false); return; }
+    if (this.retryable()) { this.retry(); return; }
+    const connected = this.conn.connected;
+    this.fail(connected ? 'PSG_ERR_APP_RESPONSE' : 'PSG_ERR_APP_CONNECT',
+      connected ? `process ${this.target.pid} broke the connection (${e.code ?? e.message})` : `cannot connect to process ${this.target.pid} at ${this.target.socket.address} (${e.code ?? e.message})`, true);
+  }
+
+  /** Closed without 'end' or 'error' (destroyed): treated as a premature close. */
+  onClosed(): void {
+    if (!this.settled || this.finishing) this.onEnd();
+  }
+
+  /** A reused connection that turned out closed before any response byte: once more on a fresh one, if nothing was consumed. */
+  retryable(): boolean {
+    return this.conn.reused && !this.retried && !this.received && this.pump === null && !this.settled;
+  }
+
+  retry(): void {
+    this.retried = true;
+    this.conn.discard();
+    this.parser = new ResponseParser(this, this.req.method === 'HEAD');
+    this.conn = new Conn(this.pool, this);
+  }
+
+  complete(responseDone: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.res.end();
+    const pump = this.pump;
+    // Reusable: the connection was to be kept, the response ended by its framing and did not ask to close.
+    const reusable = this.keepAlive && responseDone && !this.closeAfter;
+    if (reusable && (pump === null || pump.done)) this.conn.park();
+    else if (reusable && pump && this.req.contentLength !== undefined && this.req.contentLength - pump.sent <= FINISH_BODY_LIMIT) {
+      // The app skips the rest of the body: the session (and the connection) ends with it.
+      this.finishing = true;
+      return;
+    } else {
+      pump?.stop();
+      this.conn.close();
+    }
+    this.resolve({ ok: true });
+  }
+
+  /** The body went out (or broke off): a finishing exchange ends here. */
+  readonly bodySettled = (complete: boolean): void => {
+    if (!this.finishing) return;
+    this.finishing = false;
+    if (complete && this.conn.user === this) this.conn.park();
+    else this.conn.close();
+    this.resolve({ ok: true });
+  };
+
+  /** The connection failed while the rest of an unread body was being sent: the response stands. */
+  abandonBody(): void {
+    this.finishing = false;
+    this.pump?.stop();
+    this.conn.close();
+    this.resolve({ ok: true });
+  }
+
+  // `broken`: the connection itself failed (the process may be gone), as opposed to a bad response.
+  fail(code: FailCode, why: string, broken: boolean): void {
+    if (this.settled) return;
+    if (this.res.headersSent) this.res.abort();
+    this.finish({ ok: false, processHealthy: !broken, retryable: !this.conn.connected, error: new PassengerError(code, why, { pid: this.target.pid }) });
+  }
+
+  finish(outcome: ForwardOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.pump?.stop();
+    this.conn.close();
+    this.resolve(outcome);
+  }
+
+  readonly clientGone = (): void => {
+    if (this.settled) return;
+    this.finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', 'the client went away before the response was complete') });
+  };
+}
+
+function uncork(sock: net.Socket): void { sock.uncork(); }

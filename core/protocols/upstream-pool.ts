@@ -1,0 +1,132 @@
+// Connections from the core to one app process, kept open between requests
+// where the protocol allows it. Shared by `session` and `http_session`: they
+// differ in what they write on a connection, not in how connections are kept.
+import net from 'node:net';
+import type { ForwardTarget } from '../registries/protocols.ts';
+import { connectOptions } from '../spawn/socket-address.ts';
+
+/** Whoever uses a connection (one request at a time) gets its socket events. */
+export interface ConnUser {
+  onConnect(): void;
+  onData(data: Buffer): void;
+  onEnd(): void;
+  onError(e: NodeJS.ErrnoException): void;
+  onClosed(): void;
+}
+
+/** Per process: its idle connections (newest last) and where to connect. */
+export class UpstreamPool {
+  readonly target: ForwardTarget;
+  readonly connect: net.NetConnectOpts;
+  /** At most this many idle connections (the process's concurrency: idle + in use never exceeds it). */
+  readonly maxIdle: number;
+  readonly idle: Conn[] = [];
+  released = false;
+  /** Idle connections older than this may have been closed by the app (its announced keep-alive timeout). */
+  idleLimitMs = Infinity;
+
+  constructor(target: ForwardTarget) {
+    this.target = target;
+    this.connect = connectOptions(target.socket.address) as net.NetConnectOpts;
+    const conc = target.socket.concurrency;
+    this.maxIdle = conc === 0 ? 256 : conc;
+  }
+
+  /** The newest idle connection that is still fresh; expired ones are closed on the way. */
+  take(): Conn | undefined {
+    const idle = this.idle;
+    let conn = idle.pop();
+    if (conn && this.idleLimitMs !== Infinity) {
+      const oldest = performance.now() - this.idleLimitMs;
+      while (conn && conn.parkedAt < oldest) {
+        conn.sock.destroy();
+        conn = idle.pop();
+      }
+    }
+    return conn;
+  }
+
+  /** Makes room for a request that needs a connection (and a loader thread) of its own. */
+  dropOneIdle(): void {
+    this.idle.pop()?.discard();
+  }
+
+  /** Closes the idle connections; busy ones close after their response. */
+  release(): void {
+    this.released = true;
+    for (const conn of this.idle.splice(0)) conn.sock.destroy();
+  }
+}
+
+const pools = new WeakMap<ForwardTarget, UpstreamPool>();
+
+export function upstreamPool(target: ForwardTarget): UpstreamPool {
+  let pool = pools.get(target);
+  if (!pool) {
+    pool = new UpstreamPool(target);
+    pools.set(target, pool);
+  }
+  return pool;
+}
+
+export function releaseUpstreamPool(target: ForwardTarget): void {
+  pools.get(target)?.release();
+}
+
+/**
+ * One connection to a process. Its listeners are set once and pass events to
+ * the user it currently serves; while idle, any event ends it.
+ */
+export class Conn {
+  readonly sock: net.Socket;
+  readonly pool: UpstreamPool;
+  user: ConnUser | null;
+  connected = false;
+  /** A response was completed on it before: it may have been closed meanwhile. */
+  reused = false;
+  parkedAt = 0;
+
+  constructor(pool: UpstreamPool, user: ConnUser) {
+    this.pool = pool;
+    this.user = user;
+    this.sock = net.connect(pool.connect);
+    this.sock.on('connect', () => {
+      this.connected = true;
+      this.sock.setNoDelay(true);
+      this.user?.onConnect();
+    });
+    this.sock.on('data', (data: Buffer) => { if (this.user) this.user.onData(data); else this.discard(); });
+    this.sock.on('end', () => { if (this.user) this.user.onEnd(); else this.discard(); });
+    this.sock.on('error', (e: NodeJS.ErrnoException) => { if (this.user) this.user.onError(e); else this.discard(); });
+    this.sock.on('close', () => { if (this.user) this.user.onClosed(); else this.discard(); });
+  }
+
+  /** Closes it and forgets it (idle connections the process closed, or that sent unexpected bytes). */
+  discard(): void {
+    this.user = null;
+    const i = this.pool.idle.lastIndexOf(this);
+    if (i >= 0) this.pool.idle.splice(i, 1);
+    this.sock.destroy();
+  }
+
+  /** Closed for good by its user. */
+  close(): void {
+    this.user = null;
+    this.sock.destroy();
+  }
+
+  /** Back to the idle stack after a complete response, or closed if it cannot be reused. */
+  park(): void {
+    this.user = null;
+    const pool = this.pool;
+    if (pool.released || this.sock.destroyed || this.sock.readableEnded || !this.sock.writable || pool.idle.length >= pool.maxIdle) {
+      this.sock.destroy();
+      return;
+    }
+    this.reused = true;
+    this.parkedAt = performance.now();
+    // Paused for a slow client of the previous response: the next one starts reading afresh.
+    if (this.sock.isPaused()) this.sock.resume();
+    pool.idle.push(this);
+  }
+}
