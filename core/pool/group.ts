@@ -12,7 +12,6 @@ import type { Kernel } from '../kernel.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ErrorReport } from '../errors/report.ts';
 import { PassengerError, describeError } from '../errors/passenger-error.ts';
-import { buildErrorReport } from '../errors/build-report.ts';
 import type { Spawner } from '../spawn/spawner.ts';
 import { isAlive } from '../spawn/kill.ts';
 import type { ExitInfo } from '../hooks.ts';
@@ -367,6 +366,8 @@ export class Group {
     this.#failures++;
     const backoff = Math.min(500 * 2 ** (this.#failures - 1), MAX_BACKOFF_MS);
     this.#nextSpawnAt = Date.now() + backoff;
+    // Loaded on the first failure: a healthy app never needs the report builder.
+    const { buildErrorReport } = await import('../errors/build-report.ts');
     let report: ErrorReport;
     try {
       report = await buildErrorReport(this.#host.kernel, spec, error, this.#log);

@@ -6,7 +6,7 @@ import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareSpawnCommand, type SpawnEnvironment } from './prepare.ts';
 import { spawnProcess, type SpawnedProcess } from './spawn-process.ts';
-import { createSmartSpawner } from './smart-spawner.ts';
+import type { SmartSpawner } from './smart-spawner.ts';
 
 export interface Spawner {
   spawn(app: AppSpec): Promise<SpawnedProcess>;
@@ -34,15 +34,18 @@ export function usesPreloader(env: SpawnEnvironment, app: AppSpec): boolean {
 
 export function createSpawner(env: SpawnEnvironment, log: Logger): Spawner {
   const direct = createDirectSpawner(env, log);
-  const smart = createSmartSpawner(env, log);
+  // The smart spawner (preloaders) is loaded by the first spawn that needs it; until then it has nothing to stop.
+  let smart: SmartSpawner | undefined;
+  let loading: Promise<SmartSpawner> | undefined;
+  const loadSmart = async () => smart ??= await (loading ??= import('./smart-spawner.ts').then((m) => m.createSmartSpawner(env, log)));
   return {
-    spawn(app) {
-      if (usesPreloader(env, app)) return smart.spawn(app);
+    async spawn(app) {
+      if (usesPreloader(env, app)) return (await loadSmart()).spawn(app);
       // An app restarted with spawn_method direct no longer needs its preloader.
-      void smart.restartApp(app.appRoot);
+      void smart?.restartApp(app.appRoot);
       return direct.spawn(app);
     },
-    restartApp: (appRoot) => smart.restartApp(appRoot),
-    async close() { await Promise.all([direct.close(), smart.close()]); },
+    restartApp: async (appRoot) => { await smart?.restartApp(appRoot); },
+    async close() { await Promise.all([direct.close(), loading?.then((s) => s.close())]); },
   };
 }

@@ -1,10 +1,8 @@
 // Generic apps: any command that listens on $PORT (Passenger's
 // app_start_command). The command runs under /bin/sh with PORT set to a free
 // port; the app is ready when that port accepts connections.
-import getPort from 'get-port';
 import type { Plugin } from '../../core/index.ts';
 import { Stage } from '../../core/index.ts';
-import { portHints } from './port-hints.ts';
 
 const NAME = 'passenger:generic';
 
@@ -27,6 +25,8 @@ export default function generic(): Plugin {
         if (app.appType !== 'generic') return undefined;
         const command = app.options.app_start_command;
         if (!command) return undefined;
+        // get-port is loaded by the first generic app, not by every core.
+        const { default: getPort } = await import('get-port');
         const port = await getPort({ host: '127.0.0.1' });
         return {
           command: '/bin/sh',
@@ -39,7 +39,8 @@ export default function generic(): Plugin {
         if (app.appType === 'generic') cmd.env.NODE_ENV ??= app.options.environment;
         return cmd;
       });
-      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => portHints(report, ctx, NAME));
+      // Loaded when an app fails to start, the only time hints are needed.
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./port-hints.ts')).portHints(report, ctx, NAME));
     },
   };
 }

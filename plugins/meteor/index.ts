@@ -3,12 +3,17 @@
 // generic app. Bundled (`meteor build` output: main.js and programs/server/):
 // a Node app for the Node loader, configured through ROOT_URL, MONGO_URL and
 // METEOR_SETTINGS. Neither has a preloader.
-import getPort from 'get-port';
 import type { Plugin } from '../../core/index.ts';
 import { detectMeteor, isUnbundled, METEOR } from './detect.ts';
 import { meteorEnv, settingsPath } from './environment.ts';
 
 const NAME = 'passenger:meteor';
+
+/** A free port; get-port is loaded by the first Meteor app, not by every core. */
+async function freePort(): Promise<number> {
+  const { default: getPort } = await import('get-port');
+  return getPort({ host: '127.0.0.1' });
+}
 
 export default function meteor(): Plugin {
   return {
@@ -28,7 +33,7 @@ export default function meteor(): Plugin {
       kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
         if (app.appType !== METEOR) return undefined;
         if (isUnbundled(app.startupFile)) {
-          const port = await getPort({ host: '127.0.0.1' });
+          const port = await freePort();
           const settings = settingsPath(app);
           return {
             command: String(app.options.meteor),
@@ -39,7 +44,7 @@ export default function meteor(): Plugin {
           };
         }
         // The Node loader makes the bundle's listen() use our socket; PORT is a harmless fallback.
-        const port = await getPort({ host: '127.0.0.1' });
+        const port = await freePort();
         const env = await meteorEnv(app, { withSettings: true, defaultRootUrl: `http://localhost:${String(app.options.port ?? port)}` });
         return {
           command: String(app.options.nodejs ?? process.execPath),

@@ -3,7 +3,6 @@
 // server.listen() listen on a private Unix socket and reports it as http_session.
 import { extname, isAbsolute, join } from 'node:path';
 import type { Plugin } from '../../core/index.ts';
-import { nodeHints } from './node-hints.ts';
 
 const NAME = 'passenger:node';
 const EXTENSIONS = new Set(['.js', '.cjs', '.mjs']);
@@ -49,7 +48,8 @@ export default function node(): Plugin {
         if (app.appType === 'node') cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
         return cmd;
       });
-      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => nodeHints(report, ctx, NAME));
+      // Loaded when an app fails to start, the only time hints are needed.
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./node-hints.ts')).nodeHints(report, ctx, NAME));
     },
   };
 }

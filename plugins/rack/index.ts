@@ -2,7 +2,6 @@
 // served over the session protocol.
 import type { Plugin } from '../../core/index.ts';
 import { detectByStartupFile } from '../../core/index.ts';
-import { rubyHints } from './ruby-hints.ts';
 
 const NAME = 'passenger:rack';
 const RACK = { name: 'rack', startupFiles: ['config.ru'] };
@@ -30,7 +29,8 @@ export default function rack(): Plugin {
         cmd.env.RAILS_ENV = app.options.environment;
         return cmd;
       });
-      kernel.hooks.enrichErrorReport.tapPromise(NAME, (report, ctx) => rubyHints(report, ctx, NAME));
+      // Loaded when an app fails to start, the only time hints are needed.
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./ruby-hints.ts')).rubyHints(report, ctx, NAME));
     },
   };
 }

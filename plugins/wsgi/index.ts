@@ -5,7 +5,6 @@ import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppSpec, Plugin } from '../../core/index.ts';
 import { detectByStartupFile } from '../../core/index.ts';
-import { pythonHints } from './python-hints.ts';
 
 const NAME = 'passenger:wsgi';
 const WSGI = { name: 'wsgi', startupFiles: ['passenger_wsgi.py'] };
@@ -48,7 +47,8 @@ export default function wsgi(): Plugin {
         cmd.env.PYTHONUNBUFFERED = '1';
         return cmd;
       });
-      kernel.hooks.enrichErrorReport.tap(NAME, (report, ctx) => pythonHints(report, ctx, NAME));
+      // Loaded when an app fails to start, the only time hints are needed.
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./python-hints.ts')).pythonHints(report, ctx, NAME));
     },
   };
 }
