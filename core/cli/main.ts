@@ -8,12 +8,6 @@ import { createLogger } from '../log/logger.ts';
 import { isPassengerError } from '../errors/passenger-error.ts';
 import { flagName } from '../config/merge.ts';
 import { version } from '../paths.ts';
-import { runCommand } from './commands/run.ts';
-import { detectCommand } from './commands/detect.ts';
-import { statusCommand } from './commands/status.ts';
-import { stopCommand } from './commands/stop.ts';
-import { restartAppCommand } from './commands/restart-app.ts';
-import { nginxConfigCommand } from './commands/nginx-config.ts';
 
 const USAGE = `passenger ${version}: serve any web app.
 
@@ -55,13 +49,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const dir = args.positionals[0] ?? '.';
   try {
+    // Each command loads only its own modules: `run` goes on as the watchdog, for the instance's lifetime.
     switch (args.command) {
-      case 'run': return await runCommand(builtinPlugins(), dir, args.flags);
-      case 'detect': return await detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
-      case 'status': return await statusCommand(args.flags, sw.json === true);
-      case 'stop': return await stopCommand(args.flags);
-      case 'restart-app': return await restartAppCommand(args.positionals[0], args.flags);
-      case 'nginx-config': return await nginxConfigCommand(args.positionals, args.flags);
+      case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags);
+      case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
+      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.flags, sw.json === true);
+      case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.flags);
+      case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
+      case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);
       default:
         process.stderr.write(`passenger: unknown command "${args.command}"\n\n${USAGE}`);
         return 2;
