@@ -151,14 +151,18 @@ module PassengerLoader
     # Serves the requests of one connection: one, or more while the core asks
     # to keep it and each response went out whole.
     def serve(socket, buffer)
+      first = true
       loop do
         pairs, rest = read_head(socket, buffer)
         return if pairs.nil?
 
-        unless authorized?(pairs)
+        # The password authenticates the connection: checked in full on its first head
+        # (a constant-time compare costs more than the rest of a hello-world request).
+        unless first ? authorized?(pairs) : pairs[0] == PASSWORD_KEY
           @log.warn('closed a session connection that did not carry the right connect password')
           return
         end
+        first = false
         pairs.shift # the password pair
         pairs.shift
         keep_alive = pairs[0] == KEEP_ALIVE_KEY
