@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         try {
           const s = await runSample(target, appDir, workDir, settings, load, rep);
           result.samples.push(s);
-          say(`round ${rep}/${settings.repetitions} ${target.id}: ${Math.round(s.helloC1.rps)} rps c1, ${Math.round(s.helloC32.rps)} rps c32 (p99 ${s.helloC32.latencyMs.p99} ms), cold start ${Math.round(s.coldStartMs)} ms, core ${s.rss.coreMiB} MiB, c200 errors ${s.helloC200.errorCount}`);
+          say(`round ${rep}/${settings.repetitions} ${target.id}: ${Math.round(s.helloC1.rps)} rps c1, ${Math.round(s.helloC32.rps)} rps c32 (p99 ${s.helloC32.latencyMs.p99} ms), cold start ${Math.round(s.coldStartMs)} ms, CPU c32 ${s.cpuC32.coreUs ?? '-'} core + ${s.cpuC32.appsUs} apps µs/req, core ${s.rss.coreMiB} MiB, c200 errors ${s.helloC200.errorCount}`);
         } catch (e) {
           result.reason = (e as Error).message;
           say(`round ${rep} ${target.id} failed: ${(e as Error).message}`);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const file = settings.output ?? join(repoRoot, 'bench/results', `${result.createdAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1 and p99 below 1 favour the first):\n${ratiosTable(result)}\n\n`);
+  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1, p99 and CPU below 1 favour the first):\n${ratiosTable(result)}\n\n`);
   say(`${machine.cpus} x ${machine.cpuModel}, load average at start ${machine.loadAverageAtStart.join(' ')}; wrote ${file} (${result.durationSec} s)`);
   if (targets.some((t) => t.status === 'failed' && t.server === 'ours')) process.exitCode = 1;
 }

@@ -10,12 +10,32 @@ export interface RssFigures {
   totalMiB: number;
 }
 
+/** CPU time (user + system) a server spent per request wrk completed, microseconds. */
+export interface CpuPerRequest {
+  /** Null for a server without a core. */
+  coreUs: number | null;
+  /** Summed over the app processes. */
+  appsUs: number;
+  /** Watchdogs, preloaders, launchers. */
+  othersUs: number;
+  /** Core + apps + others. */
+  totalUs: number;
+}
+
+export interface CpuFigures extends CpuPerRequest {
+  /** App processes running both before and after the load (those counted). */
+  appProcesses: number;
+}
+
 export interface Sample {
   repetition: number;
   /** From the start command until the first 200. */
   coldStartMs: number;
   helloC1: LoadResult;
   helloC32: LoadResult;
+  /** Around helloC1 and helloC32. */
+  cpuC1: CpuFigures;
+  cpuC32: CpuFigures;
   download1MiB: LoadResult;
   upload10MiB: LoadResult;
   helloC200: LoadResult;
@@ -34,6 +54,8 @@ export interface MedianFigures {
   p50C32Ms: number;
   p99C32Ms: number;
   coldStartMs: number;
+  cpuC1: CpuPerRequest;
+  cpuC32: CpuPerRequest;
   coreRssMiB: number | null;
   appRssMiB: number[];
   totalRssMiB: number;

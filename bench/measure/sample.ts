@@ -1,10 +1,12 @@
 // One repetition against one server: start it, time the first 200, warm it
-// up, run every load, read its memory, stop it.
+// up, run every load (reading its CPU time around the hello runs), read its
+// memory, stop it.
 import getPort from 'get-port';
 import type { LoadResult, LoadSpec } from '../load/wrk.ts';
 import { waitFor200 } from '../load/probe.ts';
 import type { RunningServer, StartOptions, Target } from '../targets/target.ts';
 import type { BenchSettings } from '../settings.ts';
+import { withCpu } from './cpu.ts';
 import type { Sample } from './figures.ts';
 import { appProcessCount, measureRss } from './rss.ts';
 
@@ -47,13 +49,16 @@ export async function runSample(target: Target, appDir: string, workDir: string,
     const n = await waitForAppProcesses(server, settings.processes, 30_000);
     if (n !== settings.processes) throw new Error(`${target.id} runs ${n} app processes, expected ${settings.processes}`);
     const d = settings.durationSec;
-    const helloC1 = await load({ url: `${base}/`, connections: 1, durationSec: d });
-    const helloC32 = await load({ url: `${base}/`, connections: 32, durationSec: d });
+    const c1 = await withCpu(server, () => load({ url: `${base}/`, connections: 1, durationSec: d }));
+    const c32 = await withCpu(server, () => load({ url: `${base}/`, connections: 32, durationSec: d }));
     const download1MiB = await load({ url: `${base}/1mib`, connections: 1, durationSec: d });
     const upload10MiB = await load({ url: `${base}/upload`, connections: 1, durationSec: d, uploadBytes: 10 * 1024 * 1024 });
     const helloC200 = await load({ url: `${base}/`, connections: 200, durationSec: d });
     const rss = measureRss(server);
-    return { repetition, coldStartMs, helloC1, helloC32, download1MiB, upload10MiB, helloC200, rss, spawnOneMoreMs: null };
+    return {
+      repetition, coldStartMs, helloC1: c1.load, helloC32: c32.load, cpuC1: c1.cpu, cpuC32: c32.cpu,
+      download1MiB, upload10MiB, helloC200, rss, spawnOneMoreMs: null,
+    };
   } finally {
     await server.stop();
   }

@@ -1,5 +1,7 @@
 // The processes a server runs, read from /proc: who descends from whom, what
-// each one's command line is and how much memory it holds (RSS).
+// each one's command line is, how much memory it holds (RSS) and how much CPU
+// time it has used.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcInfo {
@@ -7,18 +9,37 @@ export interface ProcInfo {
   ppid: number;
   cmdline: string;
   rssBytes: number;
+  /** User + system CPU time of all its threads since it started (clock-tick resolution). */
+  cpuSec: number;
+}
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second, the unit of /proc/PID/stat's CPU times; read once. */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+      clockTicks = n > 0 ? n : 100;
+    } catch {
+      clockTicks = 100; // USER_HZ on every Linux architecture we run on
+    }
+  }
+  return clockTicks;
 }
 
 function readProc(pid: number): ProcInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
+    // fields[0] is field 3 of proc(5): ppid is field 4, utime and stime fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ppid = Number(fields[1]);
+    const cpuSec = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
-    return { pid, ppid, cmdline, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+    return { pid, ppid, cmdline, rssBytes: rss ? Number(rss[1]) * 1024 : 0, cpuSec };
   } catch {
     return undefined; // exited while we looked, or a kernel thread
   }

@@ -1,5 +1,5 @@
 // Medians over repetitions, and the figures one target reports.
-import type { MedianFigures, Sample } from '../measure/figures.ts';
+import type { CpuFigures, CpuPerRequest, MedianFigures, Sample } from '../measure/figures.ts';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
@@ -10,6 +10,13 @@ export function median(values: readonly number[]): number {
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 const r2 = (n: number) => Math.round(n * 100) / 100;
+
+/** Medians of each part on its own (so total need not equal the sum of the parts). */
+function medianCpu(cpu: readonly CpuFigures[]): CpuPerRequest {
+  const m = (f: (c: CpuFigures) => number) => r1(median(cpu.map(f)));
+  const cores = cpu.map((c) => c.coreUs).filter((x): x is number => x !== null);
+  return { coreUs: cores.length ? r1(median(cores)) : null, appsUs: m((c) => c.appsUs), othersUs: m((c) => c.othersUs), totalUs: m((c) => c.totalUs) };
+}
 
 export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly (number | null)[]): MedianFigures {
   const m = (f: (s: Sample) => number) => median(samples.map(f));
@@ -24,6 +31,8 @@ export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly
     p50C32Ms: r2(m((s) => s.helloC32.latencyMs.p50)),
     p99C32Ms: r2(m((s) => s.helloC32.latencyMs.p99)),
     coldStartMs: Math.round(m((s) => s.coldStartMs)),
+    cpuC1: medianCpu(samples.map((s) => s.cpuC1)),
+    cpuC32: medianCpu(samples.map((s) => s.cpuC32)),
     coreRssMiB: cores.length ? r1(median(cores)) : null,
     appRssMiB: Array.from({ length: appCount }, (_, i) => r1(median(samples.map((s) => s.rss.appsMiB[i] ?? 0)))),
     totalRssMiB: r1(m((s) => s.rss.totalMiB)),

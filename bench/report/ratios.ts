@@ -32,5 +32,6 @@ export function computeRatios(results: readonly TargetResult[]): Ratio[] {
     rpsC1: paired(t.samples, ref.samples, (s) => s.helloC1.rps),
     rpsC32: paired(t.samples, ref.samples, (s) => s.helloC32.rps),
     p99C32: paired(t.samples, ref.samples, (s) => s.helloC32.latencyMs.p99),
+    cpuC32: paired(t.samples, ref.samples, (s) => s.cpuC32.totalUs),
   }));
 }

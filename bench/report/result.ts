@@ -4,7 +4,8 @@ import type { MedianFigures, Sample } from '../measure/figures.ts';
 import type { AppKind, ServerKind } from '../targets/target.ts';
 import type { BenchSettings } from '../settings.ts';
 
-export const SCHEMA = 'passenger-ts-bench/1';
+// 2: CPU time per request (samples' cpuC1/cpuC32, medians, ratios' cpuC32).
+export const SCHEMA = 'passenger-ts-bench/2';
 
 export interface TargetResult {
   id: string;
@@ -29,6 +30,8 @@ export interface Ratio {
   rpsC32: number;
   /** Below 1 is better for the target. */
   p99C32: number;
+  /** Total CPU time per request at c=32; below 1 is better for the target. */
+  cpuC32: number;
 }
 
 export interface Machine {

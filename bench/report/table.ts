@@ -7,20 +7,23 @@ function render(rows: string[][]): string {
 }
 
 const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n)));
+/** Microseconds: a decimal only where it matters. */
+const micro = (n: number | null) => (n === null ? '-' : n < 10 ? n.toFixed(1) : String(Math.round(n)));
 
 export function figuresTable(result: BenchResult): string {
   const rows: string[][] = [[
-    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'cold start', 'core RSS', 'app RSS',
+    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'core µs/req c32', 'apps µs/req c32', 'cold start', 'core RSS', 'app RSS',
     '1MiB GET', '10MiB POST', 'c200 rps', 'c200 err', 'spawn +1',
   ]];
   for (const t of result.targets) {
     const m = t.median;
     if (!m) {
-      rows.push([t.id, `${t.status}: ${(t.reason ?? '').split('\n')[0]!.slice(0, 60)}`, '', '', '', '', '', '', '', '', '', '', '', '']);
+      rows.push([t.id, `${t.status}: ${(t.reason ?? '').split('\n')[0]!.slice(0, 60)}`, ...Array<string>(rows[0]!.length - 2).fill('')]);
       continue;
     }
     rows.push([
-      t.id, k(m.rpsC1), k(m.rpsC32), `${m.p50C32Ms} ms`, `${m.p99C32Ms} ms`, `${m.p99C1Ms} ms`, `${m.coldStartMs} ms`,
+      t.id, k(m.rpsC1), k(m.rpsC32), `${m.p50C32Ms} ms`, `${m.p99C32Ms} ms`, `${m.p99C1Ms} ms`,
+      micro(m.cpuC32.coreUs), micro(m.cpuC32.appsUs), `${m.coldStartMs} ms`,
       m.coreRssMiB === null ? '-' : `${m.coreRssMiB} MiB`, m.appRssMiB.map((x) => x.toFixed(0)).join('+') + ' MiB',
       `${m.download1MiB.MiBps} MiB/s`, `${m.upload10MiB.MiBps} MiB/s`, k(m.c200.rps), String(m.c200.errors),
       m.spawnOneMoreMs === null ? '-' : `${m.spawnOneMoreMs} ms`,
@@ -31,7 +34,9 @@ export function figuresTable(result: BenchResult): string {
 
 export function ratiosTable(result: BenchResult): string {
   if (result.ratios.length === 0) return '(no ratios: nothing to compare)';
-  const rows: string[][] = [['server / reference', 'rps c1', 'rps c32', 'p99 c32']];
-  for (const r of result.ratios) rows.push([`${r.target} / ${r.reference}`, r.rpsC1.toFixed(2), r.rpsC32.toFixed(2), r.p99C32.toFixed(2)]);
+  const rows: string[][] = [['server / reference', 'rps c1', 'rps c32', 'p99 c32', 'CPU/req c32']];
+  for (const r of result.ratios) {
+    rows.push([`${r.target} / ${r.reference}`, r.rpsC1.toFixed(2), r.rpsC32.toFixed(2), r.p99C32.toFixed(2), r.cpuC32.toFixed(2)]);
+  }
   return render(rows);
 }

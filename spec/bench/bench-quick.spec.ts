@@ -19,6 +19,18 @@ function runQuickBench(output: string): Promise<{ code: number | null; log: stri
 
 const isNumber = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
 
+/**
+ * CPU µs per request. Our core proxies every request, so it must show CPU time; bare-node's
+ * cluster primary only accepts the kept-alive connections and may well show none.
+ */
+function expectCpu(c: Record<string, unknown>, coreProxies: boolean, where: string): void {
+  const coreUs = c.coreUs as number;
+  expect(isNumber(coreUs) && (coreProxies ? coreUs > 0 : coreUs >= 0), `${where}.coreUs = ${coreUs}`).to.equal(true);
+  expect(isNumber(c.appsUs) && (c.appsUs as number) > 0, `${where}.appsUs`).to.equal(true);
+  expect(isNumber(c.othersUs) && (c.othersUs as number) >= 0, `${where}.othersUs`).to.equal(true);
+  expect(isNumber(c.totalUs) && (c.totalUs as number) >= (c.appsUs as number), `${where}.totalUs`).to.equal(true);
+}
+
 function expectLoadResult(r: Record<string, unknown>, where: string): void {
   for (const key of ['requests', 'durationSec', 'rps', 'readMiBps', 'errorCount']) expect(isNumber(r[key]), `${where}.${key}`).to.equal(true);
   const latency = r.latencyMs as Record<string, unknown>;
@@ -45,12 +57,13 @@ describe('npm run bench -- --quick', function () {
 
   it('prints a table and says where the JSON went', () => {
     expect(log).to.match(/server\s+rps c1\s+rps c32/);
+    expect(log).to.match(/core µs\/req c32\s+apps µs\/req c32/);
     expect(log).to.match(/wrote .*result\.json/);
     expect(log).to.match(/peers .* skipped/);
   });
 
   it('describes the run: schema, mode, machine, settings', () => {
-    expect(result.schema).to.equal('passenger-ts-bench/1');
+    expect(result.schema).to.equal('passenger-ts-bench/2');
     expect(result.mode).to.equal('quick');
     const machine = result.machine as Record<string, unknown>;
     expect(isNumber(machine.cpus)).to.equal(true);
@@ -68,7 +81,15 @@ describe('npm run bench -- --quick', function () {
       expect(samples).to.have.length(1);
       const s = samples[0]!;
       for (const key of ['helloC1', 'helloC32', 'download1MiB', 'upload10MiB', 'helloC200']) expectLoadResult(s[key] as Record<string, unknown>, `${t.id as string}.${key}`);
+      // Every server here has a core (ours) or a master (bare-node's cluster primary); both app processes are counted.
+      const proxies = t.server === 'ours';
+      for (const key of ['cpuC1', 'cpuC32']) {
+        const cpu = s[key] as Record<string, unknown>;
+        expectCpu(cpu, proxies, `${t.id as string}.${key}`);
+        expect(cpu.appProcesses, `${t.id as string}.${key}.appProcesses`).to.equal(2);
+      }
       const m = t.median as Record<string, unknown>;
+      for (const key of ['cpuC1', 'cpuC32']) expectCpu(m[key] as Record<string, unknown>, proxies, `${t.id as string} median.${key}`);
       for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'totalRssMiB']) {
         expect(isNumber(m[key]), `${t.id as string} median.${key}`).to.equal(true);
       }
@@ -96,6 +117,6 @@ describe('npm run bench -- --quick', function () {
     const ratios = result.ratios as Record<string, unknown>[];
     const r = ratios.find((x) => x.target === 'ours-node' && x.reference === 'bare-node');
     expect(r).to.not.equal(undefined);
-    for (const key of ['rpsC1', 'rpsC32', 'p99C32']) expect(isNumber(r![key]), key).to.equal(true);
+    for (const key of ['rpsC1', 'rpsC32', 'p99C32', 'cpuC32']) expect(isNumber(r![key]), key).to.equal(true);
   });
 });
