@@ -3,6 +3,8 @@ import type { LoadResult } from '../load/wrk.ts';
 
 export interface RssFigures {
   coreMiB: number | null;
+  /** The core's anonymous memory: RSS without the pages of its binary and libraries, which other processes share. */
+  corePrivateMiB: number | null;
   /** One entry per app process, largest first. */
   appsMiB: number[];
   /** Watchdogs, preloaders, launchers. */
@@ -57,6 +59,7 @@ export interface MedianFigures {
   cpuC1: CpuPerRequest;
   cpuC32: CpuPerRequest;
   coreRssMiB: number | null;
+  corePrivateMiB: number | null;
   appRssMiB: number[];
   totalRssMiB: number;
   download1MiB: { rps: number; MiBps: number; p99Ms: number };

@@ -13,6 +13,7 @@ export function measureRss(server: RunningServer): RssFigures {
   const total = tree.reduce((s, p) => s + p.rssBytes, 0);
   return {
     coreMiB: roles.core ? round(roles.core.rssBytes / MiB) : null,
+    corePrivateMiB: roles.core ? round(roles.core.privateBytes / MiB) : null,
     appsMiB: roles.apps.map((p) => round(p.rssBytes / MiB)).sort((a, b) => b - a),
     othersMiB: round(others / MiB),
     totalMiB: round(total / MiB),

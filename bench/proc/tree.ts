@@ -9,6 +9,8 @@ export interface ProcInfo {
   ppid: number;
   cmdline: string;
   rssBytes: number;
+  /** The part of RSS that is its own (anonymous memory), without the file pages it shares, such as its binary's code. */
+  privateBytes: number;
   /** User + system CPU time of all its threads since it started (clock-tick resolution). */
   cpuSec: number;
 }
@@ -38,8 +40,9 @@ function readProc(pid: number): ProcInfo | undefined {
     const cpuSec = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const anon = /RssAnon:\s+(\d+) kB/.exec(status);
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' ');
-    return { pid, ppid, cmdline, rssBytes: rss ? Number(rss[1]) * 1024 : 0, cpuSec };
+    return { pid, ppid, cmdline, rssBytes: rss ? Number(rss[1]) * 1024 : 0, privateBytes: anon ? Number(anon[1]) * 1024 : 0, cpuSec };
   } catch {
     return undefined; // exited while we looked, or a kernel thread
   }
