@@ -109,12 +109,17 @@ export class Exchange implements ResponseSink, ConnUser {
     this.res.writeHead(h.status, h.reason, h.headers);
   }
 
+  // The chunk is a view of the connection's read buffer, which the next read overwrites.
   body(chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
-      const sock = this.conn.sock;
-      sock.pause();
-      this.res.onDrain(() => sock.resume());
+    const conn = this.conn;
+    if (this.res.write(chunk)) {
+      // Queued below the client's high-water mark (rare): the next read goes elsewhere.
+      if (this.res.holdsData()) conn.releaseReadBuffer();
+      return;
     }
+    // A slow client: no read until it drained, by which time the chunk went out.
+    conn.sock.pause();
+    this.res.onDrain(() => { if (conn.user === this) conn.sock.resume(); });
   }
 
   // ConnUser
@@ -177,6 +182,8 @@ export class Exchange implements ResponseSink, ConnUser {
     const pump = this.pump;
     // Reusable: the connection was to be kept, the response ended by its framing and did not ask to close.
     const reusable = this.keepAlive && responseDone && !this.closeAfter;
+    // The client may still hold the last chunk, a view of the read buffer the next exchange would read into.
+    if (reusable && this.res.holdsData()) this.conn.releaseReadBuffer();
     if (reusable && (pump === null || pump.done)) this.conn.park();
     else if (reusable && pump && this.req.contentLength !== undefined && this.req.contentLength - pump.sent <= FINISH_BODY_LIMIT) {
       // The app skips the rest of the body: the session (and the connection) ends with it.

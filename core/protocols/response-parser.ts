@@ -1,7 +1,8 @@
 // An incremental, strict parser for the HTTP/1.1 responses that session-protocol
 // loaders send (docs/protocols.md section 2). Pure: it is fed bytes and calls
 // back with the head and with decoded body pieces; every violation is an error
-// that says what was wrong.
+// that says what was wrong. It keeps no reference to the bytes it is fed
+// (callers reuse their read buffers): a partial line is copied.
 const MAX_HEAD_BYTES = 64 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
@@ -60,7 +61,7 @@ export class ResponseParser {
           // The limit holds however the head was split into reads.
           if ((end < 0 ? chunk.length : end) - pos > MAX_HEAD_BYTES) throw new ResponseParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
           if (end < 0) {
-            this.#buf = chunk.subarray(pos);
+            this.#buf = Buffer.from(chunk.subarray(pos));
             return;
           }
           this.#parseHead(chunk.toString('latin1', pos, end));
@@ -84,7 +85,7 @@ export class ResponseParser {
           const eol = chunk.indexOf('\r\n', pos);
           if (eol < 0) {
             if (chunk.length - pos > 4096) throw new ResponseParseError('chunk framing line too long');
-            this.#buf = chunk.subarray(pos);
+            this.#buf = Buffer.from(chunk.subarray(pos));
             return;
           }
           const line = chunk.toString('latin1', pos, eol);

@@ -1,6 +1,10 @@
 // Connections from the core to one app process, kept open between requests
 // where the protocol allows it. Shared by `session` and `http_session`: they
 // differ in what they write on a connection, not in how connections are kept.
+// Each connection reads into a buffer of its own that is reused from read to
+// read (net's `onread`): no allocation per response, and no garbage from the
+// 64 KiB buffer node would otherwise allocate for every read (under large
+// responses that garbage, waiting for a GC, held ~30 MiB of the core's RSS).
 import net from 'node:net';
 import type { ForwardTarget } from '../registries/protocols.ts';
 import { connectOptions } from '../spawn/socket-address.ts';
@@ -8,6 +12,10 @@ import { connectOptions } from '../spawn/socket-address.ts';
 /** Whoever uses a connection (one request at a time) gets its socket events. */
 export interface ConnUser {
   onConnect(): void;
+  /**
+   * `data` is a view of the connection's read buffer, valid during the call
+   * only: a user that lets a write keep it calls `conn.releaseReadBuffer()`.
+   */
   onData(data: Buffer): void;
   onEnd(): void;
   onError(e: NodeJS.ErrnoException): void;
@@ -73,6 +81,10 @@ export function releaseUpstreamPool(target: ForwardTarget): void {
   pools.get(target)?.release();
 }
 
+/** Read buffer sizes: small for the usual response, large while a read fills the small one (a large body streams). */
+const SMALL_READ = 16 * 1024;
+const LARGE_READ = 64 * 1024;
+
 /**
  * One connection to a process. Its listeners are set once and pass events to
  * the user it currently serves; while idle, any event ends it.
@@ -85,20 +97,40 @@ export class Conn {
   /** A response was completed on it before: it may have been closed meanwhile. */
   reused = false;
   parkedAt = 0;
+  /** Where the next read goes (net asks for it after every read). */
+  #readBuffer = Buffer.allocUnsafeSlow(SMALL_READ);
 
   constructor(pool: UpstreamPool, user: ConnUser) {
     this.pool = pool;
     this.user = user;
-    this.sock = net.connect(pool.connect);
+    this.sock = net.connect({ ...pool.connect, onread: { buffer: this.#nextReadBuffer, callback: this.#onRead } });
     this.sock.on('connect', () => {
       this.connected = true;
       this.sock.setNoDelay(true);
       this.user?.onConnect();
     });
-    this.sock.on('data', (data: Buffer) => { if (this.user) this.user.onData(data); else this.discard(); });
     this.sock.on('end', () => { if (this.user) this.user.onEnd(); else this.discard(); });
     this.sock.on('error', (e: NodeJS.ErrnoException) => { if (this.user) this.user.onError(e); else this.discard(); });
     this.sock.on('close', () => { if (this.user) this.user.onClosed(); else this.discard(); });
+  }
+
+  readonly #nextReadBuffer = (): Buffer => this.#readBuffer;
+
+  readonly #onRead = (size: number, buffer: Uint8Array): boolean => {
+    const read = buffer as Buffer;
+    if (this.user) this.user.onData(read.subarray(0, size));
+    else this.discard();
+    // Grow while reads fill the buffer, shrink back after: only connections that carry large bodies hold large buffers.
+    if (this.#readBuffer === read) {
+      if (size === read.length && size < LARGE_READ) this.#readBuffer = Buffer.allocUnsafeSlow(LARGE_READ);
+      else if (size < SMALL_READ && read.length > SMALL_READ) this.#readBuffer = Buffer.allocUnsafeSlow(SMALL_READ);
+    }
+    return true;
+  };
+
+  /** The last read's bytes are still referenced (a write queued them): the next read goes into fresh memory. */
+  releaseReadBuffer(): void {
+    this.#readBuffer = Buffer.allocUnsafeSlow(this.#readBuffer.length);
   }
 
   /** Closes it and forgets it (idle connections the process closed, or that sent unexpected bytes). */

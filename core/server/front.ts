@@ -28,6 +28,12 @@ export interface FrontResponse {
   writeHead(status: number, reason: string, headers: string[]): void;
   /** Returns false when the client is slow: wait for `onDrain`. */
   write(chunk: Buffer): boolean;
+  /**
+   * Whether written bytes are still queued here rather than handed to the
+   * kernel: a caller that wrote a view of a buffer it reuses must then leave
+   * that buffer alone.
+   */
+  holdsData(): boolean;
   end(): void;
   /** Cuts the client connection: the response cannot be completed. */
   abort(): void;

@@ -52,6 +52,7 @@ class NodeFrontResponse implements FrontResponse {
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
   }
   write(chunk: Buffer): boolean { return this.#res.write(chunk); }
+  holdsData(): boolean { return this.#res.writableLength > 0; }
   end(): void { this.#res.end(); }
   abort(): void { this.#res.destroy(); }
   onDrain(cb: () => void): void { this.#res.once('drain', cb); }

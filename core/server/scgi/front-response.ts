@@ -20,6 +20,8 @@ export class ScgiFrontResponse implements FrontResponse {
   readonly #socket: Socket;
   #headersSent = false;
   #ended = false;
+  /** The head, held back so that it leaves together with the first body chunk. */
+  #head: string | undefined;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -29,20 +31,31 @@ export class ScgiFrontResponse implements FrontResponse {
 
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#headersSent = true;
-    // Corked so the head and the first body chunk leave in one packet.
-    this.#socket.cork();
-    this.#socket.write(statusHead(status, reason, headers), 'latin1');
-    process.nextTick(() => this.#socket.uncork());
+    this.#head = statusHead(status, reason, headers);
   }
 
   write(chunk: Buffer): boolean {
-    if (this.#socket.destroyed) return true;
-    return this.#socket.write(chunk);
+    const socket = this.#socket;
+    if (socket.destroyed) return true;
+    const head = this.#head;
+    if (head === undefined) return socket.write(chunk);
+    this.#head = undefined;
+    // Corked for the two writes only: one writev, and nothing left queued by the cork itself.
+    socket.cork();
+    socket.write(head, 'latin1');
+    const flowing = socket.write(chunk);
+    socket.uncork();
+    return flowing;
   }
+
+  holdsData(): boolean { return this.#socket.writableLength > 0; }
 
   end(): void {
     this.#ended = true;
-    this.#socket.end();
+    const head = this.#head;
+    this.#head = undefined;
+    if (head !== undefined) this.#socket.end(head, 'latin1');
+    else this.#socket.end();
   }
 
   abort(): void {
