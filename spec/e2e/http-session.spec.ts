@@ -110,3 +110,48 @@ describe('http_session: the core as an HTTP client', function () {
     expect(post.headers['transfer-encoding']).to.equal(undefined);
   });
 });
+
+describe('http_session: large responses to slow clients', function () {
+  // Its own instance: the connections this leaves idle would change which one the specs above get.
+  let q: RunningPassenger;
+  before(async () => {
+    q = await startPassenger(fixtureApp('node-http-edges'), { args: ['--max-instances', '1', '--min-instances', '1'] });
+  });
+  after(async () => { await stopAndClean(q); });
+
+  it('keeps every byte of a response a slow client is still reading while other requests reuse the connections', async () => {
+    // The core reads app responses into a buffer it reuses: what a slow client has not taken yet must survive the next reads.
+    /** Where the body first differs from /pattern's bytes for `seed` (-1: nowhere). */
+    const firstWrongByte = (body: Buffer, seed: number) => { for (let i = 0; i < body.length; i++) if (body[i] !== (i + seed * 7) % 251) return i; return -1; };
+    const slowSize = 24 * 1024 * 1024; // more than the kernel buffers between the core and the client hold
+    const slow = new Promise<{ body: Buffer; conn: string }>((resolve, reject) => {
+      const sock = net.connect(q.port, '127.0.0.1', () => sock.write(`GET /pattern?seed=1&bytes=${slowSize} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const chunks: Buffer[] = [];
+      // Reads a little, then nothing for a while, again and again: the core's writes to it stay queued.
+      sock.on('data', (d: Buffer) => { chunks.push(d); sock.pause(); setTimeout(() => sock.resume(), 3); });
+      sock.on('end', () => {
+        const all = Buffer.concat(chunks);
+        const split = all.indexOf('\r\n\r\n');
+        resolve({ body: all.subarray(split + 4), conn: /x-conn: (\d+)/i.exec(all.subarray(0, split).toString('latin1'))?.[1] ?? '' });
+      });
+      sock.on('error', reject);
+      sock.setTimeout(60000, () => sock.destroy(new Error('slow download did not end within 60 s')));
+    });
+    const fast: Promise<void>[] = [];
+    for (let w = 0; w < 3; w++) {
+      fast.push((async () => {
+        for (let i = 0; i < 15; i++) {
+          const seed = 2 + w * 100 + i;
+          const size = 100 * 1024 + seed * 997;
+          const r = await request(`${q.url}/pattern?seed=${seed}&bytes=${size}`);
+          expect(r.body.length).to.equal(size);
+          expect(firstWrongByte(r.body, seed), `fast response ${seed}`).to.equal(-1);
+        }
+      })());
+    }
+    await Promise.all(fast);
+    const { body } = await slow;
+    expect(body.length).to.equal(slowSize);
+    expect(firstWrongByte(body, 1), 'the slow response arrived intact').to.equal(-1);
+  });
+});
