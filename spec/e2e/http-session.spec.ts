@@ -154,4 +154,12 @@ describe('http_session: large responses to slow clients', function () {
     expect(body.length).to.equal(slowSize);
     expect(firstWrongByte(body, 1), 'the slow response arrived intact').to.equal(-1);
   });
+
+  it('lets a client that is still uploading read an answer the app gave before reading the body (lingering close)', async () => {
+    // Without reading the rest first, the core would close the connection with unread bytes, and the kernel reset it.
+    for (let i = 0; i < 10; i++) {
+      const r = await request(`${q.url}/early`, { method: 'POST', body: randomBytes(4 * 1024 * 1024) });
+      expect(r.status).to.equal(413);
+    }
+  });
 });

@@ -44,16 +44,43 @@ function frontRequest(req: http.IncomingMessage, localPort: number): FrontReques
   };
 }
 
+/** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
+const LINGER_MS = 5000;
+
 class NodeFrontResponse implements FrontResponse {
+  readonly #req: http.IncomingMessage;
   readonly #res: http.ServerResponse;
-  constructor(res: http.ServerResponse) { this.#res = res; }
+  constructor(req: http.IncomingMessage, res: http.ServerResponse) {
+    this.#req = req;
+    this.#res = res;
+  }
   get headersSent(): boolean { return this.#res.headersSent; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
   }
   write(chunk: Buffer): boolean { return this.#res.write(chunk); }
   holdsData(): boolean { return this.#res.writableLength > 0; }
-  end(): void { this.#res.end(); }
+  /**
+   * An app may answer before it read the body (a 413 for an upload, say).
+   * Ending the response lets node close the connection, and closing it with
+   * unread bytes resets it: the client, still sending, would get ECONNRESET
+   * instead of the answer. So the rest of the body is read and dropped first
+   * (a lingering close, as nginx does), for at most LINGER_MS.
+   */
+  end(): void {
+    const req = this.#req;
+    // complete: the whole request was read off the connection (a bodiless one at once), consumed or not.
+    if (req.complete || req.destroyed) { this.#res.end(); return; }
+    const finish = () => {
+      clearTimeout(timer);
+      if (!this.#res.writableEnded) this.#res.end();
+    };
+    const timer = setTimeout(finish, LINGER_MS);
+    timer.unref();
+    req.once('end', finish);
+    req.once('close', finish);
+    req.resume();
+  }
   abort(): void { this.#res.destroy(); }
   onDrain(cb: () => void): void { this.#res.once('drain', cb); }
   onClose(cb: () => void): void {
@@ -115,7 +142,7 @@ export class HttpEngine {
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const front = frontRequest(req, this.#port);
-    const out = new NodeFrontResponse(res);
+    const out = new NodeFrontResponse(req, res);
     let app: AppSpec;
     try {
       app = this.#opts.appFor(req);
