@@ -26,6 +26,19 @@ describe('built-in HTTP engine: bad input', function () {
     await p!.waitForOutput(/malformed HTTP request from a client/);
   });
 
+  it('does not log a client that reset its connection mid-request as malformed, and keeps serving', async () => {
+    const before = p!.output().length;
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(p!.port, '127.0.0.1', () => {
+        sock.write('GET / HTTP/1.1\r\nHost: x\r\nX-Half: ');
+        setTimeout(() => { sock.resetAndDestroy(); resolve(); }, 50);
+      });
+    });
+    const r = await fetch(`${p!.url}/`);
+    expect(r.status).to.equal(200);
+    expect(p!.output().slice(before)).to.not.match(/malformed HTTP request/);
+  });
+
   it('answers 431 to oversized headers', async () => {
     const out = await raw(p!.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
     expect(out).to.match(/^HTTP\/1\.1 431 /);

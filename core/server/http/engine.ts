@@ -44,6 +44,9 @@ function frontRequest(req: http.IncomingMessage, localPort: number): FrontReques
   };
 }
 
+/** Socket errors that mean the client left, not that it sent a malformed request. */
+const GONE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
 /** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
 const LINGER_MS = 5000;
 
@@ -106,6 +109,12 @@ export class HttpEngine {
       void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port), socket, head);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+      // A client that went away (a load generator stopping, a browser tab closed) sent nothing wrong.
+      if (err.code !== undefined && GONE.has(err.code)) {
+        this.#log.debug(`a client connection ended abruptly: ${err.code}`);
+        socket.destroy();
+        return;
+      }
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
       this.#log.warn(`malformed HTTP request from a client: ${err.code ?? ''} ${err.message}`);
       if (socket.writable) {
