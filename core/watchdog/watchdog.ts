@@ -10,6 +10,7 @@ import type { CoreInit, CoreMessage } from '../instance/core-process.ts';
 import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
+import { coreEnvironment } from './core-env.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -63,6 +64,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // passenger was started with come later, so they can override it.
     const child = spawn(process.execPath, ['--max-semi-space-size=2', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: coreEnvironment(process.env),
     });
     core = child;
     child.on('message', (m: CoreMessage) => {

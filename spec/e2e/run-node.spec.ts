@@ -70,6 +70,11 @@ describe('passenger run: a Node.js app', function () {
     expect(j.env).to.equal('development');
   });
 
+  it("keeps the core's own malloc settings out of the app's environment", async () => {
+    const j = JSON.parse((await request(`${p!.url}/headers`)).body.toString()) as { malloc: string[] };
+    expect(j.malloc).to.deep.equal([]);
+  });
+
   it('passes WebSocket upgrades through (echo round trip)', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${p!.port}/`);
     const reply = await new Promise<string>((resolve, reject) => {
