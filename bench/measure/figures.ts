@@ -5,6 +5,8 @@ export interface RssFigures {
   coreMiB: number | null;
   /** The core's anonymous memory: RSS without the pages of its binary and libraries, which other processes share. */
   corePrivateMiB: number | null;
+  /** The core's proportional set size: RSS with each shared page divided among the processes that map it (node's code, shared with the watchdog and Node apps). */
+  corePssMiB: number | null;
   /** One entry per app process, largest first. */
   appsMiB: number[];
   /** Watchdogs, preloaders, launchers. */
@@ -60,6 +62,7 @@ export interface MedianFigures {
   cpuC32: CpuPerRequest;
   coreRssMiB: number | null;
   corePrivateMiB: number | null;
+  corePssMiB: number | null;
   appRssMiB: number[];
   totalRssMiB: number;
   download1MiB: { rps: number; MiBps: number; p99Ms: number };

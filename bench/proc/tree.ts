@@ -48,6 +48,16 @@ function readProc(pid: number): ProcInfo | undefined {
   }
 }
 
+/** Proportional set size (smaps_rollup): read for one process at a time, since the kernel walks its page tables for it. */
+export function pssBytes(pid: number): number | undefined {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined; // exited, or a kernel without smaps_rollup
+  }
+}
+
 export function allProcesses(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const name of readdirSync('/proc')) {

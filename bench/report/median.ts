@@ -22,6 +22,7 @@ export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly
   const m = (f: (s: Sample) => number) => median(samples.map(f));
   const cores = samples.map((s) => s.rss.coreMiB).filter((x): x is number => x !== null);
   const corePrivate = samples.map((s) => s.rss.corePrivateMiB).filter((x): x is number => x !== null);
+  const corePss = samples.map((s) => s.rss.corePssMiB).filter((x): x is number => x !== null && x !== undefined);
   const appCount = Math.max(0, ...samples.map((s) => s.rss.appsMiB.length));
   const spawns = spawnOneMore.filter((x): x is number => x !== null);
   return {
@@ -36,6 +37,7 @@ export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly
     cpuC32: medianCpu(samples.map((s) => s.cpuC32)),
     coreRssMiB: cores.length ? r1(median(cores)) : null,
     corePrivateMiB: corePrivate.length ? r1(median(corePrivate)) : null,
+    corePssMiB: corePss.length ? r1(median(corePss)) : null,
     appRssMiB: Array.from({ length: appCount }, (_, i) => r1(median(samples.map((s) => s.rss.appsMiB[i] ?? 0)))),
     totalRssMiB: r1(m((s) => s.rss.totalMiB)),
     download1MiB: { rps: r1(m((s) => s.download1MiB.rps)), MiBps: Math.round(m((s) => s.download1MiB.readMiBps)), p99Ms: r2(m((s) => s.download1MiB.latencyMs.p99)) },

@@ -90,7 +90,7 @@ describe('npm run bench -- --quick', function () {
       }
       const m = t.median as Record<string, unknown>;
       for (const key of ['cpuC1', 'cpuC32']) expectCpu(m[key] as Record<string, unknown>, proxies, `${t.id as string} median.${key}`);
-      for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'corePrivateMiB', 'totalRssMiB']) {
+      for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'corePrivateMiB', 'corePssMiB', 'totalRssMiB']) {
         expect(isNumber(m[key]), `${t.id as string} median.${key}`).to.equal(true);
       }
       expect(m.appRssMiB, `${t.id as string} app RSS`).to.have.length(2);
