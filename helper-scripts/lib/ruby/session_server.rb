@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require 'socket'
+require 'io/nonblock'
 
 module PassengerLoader
   # Serves the `session` protocol (docs/protocols.md section 2) on a private
@@ -15,6 +16,11 @@ module PassengerLoader
   # time (all its requests, while the core keeps it); the calling thread is
   # one of them, so threads: 1 serves in the main thread. On #stop, workers
   # waiting for a kept-alive connection's next head close it and exit.
+  #
+  # Syscalls: connections are in blocking mode, so waiting for the next head
+  # is one read(2), where IO.select then a read took three (pselect, a
+  # getpid of Ruby's own, read). #stop wakes a worker blocked in that read by
+  # closing its connection, which Ruby turns into an IOError in the reader.
   class SessionServer
     PASSWORD_KEY = 'PASSENGER_CONNECT_PASSWORD'
     KEEP_ALIVE_KEY = 'PASSENGER_KEEP_ALIVE'
@@ -41,8 +47,9 @@ module PassengerLoader
       @stopping = false
       @deadline = nil
       @server = listen(@path)
-      # Readable once #stop ran: wakes workers waiting for a next request head.
-      @wakeup_r, @wakeup_w = IO.pipe
+      # Kept-alive connections whose worker waits for the next head: #stop closes them.
+      @waiting = {}
+      @waiting_lock = Mutex.new
     end
 
     def address
@@ -66,14 +73,14 @@ module PassengerLoader
     def stop
       return if @stopping
 
-      @stopping = true
       @deadline = monotonic_now + SHUTDOWN_GRACE
-      close
-      begin
-        @wakeup_w.write_nonblock('x', exception: false)
-      rescue IOError, SystemCallError
-        # closed already
+      waiting = @waiting_lock.synchronize do
+        @stopping = true
+        @waiting.keys
       end
+      # Closed outside the lock: the woken reader takes it on its way out.
+      waiting.each { |socket| close_socket(socket) }
+      close
     end
 
     # docs/protocols.md section 1: one byte or EOF on stdin means shut down.
@@ -130,6 +137,7 @@ module PassengerLoader
     def serve_connections
       buffer = String.new(capacity: HEAD_READ_SIZE) # reused for every request head of this thread
       while (socket = accept)
+        socket.nonblock = false
         serve(socket, buffer)
       end
     end
@@ -171,7 +179,7 @@ module PassengerLoader
           pairs.shift
         end
         reusable = @handler.call(socket, pairs, rest, keep_alive)
-        return unless keep_alive && reusable == true && !@stopping && next_head_coming?(socket)
+        return unless keep_alive && reusable == true && wait_for_next_head(socket)
       end
     rescue ProtocolError => e
       @log.warn("closed a malformed session connection: #{e.message}")
@@ -181,19 +189,28 @@ module PassengerLoader
       close_socket(socket)
     end
 
-    # Waits for the next head on a kept-alive connection: true once it can be
-    # read, false at #stop (or EOF, which the next read sees).
-    def next_head_coming?(socket)
-      ready, = IO.select([socket, @wakeup_r])
-      ready.include?(socket)
-    rescue IOError, SystemCallError
-      false
+    # Marks the connection as waiting for its next head, which #stop may then
+    # close: false if the server is stopping already.
+    def wait_for_next_head(socket)
+      @waiting_lock.synchronize do
+        return false if @stopping
+
+        @waiting[socket] = true
+      end
+    end
+
+    def done_waiting(socket)
+      @waiting_lock.synchronize { @waiting.delete(socket) }
     end
 
     # Returns [pairs, rest]: the head split into KEY, VALUE, ... strings and
     # the body bytes that arrived with it (nil if none). Usually one read.
     def read_head(socket, buffer)
-      data = socket.readpartial(HEAD_READ_SIZE, buffer)
+      begin
+        data = socket.readpartial(HEAD_READ_SIZE, buffer)
+      ensure
+        done_waiting(socket)
+      end
       data << socket.readpartial(HEAD_READ_SIZE) while data.bytesize < 4
       size = data.unpack1('N')
       raise ProtocolError, "request head of #{size} bytes is too large" if size > MAX_HEAD_SIZE
@@ -204,6 +221,8 @@ module PassengerLoader
       [split_head(data.byteslice(4, size)), rest]
     rescue EOFError, Errno::ECONNRESET
       nil # the core gave up on this connection before sending a head
+    rescue IOError
+      nil # closed by #stop while waiting for the next head
     end
 
     def split_head(head)
