@@ -2,12 +2,12 @@
 // malloc settings meant for the core alone (the core takes them out again at
 // start, before it spawns anything, so apps keep the environment they had).
 //
-// Why: the core allocates on one thread, and its large buffers (request body
-// chunks, read buffers) die young. One arena instead of one per thread, and
-// blocks of 32 KiB and more mapped on their own so that freeing them gives
-// the memory back, took the core's RSS after the bench's loads from 88-96 MiB
-// to 74-85 MiB, with no change in throughput beyond the noise.
-const CORE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '32768' };
+// Why: the core allocates on one thread, but node's helper threads each got
+// an arena of their own, which kept freed memory apart: one arena took the
+// core's RSS after the bench's loads down by about 10 MiB. (Mapping large
+// blocks on their own, MALLOC_MMAP_THRESHOLD_, saved a little more but cut
+// 10 MiB uploads to a third: a page fault per 4 KiB of every body chunk.)
+const CORE_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '1' };
 
 /** Names the watchdog added, for the core to remove. */
 const ADDED = 'PASSENGER_CORE_ADDED_ENV';

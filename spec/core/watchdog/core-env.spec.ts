@@ -4,10 +4,16 @@ import { expect } from 'chai';
 import { coreEnvironment, dropCoreOnlyEnvironment } from '../../../core/watchdog/core-env.ts';
 
 describe('watchdog: the environment of the core', function () {
-  it('adds one malloc arena and a 32 KiB mmap threshold, then the core removes exactly what was added', () => {
+  it('adds one malloc arena, then the core removes exactly what was added', () => {
+    const env = coreEnvironment({ PATH: '/bin' });
+    expect(env.MALLOC_ARENA_MAX).to.equal('1');
+    dropCoreOnlyEnvironment(env);
+    expect(env).to.deep.equal({ PATH: '/bin' });
+  });
+
+  it("keeps a user's own MALLOC_ARENA_MAX", () => {
     const env = coreEnvironment({ PATH: '/bin', MALLOC_ARENA_MAX: '4' });
     expect(env.MALLOC_ARENA_MAX).to.equal('4');
-    expect(env.MALLOC_MMAP_THRESHOLD_).to.equal('32768');
     dropCoreOnlyEnvironment(env);
     expect(env).to.deep.equal({ PATH: '/bin', MALLOC_ARENA_MAX: '4' });
   });
