@@ -4,6 +4,7 @@
 // how much of an unread body is left when the app answered early.
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import { noteBodyBytes } from './gc-pacer.ts';
 
 const LAST_CHUNK = '0\r\n\r\n';
 
@@ -48,6 +49,7 @@ export class BodyPump {
     // An empty chunk would read as the last one.
     if (chunk.length === 0) return;
     this.sent += chunk.length;
+    noteBodyBytes(chunk.length);
     const sock = this.#sock;
     let ok: boolean;
     if (this.#chunked) {

@@ -62,7 +62,8 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // A small young generation: the core's garbage is per-request and short-lived, and V8's default
     // (16 MiB semi-spaces) let the core grow from ~60 to ~110 MiB RSS under load. The node flags
     // passenger was started with come later, so they can override it.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
+    // --expose-gc: protocols/gc-pacer.ts frees the chunks of large request bodies early.
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: coreEnvironment(process.env),
     });
