@@ -3,6 +3,7 @@
 // responses it must refuse.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { chunkedUpload, request, sha256 } from './app-helpers.ts';
@@ -76,6 +77,21 @@ describe('http_session: the core as an HTTP client', function () {
     const large = await request(`${p.url}/early`, { method: 'POST', body: randomBytes(4 * 1024 * 1024) });
     expect(large.status).to.equal(413);
     expect((await request(`${p.url}/conn`)).status).to.equal(200);
+  });
+
+  it('passes the head on at once when the body comes later (long polls, server-sent events)', async () => {
+    const started = Date.now();
+    const { headAfter, bodyAfter, body } = await new Promise<{ headAfter: number; bodyAfter: number; body: string }>((resolve, reject) => {
+      http.get(`${p.url}/late-body?ms=600`, (res) => {
+        const headAfter = Date.now() - started;
+        let body = '';
+        res.on('data', (d: Buffer) => { body += d.toString(); });
+        res.on('end', () => resolve({ headAfter, bodyAfter: Date.now() - started, body }));
+      }).on('error', reject);
+    });
+    expect(body).to.equal('late');
+    expect(bodyAfter).to.be.at.least(550);
+    expect(headAfter, 'the head must not wait for the body').to.be.below(400);
   });
 
   it('relays a body that ends with the connection (HTTP/1.0 style), then serves on a new one', async () => {

@@ -53,6 +53,7 @@ const LINGER_MS = 5000;
 class NodeFrontResponse implements FrontResponse {
   readonly #req: http.IncomingMessage;
   readonly #res: http.ServerResponse;
+  #bodyStarted = false;
   constructor(req: http.IncomingMessage, res: http.ServerResponse) {
     this.#req = req;
     this.#res = res;
@@ -60,8 +61,16 @@ class NodeFrontResponse implements FrontResponse {
   get headersSent(): boolean { return this.#res.headersSent; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
+    // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
+    process.nextTick(NodeFrontResponse.#flushHead, this);
   }
-  write(chunk: Buffer): boolean { return this.#res.write(chunk); }
+  static #flushHead(self: NodeFrontResponse): void {
+    if (!self.#bodyStarted && !self.#res.destroyed) self.#res.flushHeaders();
+  }
+  write(chunk: Buffer): boolean {
+    this.#bodyStarted = true;
+    return this.#res.write(chunk);
+  }
   holdsData(): boolean { return this.#res.writableLength > 0; }
   /**
    * An app may answer before it read the body (a 413 for an upload, say).
@@ -71,6 +80,7 @@ class NodeFrontResponse implements FrontResponse {
    * (a lingering close, as nginx does), for at most LINGER_MS.
    */
   end(): void {
+    this.#bodyStarted = true;
     const req = this.#req;
     // complete: the whole request was read off the connection (a bodiless one at once), consumed or not.
     if (req.complete || req.destroyed) { this.#res.end(); return; }

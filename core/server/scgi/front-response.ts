@@ -32,6 +32,15 @@ export class ScgiFrontResponse implements FrontResponse {
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#headersSent = true;
     this.#head = statusHead(status, reason, headers);
+    // A first chunk that came with the head joins it; otherwise (a stream that starts later) the head goes alone.
+    process.nextTick(ScgiFrontResponse.#flushHead, this);
+  }
+
+  static #flushHead(self: ScgiFrontResponse): void {
+    const head = self.#head;
+    if (head === undefined || self.#socket.destroyed) return;
+    self.#head = undefined;
+    self.#socket.write(head, 'latin1');
   }
 
   write(chunk: Buffer): boolean {
