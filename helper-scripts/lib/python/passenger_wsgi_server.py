@@ -12,7 +12,6 @@ import io
 import os
 import re
 import secrets
-import select
 import socket
 import sys
 import threading
@@ -492,8 +491,10 @@ class WsgiSessionServer:
         self._listener = None
         self._workers = []
         self._stopping = False
-        # Readable once stop() ran: wakes workers waiting for a next request head.
-        self._wakeup_r, self._wakeup_w = os.pipe()
+        # Kept-alive connections whose worker waits in recv() for the next head: stop() shuts them
+        # down, which ends that recv(). Waiting is one recv() then, where poll() and recv() took two syscalls.
+        self._waiting = set()
+        self._waiting_lock = threading.Lock()
         self._base_environ = {
             'SCRIPT_NAME': '',
             'QUERY_STRING': '',
@@ -558,11 +559,14 @@ class WsgiSessionServer:
 
         Returns True when every worker finished within the grace period.
         """
-        self._stopping = True
-        try:
-            os.write(self._wakeup_w, b'x')
-        except OSError:
-            pass
+        with self._waiting_lock:
+            self._stopping = True
+            waiting = list(self._waiting)
+        for conn in waiting:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed meanwhile
         self._wake_acceptors()
         deadline = time.monotonic() + grace_seconds
         for worker in self._workers:
@@ -597,10 +601,16 @@ class WsgiSessionServer:
 
     def serve_connection(self, conn):
         body = None
-        waiter = None
+        waiting = False
         try:
             while True:
-                request = self._read_request(conn)
+                try:
+                    request = self._read_request(conn)
+                finally:
+                    if waiting:
+                        waiting = False
+                        with self._waiting_lock:
+                            self._waiting.discard(conn)
                 if request is None:
                     break
                 environ, body, keep_alive = request
@@ -610,14 +620,13 @@ class WsgiSessionServer:
                 # The body must be consumed whole for the next head to follow it.
                 reusable = body.skip_rest() and answered
                 body = None
-                if not reusable or self._stopping:
+                if not reusable:
                     break
-                if waiter is None:
-                    waiter = select.poll()
-                    waiter.register(conn, select.POLLIN)
-                    waiter.register(self._wakeup_r, select.POLLIN)
-                if not any(fd == conn.fileno() for fd, _ in waiter.poll()):
-                    break  # stopping
+                with self._waiting_lock:
+                    if self._stopping:
+                        break
+                    self._waiting.add(conn)
+                waiting = True
         except ClientDisconnected as error:
             log('the connection closed before the response was complete (%s)' % error)
         except OSError as error:
