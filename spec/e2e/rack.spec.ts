@@ -2,7 +2,7 @@
 // app, the Rack::Lint battery, environment, base_uri, threads, failures.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureApp, passengerCommand, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
@@ -263,5 +263,18 @@ describe('passenger run: Rack options and failures', function () {
     expect(detected.interpreter).to.equal(wrapper);
     p = await startPassenger(fixtureApp('rack-sinatra-full'), { args: ['--ruby', wrapper] });
     expect((await request(`${p.url}/json`)).json()).to.deep.include({ via_wrapper: '1' });
+  });
+
+  it('runs app processes under SCHED_BATCH unless batch_scheduling is off, with smart and direct spawning', async () => {
+    // Field 41 of /proc/PID/stat is the scheduling policy: 0 SCHED_OTHER, 3 SCHED_BATCH.
+    const policyOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[38]);
+    const pidOf = async () => (await request(`${p!.url}/connection`)).json<{ pid: number }>().pid;
+    for (const method of ['smart', 'direct']) {
+      p = await startPassenger(fixtureApp('rack-basic'), { args: ['--spawn-method', method] });
+      expect(policyOf(await pidOf()), `${method} spawning, default`).to.equal(3);
+      await stopAndClean(p);
+    }
+    p = await startPassenger(fixtureApp('rack-basic'), { args: ['--no-batch-scheduling'] });
+    expect(policyOf(await pidOf()), 'batch_scheduling off').to.equal(0);
   });
 });
