@@ -6,8 +6,9 @@ module PassengerLoader
   # A request the core hands over then does not preempt the core on a busy
   # CPU: the core goes on with the requests it has before the app runs. On 2
   # CPUs shared with the load generator, hello-world Rack throughput at 32
-  # connections rose by 20-50 %, with c=1 unchanged. Nothing changes where a
-  # CPU is free, nor off Linux, nor if libc cannot be reached.
+  # connections rose by 10-33 % and its p99 fell; with one connection a
+  # request waits for the core to finish its turn (0-15 % slower). Nothing
+  # changes off Linux, or if libc cannot be reached.
   module BatchScheduling
     SCHED_BATCH = 3 # <sched.h> on Linux
 
