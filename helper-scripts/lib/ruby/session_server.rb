@@ -14,8 +14,9 @@ module PassengerLoader
   #
   # Threads: `threads` workers each accept and serve one connection at a
   # time (all its requests, while the core keeps it); the calling thread is
-  # one of them, so threads: 1 serves in the main thread. On #stop, workers
-  # waiting for a kept-alive connection's next head close it and exit.
+  # one of them, so threads: 1 serves in the main thread. On #stop, the
+  # kept-alive connections whose worker waits for a next head are closed,
+  # and those workers exit.
   #
   # Syscalls: connections are in blocking mode, so waiting for the next head
   # is one read(2), where IO.select then a read took three (pselect, a
