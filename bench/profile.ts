@@ -3,7 +3,7 @@
 // wrk, stops it, and prints the functions with the most self time. The
 // .cpuprofile opens as a flame graph in Chrome DevTools or speedscope.
 //   node --import tsx bench/profile.ts rack [--duration 10] [--connections 32] [--path /]
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${join(profDir, file)}\n${topSelfTime(profile, Number(opt('--top', '30')))}\n`);
   } finally {
     await l.stop();
+    // The profile stays (its path is printed); the instance registry goes.
+    rmSync(registry, { recursive: true, force: true });
   }
 }
 
