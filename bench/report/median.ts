@@ -22,7 +22,7 @@ export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly
   const m = (f: (s: Sample) => number) => median(samples.map(f));
   const cores = samples.map((s) => s.rss.coreMiB).filter((x): x is number => x !== null);
   const corePrivate = samples.map((s) => s.rss.corePrivateMiB).filter((x): x is number => x !== null);
-  const corePss = samples.map((s) => s.rss.corePssMiB).filter((x): x is number => x !== null && x !== undefined);
+  const corePss = samples.map((s) => s.rss.corePssMiB).filter((x): x is number => x !== null);
   const appCount = Math.max(0, ...samples.map((s) => s.rss.appsMiB.length));
   const spawns = spawnOneMore.filter((x): x is number => x !== null);
   return {
