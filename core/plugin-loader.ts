@@ -5,11 +5,15 @@
 //   "./my-plugin.mjs" -> a path relative to the app directory
 // Each entry may be a name or [name, options]; the module's default export is
 // a factory called with the options (or a plugin object itself).
+// As root, a plugin file is imported only when no one but root can change it
+// (the file and every directory above it): root never runs another user's code.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PassengerError } from './errors/passenger-error.ts';
+import { describeControl, onlyRootControls, pathControl } from './security/path-control.ts';
+import { isRoot } from './spawn/user-switch.ts';
 
 export type PluginEntry = string | [string, unknown] | Record<string, unknown>;
 
@@ -61,11 +65,20 @@ function resolveEsmOnly(id: string, baseDir: string): string | undefined {
   }
 }
 
+function refuseUnlessRootOnly(name: string, path: string): void {
+  const control = pathControl(path);
+  if (onlyRootControls(control)) return;
+  throw new PassengerError('PSG_ERR_PLUGIN_UNSAFE',
+    `plugin "${name}" (${path}): the server runs as root and does not load code that another user can change: ${describeControl(control)}; install the plugin where only root can write`,
+    { plugin: name, file: path, controlledBy: control.users, ...(control.openTo !== undefined ? { openTo: control.openTo } : {}) });
+}
+
 /** Loads one configured plugin entry and returns what its factory made (validated by the kernel). */
 export async function loadPlugin(entry: PluginEntry, baseDir: string): Promise<{ plugin: unknown; origin: string }> {
   if (!Array.isArray(entry) && typeof entry === 'object') return { plugin: entry, origin: 'the configuration' };
   const [name, options] = Array.isArray(entry) ? entry : [entry, undefined];
   const path = resolvePluginPath(name, baseDir);
+  if (isRoot()) refuseUnlessRootOnly(name, path);
   let mod: Record<string, unknown>;
   try {
     mod = await import(pathToFileURL(path).href) as Record<string, unknown>;

@@ -8,6 +8,7 @@ import type { DetectContext } from '../hooks.ts';
 import type { AppSpec, CoreOptions } from './app-spec.ts';
 import { findConfigFile, type ConfigFile } from './search.ts';
 import { envLayer, fileLayer, mergeOptions, type Layer } from './merge.ts';
+import { checkIdentityOptions } from './root-guard.ts';
 
 export interface ResolveInput {
   appRoot: string;
@@ -32,6 +33,7 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
   const appRoot = await resolveAppRoot(input.appRoot);
   const file = input.configFile === undefined ? await findConfigFile(appRoot) : input.configFile ?? undefined;
   const merged = mergeOptions(kernel.options.list(), [fileLayer(file), envLayer(kernel.options.list(), input.env ?? process.env), ...(input.layers ?? [])]);
+  checkIdentityOptions(merged, file);
   const ctx: DetectContext = {
     appRoot,
     options: merged.values,

@@ -1,15 +1,26 @@
-// Finds and reads the app's configuration file with cosmiconfig. JavaScript
-// configs are code: as root, they are evaluated in a child process running as
-// the file's owner, so a config never runs with more privilege than its author.
-// cosmiconfig (and the parsers it pulls in) is loaded only when there is
-// something for it to find, so that a core serving an app without a config
-// file never loads it.
-import type { Loader, PublicExplorer } from 'cosmiconfig';
+// Finds and reads the app's configuration file. The parsers come from
+// cosmiconfig's loaders, but the search is ours: cosmiconfig's explorer also
+// reads a "meta configuration" from the working directory (.config/config.*,
+// the "cosmiconfig" key of package.json) and follows `$import` keys, so a
+// file no one meant as configuration would be loaded (and, for JavaScript,
+// run) by whoever starts the server. cosmiconfig is loaded only when there is
+// a file to parse, so that a core serving an app without one never loads it.
+//
+// When the server runs as root, a file is read only after checking who can
+// change it (security/path-control.ts): JavaScript runs in a child as the one
+// user who controls it, or in-process when only root does, and is refused
+// when others can change it; JSON and YAML are read as data, never through a
+// symbolic link that a user controls. The result says who controls the file,
+// so options in it that would make root run code or follow a path can be refused.
+import type { Loader } from 'cosmiconfig';
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { constants, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PassengerError } from '../errors/passenger-error.ts';
+import { describeControl, describeUid, pathControl, type PathControl } from '../security/path-control.ts';
+import { isRoot, lookupUser } from '../spawn/user-switch.ts';
 
 /** Searched in this order in the app directory (first found wins); not in parent directories. */
 export const searchPlaces = [
@@ -29,7 +40,15 @@ export const searchPlaces = [
 export interface ConfigFile {
   path: string;
   values: Record<string, unknown>;
+  /**
+   * Set when the server runs as root and a user other than root can change
+   * the file: that user's uid. Options in it must not make root run code or
+   * follow a path (boot.ts, resolve-app.ts).
+   */
+  controlledBy?: number;
 }
+
+const JS_EXTENSIONS = new Set(['.js', '.cjs', '.mjs']);
 
 const EVAL_IN_CHILD = `
 const url = process.argv[1];
@@ -40,44 +59,51 @@ import(url).then((m) => {
   .catch((e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });
 `;
 
-/** Evaluates a JS config as its owner when we are root and the owner is not. */
-const loadJs: Loader = async (filepath, content) => {
-  const owner = statSync(filepath);
-  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!asRoot || owner.uid === 0) {
-    const { defaultLoaders } = await import('cosmiconfig');
-    const loaded = await defaultLoaders['.mjs'](filepath, content) as unknown;
-    return typeof loaded === 'function' ? await (loaded as () => unknown)() : loaded;
-  }
+/** Evaluates a JS config in a child process running as `uid`. */
+async function evaluateAs(filepath: string, uid: number, gid: number): Promise<unknown> {
   const child = await new Promise<{ failed: boolean; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, ['--input-type=module', '-e', EVAL_IN_CHILD, pathToFileURL(filepath).href], {
-      uid: owner.uid, gid: owner.gid, timeout: 10000, maxBuffer: 100e6, encoding: 'utf8',
+      uid, gid, timeout: 10000, maxBuffer: 100e6, encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' },
     }, (err, stdout, stderr) => resolve({ failed: err !== null, stdout, stderr }));
   });
   if (child.failed) {
-    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: evaluating it as uid ${owner.uid} failed: ${child.stderr.split('\n')[0]}`, { file: filepath });
+    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: evaluating it as uid ${uid} failed: ${child.stderr.split('\n')[0]}`, { file: filepath });
   }
   return JSON.parse(child.stdout) as unknown;
-};
-
-let explorer: Promise<PublicExplorer> | undefined;
-
-/** Created on first need and kept (cosmiconfig reads its meta configuration when it creates one). */
-function getExplorer(): Promise<PublicExplorer> {
-  explorer ??= import('cosmiconfig').then(({ cosmiconfig }) => cosmiconfig('passenger', {
-    searchPlaces,
-    searchStrategy: 'none',
-    cache: false,
-    loaders: { '.js': loadJs, '.cjs': loadJs, '.mjs': loadJs, '.ts': () => { throw new Error('TypeScript config files are not supported on Node 20; use .js, .mjs, .json or .yaml'); } },
-  }));
-  return explorer;
 }
 
-// The errors cosmiconfig takes for "no file here" when it reads a search place.
+async function evaluateInProcess(filepath: string): Promise<unknown> {
+  const { defaultLoaders } = await import('cosmiconfig');
+  const loaded = await defaultLoaders['.mjs'](filepath, '') as unknown;
+  return typeof loaded === 'function' ? await (loaded as () => unknown)() : loaded;
+}
+
+function unsafe(code: 'PSG_ERR_CONFIG_UNSAFE_JS' | 'PSG_ERR_CONFIG_UNSAFE', filepath: string, owner: number, control: PathControl, why: string): PassengerError {
+  return new PassengerError(code, `${filepath} (owned by ${describeUid(owner)}): ${why}; ${describeControl(control)}`,
+    { file: filepath, owner, controlledBy: control.users, ...(control.openTo !== undefined ? { openTo: control.openTo } : {}) });
+}
+
+/** As root: who controls the file, refusing what root must not read. Undefined when only root does. */
+function checkForRoot(filepath: string, js: boolean): number | undefined {
+  const control = pathControl(filepath);
+  const owner = statSync(filepath).uid;
+  if (control.openTo !== undefined || control.users.length > 1) {
+    throw js
+      ? unsafe('PSG_ERR_CONFIG_UNSAFE_JS', filepath, owner, control, 'root does not run a JavaScript configuration that more than one user can change')
+      : unsafe('PSG_ERR_CONFIG_UNSAFE', filepath, owner, control, 'root does not read a configuration that more than one user can change');
+  }
+  const user = control.users[0];
+  if (user !== undefined && control.symlink) {
+    throw unsafe('PSG_ERR_CONFIG_UNSAFE', filepath, owner, control, 'it is a symbolic link that another user controls, and root does not follow it');
+  }
+  return user;
+}
+
+// The errors that mean "no file here" for a search place.
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES']);
 
-/** False only when cosmiconfig would certainly skip `path`. */
+/** False only when there is certainly no file at `path`. */
 function mayExist(path: string): boolean {
   try {
     statSync(path);
@@ -87,45 +113,70 @@ function mayExist(path: string): boolean {
   }
 }
 
-// cosmiconfig also reads a meta configuration from the working directory (the
-// "cosmiconfig" key of package.json, or .config/config.*), which can add search
-// places or be a configuration itself. These are its metaSearchPlaces.
-const META_PLACES = ['package.yaml', '.config/config.json', '.config/config.yaml', '.config/config.yml',
-  '.config/config.js', '.config/config.ts', '.config/config.cjs', '.config/config.mjs'];
-let metaConfigMayExist: boolean | undefined;
-
-function mayHaveMetaConfig(): boolean {
-  metaConfigMayExist ??= (() => {
-    try {
-      const cwd = process.cwd();
-      if (META_PLACES.some((f) => mayExist(join(cwd, f)))) return true;
-      let pkg: string;
-      try { pkg = readFileSync(join(cwd, 'package.json'), 'utf8'); } catch (e) { return !ABSENT.has((e as NodeJS.ErrnoException).code ?? ''); }
-      // The common package.json without a "cosmiconfig" key is no meta configuration.
-      const parsed = JSON.parse(pkg) as { cosmiconfig?: unknown } | null;
-      return parsed === null || parsed.cosmiconfig !== undefined;
-    } catch {
-      return true; // not JSON, no working directory...: cosmiconfig says what it makes of it
+/**
+ * Reads a data file without following a symbolic link at its name (a user
+ * who controls the directory could swap one in after the check), and refuses
+ * a root-owned file its controlling user could not read: a hard link to a
+ * secret must not reach root's error messages.
+ */
+async function readData(filepath: string, controlledBy: number | undefined): Promise<string> {
+  const handle = await open(filepath, constants.O_RDONLY | (controlledBy !== undefined ? constants.O_NOFOLLOW : 0));
+  try {
+    if (controlledBy !== undefined) {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new PassengerError('PSG_ERR_CONFIG_UNSAFE', `${filepath} is not a regular file`, { file: filepath });
+      if (st.uid !== controlledBy && (st.mode & 0o004) === 0) {
+        throw new PassengerError('PSG_ERR_CONFIG_UNSAFE',
+          `${filepath} (owned by ${describeUid(st.uid)}) is in a directory ${describeUid(controlledBy)} controls, but that user may not read it; root does not read it for them`,
+          { file: filepath, owner: st.uid, controlledBy: [controlledBy] });
+      }
     }
-  })();
-  return metaConfigMayExist;
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+async function loadPlace(filepath: string): Promise<{ values: unknown; controlledBy: number | undefined } | undefined> {
+  const ext = extname(filepath);
+  const js = JS_EXTENSIONS.has(ext);
+  const controlledBy = isRoot() ? checkForRoot(filepath, js) : undefined;
+  if (js) {
+    if (controlledBy === undefined) return { values: await evaluateInProcess(filepath), controlledBy };
+    const gid = lookupUser(controlledBy)?.gid ?? statSync(filepath).gid;
+    return { values: await evaluateAs(filepath, controlledBy, gid), controlledBy };
+  }
+  const content = await readData(filepath, controlledBy);
+  if (content.trim() === '') return undefined; // an empty file is no configuration: keep looking
+  const { defaultLoaders } = await import('cosmiconfig');
+  const loader: Loader = ext === '.json' ? defaultLoaders['.json'] : defaultLoaders['.yaml'];
+  return { values: await loader(filepath, content) as unknown, controlledBy };
 }
 
 /** The configuration file in `appRoot`, or undefined when there is none. */
 export async function findConfigFile(appRoot: string): Promise<ConfigFile | undefined> {
-  if (!searchPlaces.some((f) => mayExist(join(appRoot, f))) && !mayHaveMetaConfig()) return undefined;
-  let result;
-  try {
-    result = await (await getExplorer()).search(appRoot);
-  } catch (e) {
-    if (e instanceof PassengerError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `cannot read the configuration in ${appRoot}: ${msg}`, { dir: appRoot }, { cause: e });
+  for (const place of searchPlaces) {
+    const filepath = join(appRoot, place);
+    if (!mayExist(filepath)) continue;
+    let loaded;
+    try {
+      loaded = await loadPlace(filepath);
+    } catch (e) {
+      if (e instanceof PassengerError) throw e;
+      if (ABSENT.has((e as NodeJS.ErrnoException).code ?? '')) continue;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new PassengerError('PSG_ERR_CONFIG_PARSE', `cannot read the configuration ${filepath}: ${msg}`, { file: filepath }, { cause: e });
+    }
+    // null or nothing (a YAML file of comments): no configuration here, as cosmiconfig had it.
+    if (loaded === undefined || loaded.values === undefined || loaded.values === null) continue;
+    const { values, controlledBy } = loaded;
+    if (typeof values !== 'object' || Array.isArray(values)) {
+      throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: the configuration must be an object of options, got ${Array.isArray(values) ? 'an array' : typeof values}`, { file: filepath });
+    }
+    if (Object.hasOwn(values, '$import')) {
+      throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: "$import" is not supported: put every option in this one file`, { file: filepath, key: '$import' });
+    }
+    return { path: filepath, values: values as Record<string, unknown>, ...(controlledBy !== undefined ? { controlledBy } : {}) };
   }
-  if (!result) return undefined;
-  const values = result.isEmpty ? {} : result.config as unknown;
-  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${result.filepath}: the configuration must be an object of options, got ${Array.isArray(values) ? 'an array' : typeof values}`, { file: result.filepath });
-  }
-  return { path: result.filepath, values: values as Record<string, unknown> };
+  return undefined;
 }

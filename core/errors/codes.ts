@@ -7,6 +7,7 @@ export const codes = {
   PSG_ERR_CONFIG_UNKNOWN_KEY: 'a configuration key, flag or environment variable is not a known option',
   PSG_ERR_CONFIG_TYPE: 'an option has a value of the wrong type or out of range',
   PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
+  PSG_ERR_CONFIG_UNSAFE: 'running as root, the server refused a configuration file or option that a less privileged user controls',
   // Plugins
   PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
   PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',
@@ -14,6 +15,7 @@ export const codes = {
   PSG_ERR_PLUGIN_INVALID: 'a plugin module does not export a valid plugin',
   PSG_ERR_PLUGIN_API_VERSION: 'a plugin targets a plugin API this server does not provide',
   PSG_ERR_PLUGIN_DUPLICATE: 'two plugins registered the same name',
+  PSG_ERR_PLUGIN_UNSAFE: 'running as root, the server refused a plugin that a less privileged user names or can change',
   // Detection
   PSG_ERR_DETECT_NO_MATCH: 'no plugin recognised the application directory',
   PSG_ERR_DETECT_NO_DIR: 'the application directory does not exist',

@@ -10,6 +10,7 @@ import { envVarName, mergeOptions, type Layer } from '../config/merge.ts';
 import { coreOptions } from '../config/schema.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import { loadPlugin, type PluginEntry } from '../plugin-loader.ts';
+import { refusePluginsFromUntrustedFile, refuseRootOnlyOptions } from '../config/root-guard.ts';
 
 export interface BootInput {
   builtins: Plugin[];
@@ -37,6 +38,7 @@ function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], en
     { kind: 'flag', values: pick(flags), asText: true },
   ];
   const merged = mergeOptions(defs, layers);
+  refusePluginsFromUntrustedFile(merged, file);
   return { plugins: merged.values.plugins as PluginEntry[], logLevel: merged.values.log_level as LogLevel };
 }
 
@@ -57,5 +59,7 @@ export async function bootForApp(input: BootInput): Promise<Booted> {
   }
   kernel.boot();
   const app = await resolveAppSpec(kernel, { appRoot, env: input.env, configFile: configFile ?? null, layers: [flagLayer(input.flags)] });
+  // This app's file configures the whole instance, which root sets up.
+  refuseRootOnlyOptions({ values: app.options, sources: app.sources }, configFile);
   return { kernel, app, configFile };
 }

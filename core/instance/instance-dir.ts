@@ -2,11 +2,12 @@
 // several instances on one machine never touch each other's files. Removed
 // when the instance stops. Passenger's layout: properties.json, sockets,
 // password files, backends/ for app sockets.
-import { chmodSync, chownSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { webServerGroupId } from './web-server-group.ts';
+import { makePrivateDir } from './private-dir.ts';
 
 export const INSTANCE_PREFIX = 'passenger.';
 
@@ -37,6 +38,8 @@ const SCGI_SECRET_FILE = 'scgi_secret.txt';
 
 export class InstanceDir {
   readonly path: string;
+  /** Socket directories made for other users, by "uid:gid". */
+  readonly #userBackends = new Map<string, string>();
   constructor(path: string) { this.path = path; }
 
   get name(): string { return this.path.slice(this.path.lastIndexOf('/') + 1 + INSTANCE_PREFIX.length); }
@@ -49,14 +52,11 @@ export class InstanceDir {
 
   static create(registryDir: string = tmpdir()): InstanceDir {
     mkdirSync(registryDir, { recursive: true });
-    const dir = new InstanceDir(mkdtempSync(join(registryDir, INSTANCE_PREFIX))); // mkdtemp makes it 0700
     // Web server workers (group www-data) must reach request.sock, and nothing else: the directory
     // lets that group pass through (no listing), and every file in it is ours alone but that socket.
     const gid = process.getuid?.() === 0 ? webServerGroupId() : undefined;
-    if (gid !== undefined) {
-      chownSync(dir.path, 0, gid);
-      chmodSync(dir.path, 0o710);
-    }
+    const prefix = join(registryDir, INSTANCE_PREFIX);
+    const dir = new InstanceDir(gid !== undefined ? makePrivateDir(prefix, 0o710, { uid: 0, gid }) : makePrivateDir(prefix, 0o700));
     mkdirSync(dir.backends, { mode: 0o700 });
     dir.#createPasswords();
     return dir;
@@ -101,11 +101,16 @@ export class InstanceDir {
   /**
    * A socket directory for apps running as another user: a sibling of the
    * instance directory (which that user cannot enter), private to that user.
+   * Its name is random: the registry directory may be writable by that user
+   * (/tmp), who must not be able to plant a link where root will chown.
    */
   userBackends(uid: number, gid: number): string {
-    const dir = `${this.path}.backends-${uid}`;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chownSync(dir, uid, gid);
+    const key = `${uid}:${gid}`;
+    let dir = this.#userBackends.get(key);
+    if (dir === undefined) {
+      dir = makePrivateDir(`${this.path}.backends-${uid}-`, 0o700, { uid, gid });
+      this.#userBackends.set(key, dir);
+    }
     return dir;
   }
 

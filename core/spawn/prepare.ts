@@ -2,7 +2,7 @@
 // loader (resolveLoader), the core adds what every app gets (cwd, env, user,
 // handshake keys), then every plugin may adjust it (buildSpawnCommand).
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync } from 'node:fs';
+import { makePrivateDir } from '../instance/private-dir.ts';
 import { join } from 'node:path';
 import type { Kernel } from '../kernel.ts';
 import type { AppSpec } from '../config/app-spec.ts';
@@ -64,9 +64,15 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
   return env.kernel.hooks.buildSpawnCommand.promise(command, app);
 }
 
+const userSocketDirs = new Map<string, string>();
+
+/** Made once per user and base, with no-follow semantics (instance/private-dir.ts). */
 function userSocketDir(base: string, uid: number, gid: number): string {
-  const dir = join(base, `uid-${uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chownSync(dir, uid, gid);
+  const key = `${base}\0${uid}:${gid}`;
+  let dir = userSocketDirs.get(key);
+  if (dir === undefined) {
+    dir = makePrivateDir(join(base, `uid-${uid}-`), 0o700, { uid, gid });
+    userSocketDirs.set(key, dir);
+  }
   return dir;
 }

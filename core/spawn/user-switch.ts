@@ -34,6 +34,13 @@ export function lookupGroupId(name: string): number | undefined {
   return row ? Number(row[2]) : undefined;
 }
 
+/** The user's primary group, or one that lists them as a member in /etc/group. */
+export function isMemberOfGroup(user: UserIdentity, gid: number): boolean {
+  if (user.gid === gid) return true;
+  const row = readDb('/etc/group').find((r) => Number(r[2]) === gid);
+  return (row?.[3] ?? '').split(',').includes(user.name);
+}
+
 export function currentUser(): UserIdentity {
   const info = userInfo();
   return { name: info.username, uid: info.uid, gid: process.getgid?.() ?? info.gid, home: info.homedir, shell: info.shell ?? '/bin/sh' };

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import getPort from 'get-port';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -35,6 +36,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Resolve once the CLI exits instead of waiting for "serving" (for start-up failures). */
   expectExit?: boolean;
+  /** The CLI's working directory (default: the spec runner's). */
+  cwd?: string;
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
@@ -54,9 +57,12 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
   const port = await getPort({ host: '127.0.0.1' });
   const registryDir = mkdtempSync(join(tmpdir(), 'psg-registry-'));
   chmodSync(registryDir, 0o711); // like /tmp, apps running as other users can pass through to their own socket directory
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
+  // From another working directory, tsx must be named by its path.
+  const tsx = opts.cwd !== undefined ? pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href : 'tsx';
+  const child = spawn(process.execPath, ['--import', tsx, cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   let out = '';
   const listeners = new Set<() => void>();
