@@ -10,6 +10,8 @@ import { webServerGroupId } from './web-server-group.ts';
 import { makePrivateDir } from './private-dir.ts';
 
 export const INSTANCE_PREFIX = 'passenger.';
+/** Between an instance directory's name and a socket directory made for another user: `passenger.XXXXXX.u<uid>-XXXXXX`. */
+const USER_BACKENDS_INFIX = '.u';
 
 export interface InstanceProperties {
   name: string;
@@ -108,17 +110,24 @@ export class InstanceDir {
     const key = `${uid}:${gid}`;
     let dir = this.#userBackends.get(key);
     if (dir === undefined) {
-      dir = makePrivateDir(`${this.path}.backends-${uid}-`, 0o700, { uid, gid });
+      // Short: app sockets inside must stay under the 107-byte limit of a socket path.
+      dir = makePrivateDir(`${this.path}${USER_BACKENDS_INFIX}${uid}-`, 0o700, { uid, gid });
       this.#userBackends.set(key, dir);
     }
     return dir;
   }
 
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    // Other users' socket directories are theirs, in a registry they may write: moved into our
+    // private directory first (rename never follows a link), where no one can swap them for a
+    // link to elsewhere while they are removed.
     const parent = dirname(this.path);
-    const prefix = `${basename(this.path)}.backends-`;
-    for (const n of readdirSync(parent)) if (n.startsWith(prefix)) rmSync(join(parent, n), { recursive: true, force: true });
+    const prefix = `${basename(this.path)}${USER_BACKENDS_INFIX}`;
+    for (const n of readdirSync(parent)) {
+      if (!n.startsWith(prefix)) continue;
+      try { renameSync(join(parent, n), join(this.path, n)); } catch { /* gone already */ }
+    }
+    rmSync(this.path, { recursive: true, force: true });
   }
 }
 

@@ -183,17 +183,22 @@ describe('running as root: nothing a less privileged user controls runs or is fo
       const victim = join(base, 'root-owned-victim');
       mkdirSync(victim, { mode: 0o700 });
       const [instance] = p.instanceDirs();
-      // nobody plants links under every name root could pick for nobody's socket directory.
-      const names = [`${instance}.backends-${NOBODY}`, `${instance}.backends-${NOBODY}-`];
+      // nobody plants links under the names root used to pick for nobody's socket directory (now random).
+      const names = [`${instance}.backends-${NOBODY}`, `${instance}.u${NOBODY}`];
       const plant = spawnSync('/bin/sh', ['-c', names.map((n) => `ln -s ${victim} ${join(p!.registryDir, n)}`).join(' && ')], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
       expect(plant.status, plant.stderr).to.equal(0);
       expect(await (await fetch(`${p.url}/`)).text()).to.match(/hello from node/);
       expect(statSync(victim).uid).to.equal(0);
       expect(statSync(victim).mode & 0o7777).to.equal(0o700);
       // The app got a fresh directory of its own instead.
-      const made = readdirSync(p.registryDir).filter((n) => n.startsWith(`${instance}.backends-`) && !lstatSync(join(p!.registryDir, n)).isSymbolicLink());
+      const made = readdirSync(p.registryDir).filter((n) => n.startsWith(`${instance}.`) && !lstatSync(join(p!.registryDir, n)).isSymbolicLink());
       expect(made).to.have.length(1);
       expect(statSync(join(p.registryDir, made[0]!)).uid).to.equal(NOBODY);
+      await p.stop();
+      // Stopping removed the instance, the app's directory and the link that looks like one; the other link is nobody's to remove.
+      expect(readdirSync(p.registryDir).sort()).to.deep.equal([names[0]]);
+      rmSync(join(p.registryDir, names[0]!));
+      expect(statSync(victim).uid).to.equal(0);
     });
   });
 });
