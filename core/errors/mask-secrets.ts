@@ -41,6 +41,8 @@ const NAME_VALUE = /(["']?)\b([A-Za-z][A-Za-z0-9_.-]*)\1(\s*(?:=>|[=:])\s*)(["']
 const NOT_A_VALUE = /^(?:\$|%|\{|<|-----|\*+$|null$|nil$|none$|true$|false$|undefined$)/i;
 /** In text, `KeyError: ...` and `AuthenticationError: ...` are exception classes, not secrets. */
 const CLASS_NAME = /(?:error|exception|warning)$/i;
+/** `session_store.rb:12` and `auth.js:3:9` in a backtrace are a file and a line. */
+const SOURCE_FILE = /\.(?:rb|py|pyc|js|mjs|cjs|ts|tsx|jsx|erb|haml|slim|ya?ml|json|php|go|java|kt|rs|c|cc|cpp|h|ex|exs|pl|pm|lua|sh|toml|ini|conf|cfg|html|vue|svelte|so|ru)$/i;
 
 /** A quick test for a name that could be secret, before the slower NAME_VALUE scan: most log lines have none. */
 const SECRETISH = /pass|pwd|secret|token|key|cred|dsn|auth|priv|cookie|session|jwt|sk|pk|ur[il]/i;
@@ -48,7 +50,8 @@ const SECRETISH = /pass|pwd|secret|token|key|cred|dsn|auth|priv|cookie|session|j
 function maskNamedValues(text: string): string {
   if (!SECRETISH.test(text)) return text;
   return text.replace(NAME_VALUE, (m, q: string, name: string, sep: string, vq: string, value: string) => {
-    if (!isSecretName(name) || CLASS_NAME.test(name) || value.includes('•') || NOT_A_VALUE.test(value)) return m;
+    if (!isSecretName(name) || CLASS_NAME.test(name) || SOURCE_FILE.test(name) || value.includes('•') || NOT_A_VALUE.test(value)) return m;
+    if (sep === ':' && /^\d+$/.test(value)) return m; // file:line
     return `${q}${name}${q}${sep}${vq}${maskedValue(value.length)}`;
   });
 }

@@ -78,6 +78,9 @@ describe('SecretMasker.text', () => {
     'ops@example.com on call; see https://example.com/docs',
     'Listening on http://localhost:3999',
     '/usr/bin/node /srv/app/app.js:3:9',
+    "/gems/actionpack/lib/action_dispatch/middleware/session/cookie_store.rb:12:in `load'",
+    '    at Object.<anonymous> (/srv/app/lib/auth.js:3:9)',
+    '{ "name": "app", "private": true }',
   ];
   for (const text of untouched) it(`leaves "${text}" alone`, () => expect(masker.text(text)).to.equal(text));
 
