@@ -158,6 +158,24 @@ throw new Error('cannot reach postgres://app:' + encodeURIComponent('Db-Url-Pw-9
     expect(hint!.body).to.include('It printed, last:');
   });
 
+  it('a healthy app: what it prints while serving reaches the log masked too', async () => {
+    const app = makeApp({
+      'package.json': '{ "name": "chatty", "private": true, "type": "commonjs" }',
+      'Passengerfile.json': passengerfile(),
+      'app.js': `${PRINTER}
+require('node:http').createServer((req, res) => {
+  console.log('request with ' + process.env.DATABASE_URL + ' and ' + process.env.MYSQL_PWD + ' ' + ${JSON.stringify(literals.bearer)});
+  res.end('ok');
+}).listen(3000);
+`,
+    });
+    p = await startPassenger(app, { env: env() });
+    const r = await fetch(`${p.url}/`);
+    expect(await r.text()).to.equal('ok');
+    await p.waitForOutput(/request with postgres:\/\/app:••••••@db\.internal:5432\/app and •••••• \(masked, 15 characters\) Authorization: Bearer ••••••/);
+    expectNoSecret({ 'passenger run output (log)': p.output() });
+  });
+
   it('a Rack app that raises with secrets in the message, through the preloader', async () => {
     const app = makeApp({
       'Passengerfile.json': passengerfile(),
