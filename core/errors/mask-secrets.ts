@@ -117,7 +117,7 @@ export class SecretMasker {
   }
 }
 
-/** Masks an environment by names and shapes only (no known values). */
+/** Masks an environment on its own: by names, shapes and the secret values it holds itself. */
 export function maskEnvironment(env: Record<string, string>): Record<string, string> {
   return new SecretMasker([env]).environment(env);
 }
