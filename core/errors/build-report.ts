@@ -1,5 +1,6 @@
-// Builds the ErrorReport for a failed spawn, lets plugins enrich it, and
-// writes it to the log (once per failure: this runs once per failed spawn).
+// Builds the ErrorReport for a failed spawn, lets plugins enrich it, masks
+// its secrets, and writes it to the log (once per failure: this runs once per
+// failed spawn).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem, uptime } from 'node:os';
@@ -10,8 +11,9 @@ import { SpawnFailure } from '../spawn/spawn-failure.ts';
 import { isPassengerError } from './passenger-error.ts';
 import type { ErrorReport } from './report.ts';
 import { currentUser } from '../spawn/user-switch.ts';
-import { maskEnvironment } from './mask-secrets.ts';
 import { logErrorReport } from './log-report.ts';
+import { maskReport } from './mask-report.ts';
+import { secretMaskerFor } from '../spawn/command-secrets.ts';
 
 export { maskEnvironment } from './mask-secrets.ts';
 
@@ -35,6 +37,7 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
   const f = error instanceof SpawnFailure ? error.failure : undefined;
   const cmd = f?.command;
   const me = currentUser();
+  const masker = secretMaskerFor(cmd, app);
   const report: ErrorReport = {
     id: newErrorId(),
     code: isPassengerError(error) ? error.code : 'PSG_ERR_SPAWN_FAILED',
@@ -49,7 +52,8 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
     command: cmd ? [cmd.command, ...cmd.args] : [],
     cwd: cmd?.cwd ?? app.appRoot,
     user: { name: cmd?.user ?? me.name, uid: cmd?.uid ?? me.uid, gid: cmd?.gid ?? me.gid },
-    environment: maskEnvironment(cmd?.env ?? {}),
+    // The environment the app was started with (after every buildSpawnCommand tap), not the server's.
+    environment: masker.environment(cmd?.env ?? {}),
     ulimits: readUlimits(),
     system: {
       loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
@@ -66,6 +70,9 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
   if (f?.errorClass) report.errorClass = f.errorClass;
   if (f?.exit) report.exit = f.exit;
   const enriched = await kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
-  logErrorReport(log, enriched);
-  return enriched;
+  // Once, here, before anything shows it: the page, the JSON form, the log, the admin API
+  // all get this masked copy, with what plugins added (hints, sections) masked too.
+  const masked = maskReport(enriched, masker);
+  logErrorReport(log, masked);
+  return masked;
 }

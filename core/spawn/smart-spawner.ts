@@ -12,6 +12,7 @@ import type { SpawnCommand } from './spawn-command.ts';
 import type { SpawnedProcess } from './spawn-process.ts';
 import { Preloader } from './preloader-process.ts';
 import { describeError } from '../errors/passenger-error.ts';
+import { secretMaskerFor } from './command-secrets.ts';
 
 export interface SmartSpawner extends Spawner {
   /** Stops the app's preloader; the next spawn loads the app afresh. */
@@ -98,7 +99,7 @@ export function createSmartSpawner(env: SpawnEnvironment, log: Logger): SmartSpa
         } catch (e) {
           await Promise.race([preloader.exited, new Promise((r) => setTimeout(r, 50))]);
           if (preloader.alive || attempt >= 2) throw e;
-          log.warn(`[${app.name}] preloader ${preloader.pid} died while forking (${describeError(e)}); starting another`);
+          log.warn(`[${app.name}] preloader ${preloader.pid} died while forking (${secretMaskerFor(cmd, app).text(describeError(e))}); starting another`);
         }
       }
     },

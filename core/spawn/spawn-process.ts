@@ -14,6 +14,7 @@ import { SpawnFailure, type SpawnFailureDetails } from './spawn-failure.ts';
 import { Journey } from './journey.ts';
 import { isPassengerError } from '../errors/passenger-error.ts';
 import { killProcessGroup } from './kill.ts';
+import { secretMaskerFor } from './command-secrets.ts';
 
 export interface ExitStatus { code: number | null; signal: string | null }
 
@@ -93,6 +94,16 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
   }
 }
 
+/**
+ * Each line the app prints goes to the report's tail as it is (the report is masked
+ * as a whole) and to the log with its secrets masked: the log is read by more people
+ * than the app's environment is.
+ */
+function outputForwarder(cmd: SpawnCommand, output: OutputTail, appLog: Logger): (line: string) => void {
+  const mask = secretMaskerFor(cmd).lineByLine();
+  return (line) => { output.push(line); appLog.info(mask(line)); };
+}
+
 function failure(summary: string, category: SpawnFailureDetails['category'], journey: SpawnFailureDetails['journey'], output: OutputTail, command: SpawnCommand): SpawnFailureDetails {
   return { summary, category, journey, output: output.lines, detail: '', properties: {}, command };
 }
@@ -126,7 +137,7 @@ export function handshake(child: HandshakeStreams, cmd: SpawnCommand, journey: J
   const errorProps: Record<string, string> = {};
   const errorDetail: string[] = [];
   let reportedError = false;
-  const forward = (line: string) => { output.push(line); appLog.info(line); };
+  const forward = outputForwarder(cmd, output, appLog);
   if (child.stderr) eachLine(child.stderr, forward);
   const seconds = cmd.startTimeoutMs / 1000;
   return guarded<ProcessSocket[]>(cmd, exited,
@@ -174,7 +185,7 @@ export function handshake(child: HandshakeStreams, cmd: SpawnCommand, journey: J
 function waitForPort(child: ChildProcess, cmd: SpawnCommand, journey: Journey, output: OutputTail, appLog: Logger, exited: Promise<ExitStatus>): Promise<ProcessSocket[]> {
   if (cmd.readiness.kind !== 'port') throw new Error('unreachable');
   const { host, port, protocol, concurrency } = cmd.readiness;
-  const forward = (line: string) => { output.push(line); appLog.info(line); };
+  const forward = outputForwarder(cmd, output, appLog);
   eachLine(child.stdout!, forward);
   eachLine(child.stderr!, forward);
   journey.reach('listen');
