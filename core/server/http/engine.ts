@@ -119,6 +119,7 @@ export class HttpEngine {
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
   readonly #trustBySocket = new WeakMap<Socket, boolean>();
+  readonly #refusedSockets = new WeakSet<Socket>();
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -126,7 +127,8 @@ export class HttpEngine {
     this.#log = log;
     this.#opts = opts;
     // No overall request timeout: uploads and streams may take long. Slow headers are still cut off.
-    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => this.#onRequest(req, res));
+    // The missing-Host check is request-rules.ts's, whose answer names the header.
+    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
       const verdict = checkRequestHead(req);
@@ -198,11 +200,14 @@ export class HttpEngine {
   }
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
+    if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
     const out = new NodeFrontResponse(req, res);
     const verdict = checkRequestHead(req);
     if (!verdict.ok) {
       this.#logRefusal(req, verdict.message);
-      // The framing of what follows cannot be trusted.
+      // The framing of what follows cannot be trusted: answer, then close, as nginx does.
+      this.#refusedSockets.add(req.socket);
       res.setHeader('Connection', 'close');
       const asReceived = frontRequest(req, this.#port, { url: req.url ?? '/', host: '', rawHeaders: req.rawHeaders }, false);
       sendError(asReceived, out, new PassengerError(REFUSAL_CODES[verdict.status], verdict.message, verdict.header ? { header: verdict.header } : {}));

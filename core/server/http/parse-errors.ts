@@ -23,6 +23,7 @@ export interface ParserError {
 }
 
 const TE_LINE = /^transfer-encoding[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?$/gim;
+const CONTENT_LENGTH_LINE = /^content-length[ \t]*:/im;
 const VERSION_LINE = /^[!-~]+ [!-~]+ HTTP\/([0-9])\.[0-9]\r?$/m;
 
 /** A status line and a short text body, closing the connection: for sockets node has not wrapped in a response. */
@@ -48,10 +49,12 @@ export function describeParseError(err: ParserError): ParseFailure {
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, reason: 'Request Header Fields Too Large', message: `the request head is larger than ${http.maxHeaderSize} bytes` };
     case 'HPE_INVALID_TRANSFER_ENCODING': {
-      // One Transfer-Encoding whose last coding is not chunked: a coding we do not implement (nginx: 501).
-      const lines = err.rawPacket ? [...err.rawPacket.toString('latin1').matchAll(TE_LINE)] : [];
-      if (lines.length === 1 && lines[0]![1]!.toLowerCase() !== 'chunked') {
-        return { status: 501, reason: 'Not Implemented', message: `Transfer-Encoding ${JSON.stringify(lines[0]![1]!.slice(0, 60))} is not implemented; only "chunked" is` };
+      // One Transfer-Encoding naming a coding other than chunked, and no Content-Length to conflict with: a coding we do not implement (nginx: 501).
+      const text = err.rawPacket ? err.rawPacket.toString('latin1') : '';
+      const lines = [...text.matchAll(TE_LINE)];
+      const value = lines.length === 1 ? lines[0]![1]! : '';
+      if (value !== '' && value.toLowerCase() !== 'chunked' && !CONTENT_LENGTH_LINE.test(text)) {
+        return { status: 501, reason: 'Not Implemented', message: `Transfer-Encoding ${JSON.stringify(value.slice(0, 60))} is not implemented; only "chunked" is` };
       }
       return { status: 400, reason: 'Bad Request', message: `malformed HTTP request: ${what}` };
     }

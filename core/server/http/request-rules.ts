@@ -77,6 +77,8 @@ export function checkRequestHead(head: ParsedHead): HeadVerdict {
       return refuse(501, `Transfer-Encoding ${shown(transferEncoding)} is not implemented; only "chunked" is`, 'Transfer-Encoding');
     }
   }
+  // node's own check answers with an empty body; this one names the header (RFC 9112 3.2).
+  if (hostAt < 0 && head.httpVersionMinor >= 1) return refuse(400, 'an HTTP/1.1 request must have a Host header', 'Host');
   let host = hostAt >= 0 ? raw[hostAt + 1]! : '';
   if (!HOST.test(host)) return refuse(400, `the Host header ${shown(host)} is not a valid host`, 'Host');
   let url = head.url ?? '/';

@@ -18,6 +18,11 @@ describe('HTTP request rules (RFC 9112, as nginx applies them)', () => {
     expect(v).to.deep.include({ ok: false, status: 400, header: 'Host' });
   });
 
+  it('refuses an HTTP/1.1 request without Host with 400, naming Host; HTTP/1.0 may omit it', () => {
+    expect(checkRequestHead(head({ rawHeaders: ['Accept', '*/*'] }))).to.deep.include({ ok: false, status: 400, header: 'Host' });
+    expect(checkRequestHead(head({ httpVersionMinor: 0, rawHeaders: [] }))).to.deep.include({ ok: true, host: '' });
+  });
+
   for (const bad of ['a.test/b', 'a.test, evil.test', 'a b', 'a"b', '[::1', 'a.test:80x', 'a\\b']) {
     it(`refuses the Host value ${JSON.stringify(bad)} with 400`, () => {
       const v = checkRequestHead(head({ rawHeaders: ['Host', bad] }));
