@@ -213,7 +213,7 @@ export class HttpEngine {
       sendError(asReceived, out, new PassengerError(REFUSAL_CODES[verdict.status], verdict.message, verdict.header ? { header: verdict.header } : {}));
       return;
     }
-    if (verdict.dropped.length > 0) this.#log.debug(`dropped headers with an underscore in their names (as nginx does): ${verdict.dropped.join(', ')}`);
+    if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
     const front = frontRequest(req, this.#port, verdict, this.#trusted(req.socket));
     let app: AppSpec;
     try {
