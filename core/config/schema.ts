@@ -17,6 +17,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'default_user', type: 'string', default: 'nobody', scope: 'instance', doc: 'user for apps whose startup file is owned by root, when the core runs as root behind a web server' },
   { name: 'default_group', type: 'string', scope: 'instance', doc: "group for such apps (default: default_user's primary group)" },
   { name: 'shutdown_timeout', type: 'number', min: 0, default: 10, unit: 'seconds', scope: 'instance', doc: 'how long in-flight requests may take to finish when the server stops' },
+  { name: 'trusted_proxies', type: 'string[]', default: ['127.0.0.0/8', '::1'], scope: 'instance', doc: 'peers whose X-Forwarded-For/-Proto/-Host are kept (For: appended): addresses, CIDR blocks (10.0.0.0/8, fd00::/8) or *; from others they are replaced' },
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },

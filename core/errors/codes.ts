@@ -35,6 +35,8 @@ export const codes = {
   PSG_ERR_REQUEST_TIMEOUT: 'an application did not answer within max_request_time',
   PSG_ERR_HTTP_BAD_REQUEST: 'a client sent a malformed HTTP request',
   PSG_ERR_HTTP_BODY_TOO_LARGE: 'a request body was larger than max_body_size',
+  PSG_ERR_HTTP_NOT_IMPLEMENTED: 'a request used a transfer coding other than chunked',
+  PSG_ERR_HTTP_VERSION: 'a request line named an HTTP version other than 1.0 or 1.1',
   PSG_ERR_SCGI_MALFORMED: 'a front web server sent a malformed SCGI request',
   PSG_ERR_SCGI_TOO_LARGE: 'an SCGI request head exceeded the size or count limits',
   PSG_ERR_SCGI_NO_APP: 'an SCGI request did not name an application root',

@@ -17,6 +17,7 @@ import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
+import { compileTrustedProxies, type ProxyTrust } from '../server/trusted-proxies.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
@@ -45,6 +46,7 @@ function tell(msg: CoreMessage): void {
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
+  trusted_proxies: string[];
   scgi_address?: string;
 }
 
@@ -80,6 +82,13 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const { kernel, app } = booted;
   const log = kernel.log;
   const opts = app.options as InstanceOptions;
+  let trusts: ProxyTrust;
+  try {
+    trusts = compileTrustedProxies(opts.trusted_proxies);
+  } catch (e) {
+    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+    process.exit(2);
+  }
   const instance = new InstanceDir(init.instanceDir);
   const spawner = createSpawner({
     kernel, socketDir: instance.backends, socketDirFor: (uid, gid) => instance.userBackends(uid, gid), mode: 'standalone',
@@ -93,9 +102,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const forwarder = new Forwarder(pool, log);
   const group = pool.group(app);
   const engine = new HttpEngine(forwarder, log, {
-    port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
+    port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec, trusts,
   });
-  const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params) });
+  const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params) });
   let port = 0;
   let ready = false;
   // A restarted core keeps the instance's creation time.

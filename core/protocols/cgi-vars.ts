@@ -11,6 +11,9 @@ const SKIPPED = new Set(['content-length', 'transfer-encoding', 'keep-alive', 'p
 const SKIP = '';
 const CONTENT_TYPE = 'CONTENT_TYPE';
 const HTTP_COOKIE = 'HTTP_COOKIE';
+const HTTP_X_FORWARDED_FOR = 'HTTP_X_FORWARDED_FOR';
+const HTTP_X_FORWARDED_PROTO = 'HTTP_X_FORWARDED_PROTO';
+const HTTP_X_FORWARDED_HOST = 'HTTP_X_FORWARDED_HOST';
 const MAX_CACHED_NAMES = 2048;
 const cgiKeys = new Map<string, string>();
 // Above this many headers, duplicates are found through a Map rather than a linear scan.
@@ -20,7 +23,8 @@ function cgiKey(header: string): string {
   let key = cgiKeys.get(header);
   if (key === undefined) {
     const lower = header.toLowerCase();
-    key = lower === 'content-type' ? CONTENT_TYPE : SKIPPED.has(lower) ? SKIP : cgiName(header);
+    // A name with `_` would merge with its dashed twin (X_User_Id and X-User-Id both make HTTP_X_USER_ID): dropped, as nginx does.
+    key = lower === 'content-type' ? CONTENT_TYPE : SKIPPED.has(lower) || header.includes('_') ? SKIP : cgiName(header);
     if (cgiKeys.size < MAX_CACHED_NAMES) cgiKeys.set(header, key);
   }
   return key;
@@ -56,16 +60,24 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
   const raw = req.rawHeaders;
   const names: string[] = [];
   const values: string[] = [];
+  const trusted = req.trustedProxy;
   const seen = raw.length > 2 * LINEAR_SCAN_LIMIT ? new Map<string, number>() : undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = cgiKey(raw[i]!);
     if (name === SKIP) continue;
     const value = raw[i + 1]!;
     if (name === CONTENT_TYPE) { s += `CONTENT_TYPE\0${value}\0`; continue; }
+    // What the client claims about itself is believed only from a trusted proxy; REMOTE_ADDR, HTTPS and HTTP_HOST say the rest.
+    if (!trusted && (name === HTTP_X_FORWARDED_FOR || name === HTTP_X_FORWARDED_PROTO || name === HTTP_X_FORWARDED_HOST)) continue;
     // Repeated headers are joined into one variable (cookies with "; ").
     const at = seen ? seen.get(name) ?? -1 : names.indexOf(name);
     if (at < 0) { seen?.set(name, names.length); names.push(name); values.push(value); }
     else values[at] += (name === HTTP_COOKIE ? '; ' : ', ') + value;
+  }
+  if (trusted) {
+    // The proxy that reached us is the last hop, as an HTTP app would see it appended.
+    const at = seen ? seen.get(HTTP_X_FORWARDED_FOR) ?? -1 : names.indexOf(HTTP_X_FORWARDED_FOR);
+    if (at >= 0) values[at] += `, ${req.remoteAddress}`;
   }
   for (let i = 0; i < names.length; i++) s += `${names[i]}\0${values[i]}\0`;
   // Latin-1 keeps every byte as received (node's HTTP parser decodes headers as Latin-1).

@@ -1,5 +1,6 @@
 // What an `http_session` app receives as request headers: the client's, minus
-// hop-by-hop ones, with X-Forwarded-* set by us and a Host it can rely on.
+// hop-by-hop ones, with X-Forwarded-* set by us (or kept, from a trusted
+// proxy) and a Host it can rely on.
 // Front ends only hand over validated header text (node's HTTP parser; the
 // SCGI parser refuses CR and LF), so the values go on the wire as they are.
 import type { FrontRequest } from '../server/front.ts';
@@ -30,13 +31,20 @@ export function upstreamHeaders(req: FrontRequest, opts: { keepUpgrade: boolean;
   const extra = connectionTokens(raw);
   const out: string[] = [];
   let host = '';
+  // What a trusted proxy said about the client; ignored from any other peer.
   let priorFor = '';
+  let priorProto = '';
+  let priorHost = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (lower === 'host') host = raw[i + 1]!;
     else if (FORWARDED.has(lower)) {
-      if (lower === 'x-forwarded-for') priorFor = priorFor ? `${priorFor}, ${raw[i + 1]}` : raw[i + 1]!;
+      if (!req.trustedProxy) continue;
+      const value = raw[i + 1]!;
+      if (lower === 'x-forwarded-for') priorFor = priorFor ? `${priorFor}, ${value}` : value;
+      else if (lower === 'x-forwarded-proto') priorProto ||= value;
+      else priorHost ||= value;
       continue;
     } else if (lower === 'content-length' && !opts.framing) continue;
     if ((HOP_BY_HOP.has(lower) || extra?.has(lower)) && !(opts.keepUpgrade && (lower === 'upgrade' || lower === 'connection'))) continue;
@@ -45,8 +53,9 @@ export function upstreamHeaders(req: FrontRequest, opts: { keepUpgrade: boolean;
   // HTTP/1.1 servers refuse a request without Host (an HTTP/1.0 client may not send one).
   if (!host) out.push('Host', `${req.serverName}:${req.serverPort}`);
   out.push('X-Forwarded-For', priorFor ? `${priorFor}, ${req.remoteAddress}` : req.remoteAddress);
-  out.push('X-Forwarded-Proto', req.https ? 'https' : 'http');
-  if (host) out.push('X-Forwarded-Host', host);
+  out.push('X-Forwarded-Proto', priorProto || (req.https ? 'https' : 'http'));
+  // Derived from the one Host the front end let through, unless a trusted proxy named the host its client asked for.
+  if (priorHost || host) out.push('X-Forwarded-Host', priorHost || host);
   return out;
 }
 

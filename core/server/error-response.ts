@@ -18,6 +18,8 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
   PSG_ERR_POOL_APP_FAILED: [500, 'Internal Server Error'],
   PSG_ERR_HTTP_BAD_REQUEST: [400, 'Bad Request'],
   PSG_ERR_HTTP_BODY_TOO_LARGE: [413, 'Content Too Large'],
+  PSG_ERR_HTTP_NOT_IMPLEMENTED: [501, 'Not Implemented'],
+  PSG_ERR_HTTP_VERSION: [505, 'HTTP Version Not Supported'],
 };
 
 function wantsJson(req: FrontRequest): boolean {

@@ -16,6 +16,11 @@ export interface FrontRequest {
   serverName: string;
   serverPort: number;
   https: boolean;
+  /**
+   * The peer (remoteAddress) is in trusted_proxies: the X-Forwarded-* headers
+   * it sent are kept. From any other peer they are replaced (server/trusted-proxies.ts).
+   */
+  trustedProxy: boolean;
   /** The decoded body, or null when the request has none. */
   body: Readable | null;
   /** The body length when known in advance (undefined for chunked bodies). */

@@ -1,5 +1,6 @@
 // The built-in HTTP engine for standalone use: node:http in front, the
-// forwarding path behind. Malformed requests get 400/431 and a log line;
+// forwarding path behind. Malformed requests get 400/431/501/505 (the header
+// rules are in request-rules.ts, the parser's refusals in parse-errors.ts) and a log line;
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
@@ -10,6 +11,9 @@ import type { Forwarder } from '../forward.ts';
 import type { FrontRequest, FrontResponse } from '../front.ts';
 import { sendError } from '../error-response.ts';
 import { PassengerError } from '../../errors/passenger-error.ts';
+import type { ProxyTrust } from '../trusted-proxies.ts';
+import { checkRequestHead } from './request-rules.ts';
+import { describeParseError, rawResponse } from './parse-errors.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -18,31 +22,39 @@ export interface HttpEngineOptions {
   maxBodySize: number;
   /** Which app serves a request (standalone: always the one app). */
   appFor(req: http.IncomingMessage): AppSpec;
+  /** Whether a peer address is a trusted proxy, whose X-Forwarded-* headers are kept. */
+  trusts: ProxyTrust;
 }
 
-function frontRequest(req: http.IncomingMessage, localPort: number): FrontRequest {
+/** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
+type AcceptedHead = { url: string; host: string; rawHeaders: string[] };
+
+function frontRequest(req: http.IncomingMessage, localPort: number, head: AcceptedHead, trustedProxy: boolean): FrontRequest {
   const h = req.headers;
   const te = h['transfer-encoding'];
   const cl = h['content-length'];
   const length = cl === undefined || te !== undefined ? undefined : Number(cl);
   const hasBody = te !== undefined || (length !== undefined && length > 0);
-  const host = h.host ?? '';
+  const host = head.host;
   const colon = host.lastIndexOf(':');
   const sock = req.socket;
   return {
     method: req.method ?? 'GET',
-    url: req.url ?? '/',
+    url: head.url,
     httpVersion: req.httpVersion,
-    rawHeaders: req.rawHeaders,
+    rawHeaders: head.rawHeaders,
     remoteAddress: sock.remoteAddress ?? '127.0.0.1',
     remotePort: sock.remotePort ?? 0,
     serverName: host ? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host) : (sock.localAddress ?? 'localhost'),
     serverPort: colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) || localPort : localPort,
     https: false,
+    trustedProxy,
     body: hasBody ? req : null,
     contentLength: length,
   };
 }
+
+const REFUSAL_CODES = { 400: 'PSG_ERR_HTTP_BAD_REQUEST', 501: 'PSG_ERR_HTTP_NOT_IMPLEMENTED', 505: 'PSG_ERR_HTTP_VERSION' } as const;
 
 /** Socket errors that mean the client left, not that it sent a malformed request. */
 const GONE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
@@ -106,6 +118,8 @@ export class HttpEngine {
   readonly #opts: HttpEngineOptions;
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
+  readonly #trustBySocket = new WeakMap<Socket, boolean>();
+  readonly #refusedSockets = new WeakSet<Socket>();
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -113,26 +127,52 @@ export class HttpEngine {
     this.#log = log;
     this.#opts = opts;
     // No overall request timeout: uploads and streams may take long. Slow headers are still cut off.
-    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => this.#onRequest(req, res));
+    // The missing-Host check is request-rules.ts's, whose answer names the header.
+    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
-      void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port), socket, head);
+      const verdict = checkRequestHead(req);
+      if (!verdict.ok) {
+        this.#logRefusal(req, verdict.message);
+        socket.end(rawResponse(verdict.status, http.STATUS_CODES[verdict.status]!, verdict.message));
+        return;
+      }
+      void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port, verdict, this.#trusted(req.socket)), socket, head);
     });
-    this.#server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+    // Not a forward proxy: node would close such a connection without a word.
+    this.#server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => {});
+      this.#logRefusal(req, 'CONNECT is not supported (this server is not a forward proxy)');
+      socket.end(rawResponse(405, 'Method Not Allowed', 'CONNECT is not supported (this server is not a forward proxy)'));
+    });
+    this.#server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string; bytesParsed?: number }, socket: Duplex) => {
       // A client that went away (a load generator stopping, a browser tab closed) sent nothing wrong.
       if (err.code !== undefined && GONE.has(err.code)) {
         this.#log.debug(`a client connection ended abruptly: ${err.code}`);
         socket.destroy();
         return;
       }
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-      this.#log.warn(`malformed HTTP request from a client: ${err.code ?? ''} ${err.message}`);
-      if (socket.writable) {
-        socket.end(tooLarge
-          ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
-          : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else socket.destroy();
+      const failure = describeParseError(err);
+      const peer = (socket as Socket).remoteAddress;
+      this.#log.warn(`malformed HTTP request from a client${peer ? ` (${peer})` : ''}: ${err.code ?? ''} ${failure.status} ${failure.message}`);
+      if (socket.writable) socket.end(rawResponse(failure.status, failure.reason, failure.message));
+      else socket.destroy();
     });
+  }
+
+  /** Decided once per connection: the peer does not change between its requests. */
+  #trusted(socket: Socket): boolean {
+    let trusted = this.#trustBySocket.get(socket);
+    if (trusted === undefined) {
+      trusted = this.#opts.trusts(socket.remoteAddress);
+      this.#trustBySocket.set(socket, trusted);
+    }
+    return trusted;
+  }
+
+  #logRefusal(req: http.IncomingMessage, message: string): void {
+    const peer = req.socket.remoteAddress ?? 'a client';
+    this.#log.warn(`refused a request from ${peer}: ${message}`);
   }
 
   get port(): number { return this.#port; }
@@ -160,8 +200,21 @@ export class HttpEngine {
   }
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const front = frontRequest(req, this.#port);
+    // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
+    if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
     const out = new NodeFrontResponse(req, res);
+    const verdict = checkRequestHead(req);
+    if (!verdict.ok) {
+      this.#logRefusal(req, verdict.message);
+      // The framing of what follows cannot be trusted: answer, then close, as nginx does.
+      this.#refusedSockets.add(req.socket);
+      res.setHeader('Connection', 'close');
+      const asReceived = frontRequest(req, this.#port, { url: req.url ?? '/', host: '', rawHeaders: req.rawHeaders }, false);
+      sendError(asReceived, out, new PassengerError(REFUSAL_CODES[verdict.status], verdict.message, verdict.header ? { header: verdict.header } : {}));
+      return;
+    }
+    if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
+    const front = frontRequest(req, this.#port, verdict, this.#trusted(req.socket));
     let app: AppSpec;
     try {
       app = this.#opts.appFor(req);

@@ -2,6 +2,7 @@
 // the one request shape the forwarding path takes.
 import type { Readable } from 'node:stream';
 import type { FrontRequest } from '../front.ts';
+import type { ProxyTrust } from '../trusted-proxies.ts';
 
 /** HTTP_X_FORWARDED_FOR -> X-Forwarded-For. */
 export function headerName(param: string): string {
@@ -34,7 +35,8 @@ export function wantsUpgrade(params: ReadonlyMap<string, string>): boolean {
   return params.has('HTTP_UPGRADE') && /(^|,)\s*upgrade\s*(,|$)/i.test(params.get('HTTP_CONNECTION') ?? '');
 }
 
-export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLength: number, body: Readable | null): FrontRequest {
+/** `trusts` tells whether REMOTE_ADDR (the front web server's client) is a trusted proxy. */
+export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLength: number, body: Readable | null, trusts: ProxyTrust): FrontRequest {
   const https = isHttps(params);
   const serverPort = Number(params.get('SERVER_PORT')) || (https ? 443 : 80);
   const rawHeaders: string[] = [];
@@ -56,16 +58,18 @@ export function scgiFrontRequest(params: ReadonlyMap<string, string>, contentLen
   const protocol = params.get('SERVER_PROTOCOL') ?? 'HTTP/1.1';
   const uri = params.get('REQUEST_URI');
   const query = params.get('QUERY_STRING');
+  const remoteAddress = params.get('REMOTE_ADDR') ?? '127.0.0.1';
   return {
     method,
     url: uri || `${params.get('SCRIPT_NAME') ?? ''}${params.get('PATH_INFO') ?? '/'}${query ? `?${query}` : ''}`,
     httpVersion: protocol.startsWith('HTTP/') ? protocol.slice(5) : '1.1',
     rawHeaders,
-    remoteAddress: params.get('REMOTE_ADDR') ?? '127.0.0.1',
+    remoteAddress,
     remotePort: Number(params.get('REMOTE_PORT')) || 0,
     serverName,
     serverPort,
     https,
+    trustedProxy: trusts(remoteAddress),
     body: contentLength > 0 ? body : null,
     contentLength,
   };

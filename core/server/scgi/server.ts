@@ -16,6 +16,7 @@ import { scgiFrontRequest, wantsUpgrade } from './front-request.ts';
 import { ScgiFrontResponse } from './front-response.ts';
 import { scgiBodyStream } from './body-stream.ts';
 import { scgiUpgradeStream } from './upgrade-stream.ts';
+import type { ProxyTrust } from '../trusted-proxies.ts';
 
 export const SECRET_PARAM = 'PASSENGER_SCGI_SECRET';
 
@@ -25,6 +26,8 @@ export interface ScgiServerOptions {
   headTimeoutMs?: number;
   /** When set, every request must carry it as PASSENGER_SCGI_SECRET (the front web server's configuration has it). */
   secret?: string;
+  /** Whether a client address (REMOTE_ADDR) is a trusted proxy, whose X-Forwarded-* headers are kept. */
+  trusts: ProxyTrust;
   /** The app a request is for, from its parameters (PASSENGER_APP_ROOT and PASSENGER_* options). */
   appFor(params: ReadonlyMap<string, string>): AppSpec | Promise<AppSpec>;
 }
@@ -108,7 +111,7 @@ export class ScgiServer {
   async #dispatch(socket: Socket, head: ScgiHead): Promise<void> {
     const upgrade = wantsUpgrade(head.params) && head.contentLength === 0;
     const body = head.contentLength > 0 && !upgrade ? scgiBodyStream(socket, head.rest, head.contentLength) : null;
-    const req = scgiFrontRequest(head.params, head.contentLength, body);
+    const req = scgiFrontRequest(head.params, head.contentLength, body, this.#opts.trusts);
     const res = new ScgiFrontResponse(socket);
     let app: AppSpec;
     try {

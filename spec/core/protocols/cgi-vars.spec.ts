@@ -8,7 +8,7 @@ function request(over: Partial<FrontRequest> = {}): FrontRequest {
   return {
     method: 'GET', url: '/', httpVersion: '1.1', rawHeaders: ['Host', 'example.test:8080'],
     remoteAddress: '127.0.0.1', remotePort: 50000, serverName: 'example.test', serverPort: 8080,
-    https: false, body: null, contentLength: undefined, ...over,
+    https: false, trustedProxy: false, body: null, contentLength: undefined, ...over,
   };
 }
 
@@ -75,6 +75,8 @@ describe('encodeSessionHead (CGI variables)', () => {
     { name: 'Proxy left out (httpoxy: it would become HTTP_PROXY)', raw: ['Proxy', 'http://evil.test:1', 'X-Kept', 'yes'], expected: { HTTP_X_KEPT: 'yes' }, absent: ['HTTP_PROXY'] },
     { name: 'UTF-8 bytes in values passed through', raw: ['X-Name', 'caf\xc3\xa9'], expected: { HTTP_X_NAME: 'caf\xc3\xa9' } },
     { name: 'empty values kept', raw: ['X-Empty', ''], expected: { HTTP_X_EMPTY: '' } },
+    { name: 'names with an underscore dropped, so they cannot merge into their dashed twin', raw: ['X_User_Id', 'evil', 'X-User-Id', 'good', 'X_Forwarded_Proto', 'https'], expected: { HTTP_X_USER_ID: 'good' }, absent: ['HTTP_X_FORWARDED_PROTO'] },
+    { name: 'X-Forwarded-* from a peer not in trusted_proxies left out', raw: ['X-Forwarded-For', '6.6.6.6', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'evil.test'], expected: {}, absent: ['HTTP_X_FORWARDED_FOR', 'HTTP_X_FORWARDED_PROTO', 'HTTP_X_FORWARDED_HOST'] },
   ];
   for (const c of headers) {
     it(`maps request headers: ${c.name}`, () => {
@@ -100,6 +102,17 @@ describe('encodeSessionHead (CGI variables)', () => {
     expect(vars(request({ https: true })).HTTPS).to.equal('on');
     expect(vars(request())).not.to.have.property('HTTPS');
     expect(vars(request({ httpVersion: '1.0' })).SERVER_PROTOCOL).to.equal('HTTP/1.0');
+  });
+
+  it('keeps X-Forwarded-* from a trusted proxy, appending the proxy to X-Forwarded-For', () => {
+    const raw = ['Host', 'h', 'X-Forwarded-For', '203.0.113.9', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'shop.test', 'x-forwarded-for', '10.0.0.2'];
+    expect(vars(request({ trustedProxy: true, remoteAddress: '10.0.0.1', rawHeaders: raw }))).to.deep.include({
+      HTTP_X_FORWARDED_FOR: '203.0.113.9, 10.0.0.2, 10.0.0.1', HTTP_X_FORWARDED_PROTO: 'https', HTTP_X_FORWARDED_HOST: 'shop.test', REMOTE_ADDR: '10.0.0.1',
+    });
+    // The same with more headers than the linear scan handles.
+    const many = Array.from({ length: 40 }, (_, i) => [`X-H${i}`, String(i)]).flat();
+    expect(vars(request({ trustedProxy: true, remoteAddress: '10.0.0.1', rawHeaders: [...many, ...raw] })).HTTP_X_FORWARDED_FOR).to.equal('203.0.113.9, 10.0.0.2, 10.0.0.1');
+    expect(vars(request({ trustedProxy: true, rawHeaders: ['Host', 'h'] }))).not.to.have.property('HTTP_X_FORWARDED_FOR');
   });
 
   it('frames a large head correctly', () => {

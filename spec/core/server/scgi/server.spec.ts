@@ -44,6 +44,14 @@ describe('SCGI request handler', function () {
       expect(body.headers['x-forwarded-for']).to.equal('10.1.2.3');
     });
 
+    it('keeps X-Forwarded-* only when REMOTE_ADDR is in trusted_proxies (loopback by default)', async () => {
+      const forged = { HTTP_X_FORWARDED_PROTO: 'https', HTTP_X_FORWARDED_HOST: 'shop.example', HTTP_X_FORWARDED_FOR: '203.0.113.7' };
+      const outside = JSON.parse((await get('/headers', forged)).body.toString()) as { headers: Record<string, string> };
+      expect(outside.headers).to.deep.include({ 'x-forwarded-proto': 'http', 'x-forwarded-host': 'app.test:8080', 'x-forwarded-for': '10.1.2.3' });
+      const proxy = JSON.parse((await get('/headers', { ...forged, REMOTE_ADDR: '127.0.0.1' })).body.toString()) as { headers: Record<string, string> };
+      expect(proxy.headers).to.deep.include({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example', 'x-forwarded-for': '203.0.113.7, 127.0.0.1' });
+    });
+
     it('streams a request body of CONTENT_LENGTH bytes to the app and ignores HTTP_TRANSFER_ENCODING', async () => {
       const data = Buffer.alloc(3 << 20, 7);
       const r = await scgiRequest(sock, { REQUEST_METHOD: 'POST', REQUEST_URI: '/sha256', PASSENGER_APP_ROOT: nodeApp, HTTP_TRANSFER_ENCODING: 'chunked' }, data);
