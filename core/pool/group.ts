@@ -180,7 +180,7 @@ export class Group {
         const ok = await this.#spawnOne(true);
         if (generation !== this.#generation || this.#shuttingDown) return;
         if (!ok) {
-          this.#log.error(`restart failed; the previous version keeps serving (${old.filter((p) => p.life === 'alive').length} process(es))`);
+          this.#restartFailed(old);
           return;
         }
         const retiring = old.shift();
@@ -191,6 +191,22 @@ export class Group {
     } finally {
       if (generation === this.#generation) this.#restarting = false;
     }
+  }
+
+  /**
+   * The new version of a rolling restart cannot start. In production the old
+   * processes keep serving (deployment error resistance). In development they
+   * are retired, so that the next request shows the error page: a developer
+   * must not keep getting the old code with no sign of the error.
+   */
+  #restartFailed(old: AppProcess[]): void {
+    const id = this.#lastError ? ` (error ${this.#lastError.id})` : '';
+    if (this.spec.options.environment !== 'development') {
+      this.#log.error(`restart failed${id}; the previous version keeps serving (${old.filter((p) => p.life === 'alive').length} process(es))`);
+      return;
+    }
+    this.#log.error(`restart failed${id}; environment is development, so the previous version stops and requests get the error page (in production it would keep serving)`);
+    for (const p of old) this.retire(p, 'restart');
   }
 
   /** Stops taking requests on `p`; it exits once its requests are done. */

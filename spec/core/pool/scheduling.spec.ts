@@ -233,8 +233,8 @@ describe('pool scheduling (spawner double)', () => {
     expect(spawner.spawned.find((p) => p.pid === inFlight.process.pid)!.shutdownRequested).to.equal(true);
   });
 
-  it('keeps the old version serving when the new one fails to spawn', async () => {
-    const a = use(app('a', { min_instances: 1 }));
+  it('keeps the old version serving when the new one fails to spawn (production)', async () => {
+    const a = use(app('a', { min_instances: 1, environment: 'production' }));
     pool.prestart(a);
     await settle();
     const oldPid = spawner.spawned[0]!.pid;
@@ -244,6 +244,20 @@ describe('pool scheduling (spawner double)', () => {
     expect(s.process.pid).to.equal(oldPid);
     expect(pool.findGroup(a.appRoot)!.stats().lastError?.summary).to.equal('syntax error in the new version');
     s.close();
+  });
+
+  it('retires the old version when the new one fails to spawn in development, so requests get the error', async () => {
+    const a = use(app('a', { min_instances: 1, environment: 'development' }));
+    pool.prestart(a);
+    await settle();
+    const oldPid = spawner.spawned[0]!.pid;
+    spawner.failWith = 'syntax error in the new version';
+    await pool.findGroup(a.appRoot)!.restart();
+    await settle();
+    expect(spawner.spawned.find((p) => p.pid === oldPid)!.shutdownRequested).to.equal(true);
+    const e = await rejection(pool.checkout(a));
+    expect(e).to.be.instanceOf(AppFailedError);
+    expect((e as AppFailedError).report.summary).to.equal('syntax error in the new version');
   });
 
   it('stops idle processes above min_instances', async () => {
