@@ -19,6 +19,7 @@ import { isAlive } from '../spawn/kill.ts';
 import type { ExitInfo } from '../hooks.ts';
 import { AppProcess, type RetireReason } from './app-process.ts';
 import { assertGroupInvariants } from './invariants.ts';
+import { forgetLoggedErrors } from '../errors/logged-errors.ts';
 import { Session } from './session.ts';
 import { RequestQueue, type Waiter } from './request-queue.ts';
 import { RestartFiles } from './restart-files.ts';
@@ -412,6 +413,7 @@ export class Group {
       return false;
     }
     this.#spawnEnded();
+    forgetLoggedErrors(this.appRoot);
     this.#failures = 0;
     this.#nextSpawnAt = 0;
     this.#lastError = undefined;
