@@ -47,8 +47,13 @@ function readArguments() {
   });
 }
 
-function reportError(error) {
+function reportError(error, startupFile) {
   const err = error instanceof Error ? error : new Error(String(error));
+  // An ES module that does not parse: add the file, line, source and caret node itself would print.
+  let location;
+  if (startupFile && err instanceof SyntaxError) {
+    try { location = require('./lib/node/syntax-error-location.cjs').syntaxErrorLocation(err, startupFile); } catch { /* report without it */ }
+  }
   const summary = (err.message || String(err)).split('\n')[0];
   control([
     'Error',
@@ -58,7 +63,7 @@ function reportError(error) {
     `node_version: ${process.version}`,
     '',
   ]);
-  fs.writeSync(1, `${err.stack || err.message}\n`);
+  fs.writeSync(1, `${location ? `${location}\n\n` : ''}${err.stack || err.message}\n`);
 }
 
 /** Makes the first listen() of any net.Server (http, https, express...) listen on our socket. */
@@ -114,7 +119,7 @@ async function main() {
   try {
     await loadApp(args.startup_file);
   } catch (e) {
-    reportError(e);
+    reportError(e, args.startup_file);
     process.exit(1);
   }
 }

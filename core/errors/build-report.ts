@@ -68,6 +68,7 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
     createdAt: new Date().toISOString(),
   };
   if (f?.errorClass) report.errorClass = f.errorClass;
+  if (f?.hints) report.hints.push(...f.hints);
   if (f?.exit) report.exit = f.exit;
   const enriched = await kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
   // Once, here, before anything shows it: the page, the JSON form, the log, the admin API

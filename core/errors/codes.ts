@@ -24,6 +24,7 @@ export const codes = {
   PSG_ERR_SPAWN_FAILED: 'an application process could not be started',
   PSG_ERR_SPAWN_TIMEOUT: 'an application process did not become ready within start_timeout',
   PSG_ERR_SPAWN_PROTOCOL: 'a loader broke the spawn handshake',
+  PSG_ERR_SPAWN_ACCESS_DENIED: 'the user an application runs as cannot reach its directory, startup file or loader',
   // Pool
   PSG_ERR_POOL_QUEUE_FULL: 'the request queue of an application is full',
   PSG_ERR_POOL_QUEUE_TIMEOUT: 'a request waited in the queue longer than request_queue_timeout',

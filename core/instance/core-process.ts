@@ -121,7 +121,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   };
 
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string) => {
+  /** `orphaned`: the watchdog died (SIGKILL) and cannot remove the instance directory, so we do. */
+  const stop = (reason: string, orphaned = false) => {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
       const grace = opts.shutdown_timeout * 1000;
@@ -129,6 +130,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
       await spawner.close();
+      if (orphaned) {
+        try { instance.remove(); } catch (e) { log.error(`cannot remove the instance directory ${instance.path}: ${describeError(e)}`); }
+      }
       process.exit(0);
     })();
     return stopping;
@@ -155,7 +159,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   }, log);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('disconnect', () => void stop('the watchdog went away'));
+  process.on('disconnect', () => void stop('the watchdog went away', true));
   process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
 
   try {

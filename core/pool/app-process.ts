@@ -8,6 +8,10 @@ import type { Logger } from '../log/logger.ts';
 import type { ForwardTarget, Protocol } from '../registries/protocols.ts';
 import type { ExitStatus, SpawnedProcess } from '../spawn/spawn-process.ts';
 import { killProcessGroup } from '../spawn/kill.ts';
+import type { ExitInfo } from '../hooks.ts';
+
+/** Why a process stops taking requests: what processExited reports as its reason. */
+export type RetireReason = ExitInfo['reason'];
 
 export type LifeStatus = 'alive' | 'shutdownTriggered' | 'dead';
 export type EnabledStatus = 'enabled' | 'disabling' | 'disabled' | 'detached';
@@ -28,7 +32,7 @@ export class AppProcess {
   cpu = 0;
   rssBytes = 0;
   /** Why it is being replaced, once it is. */
-  retireReason: string | undefined;
+  retireReason: RetireReason | undefined;
 
   constructor(spawned: SpawnedProcess, protocol: Protocol, log: Logger, generation: number, baseUri: string) {
     this.pid = spawned.pid;

@@ -2,10 +2,12 @@
 // restarts. All state changes happen in synchronous methods; anything that
 // awaits re-checks `#generation` and `#shuttingDown` afterwards.
 //
-// Invariants (checked by assertInvariants in specs):
+// Invariants (invariants.ts; checked by assertInvariants after every
+// scheduling step when the pool verifies them, as the specs do), among them:
 // - every process in #processes is enabled, disabling or disabled; detached ones are gone
 // - a waiter is queued only while no routable process has a free slot
 // - at most one spawn per group runs at a time (#spawning is 0 or 1)
+// - a retired process that is idle has been told to stop
 import { join } from 'node:path';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Kernel } from '../kernel.ts';
@@ -15,7 +17,9 @@ import { PassengerError, describeError } from '../errors/passenger-error.ts';
 import type { Spawner } from '../spawn/spawner.ts';
 import { isAlive } from '../spawn/kill.ts';
 import type { ExitInfo } from '../hooks.ts';
-import { AppProcess } from './app-process.ts';
+import { AppProcess, type RetireReason } from './app-process.ts';
+import { assertGroupInvariants } from './invariants.ts';
+import { forgetLoggedErrors } from '../errors/logged-errors.ts';
 import { Session } from './session.ts';
 import { RequestQueue, type Waiter } from './request-queue.ts';
 import { RestartFiles } from './restart-files.ts';
@@ -36,6 +40,8 @@ export interface GroupHost {
   sessionReleased(): void;
   /** Re-reads the app's configuration on restart. */
   refreshSpec(group: Group): Promise<AppSpec>;
+  /** Check the invariants after every scheduling step (specs). */
+  verifyInvariants?: boolean;
 }
 
 /** A request could not be served because the app cannot start; carries the report for the error page. */
@@ -56,6 +62,10 @@ export class Group {
   readonly #processes: AppProcess[] = [];
   readonly #queue = new RequestQueue();
   #spawning = 0;
+  /** Settles when the running spawn ends; waiting on it replaces polling #spawning. */
+  #spawnFinished: Promise<void> = Promise.resolve();
+  #resolveSpawnFinished: (() => void) | undefined;
+  #openSessions = 0;
   #generation = 0;
   #restarting = false;
   #shuttingDown = false;
@@ -91,7 +101,7 @@ export class Group {
     if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
     if (this.#queue.length === 0) {
       const p = this.#route();
-      if (p) return this.#open(p);
+      if (p) return this.#stepped(this.#open(p));
     }
     if (this.#lastError && !this.#hasRoutable() && Date.now() < this.#nextSpawnAt) {
       return Promise.reject(new AppFailedError(this.#lastError));
@@ -115,7 +125,25 @@ export class Group {
       }
       this.#queue.push(waiter);
       this.maybeSpawn();
+      this.#step();
     });
+  }
+
+  /** Throws when an invariant of invariants.ts is broken. */
+  assertInvariants(): void {
+    assertGroupInvariants({
+      name: this.spec.name, processes: this.#processes, queueLength: this.#queue.length,
+      spawning: this.#spawning, openSessions: this.#openSessions, routable: this.#route(),
+    });
+  }
+
+  #step(): void {
+    if (this.#host.verifyInvariants) this.assertInvariants();
+  }
+
+  #stepped<T>(value: T): T {
+    this.#step();
+    return value;
   }
 
   /** Restart: rolling (new processes take over before old ones stop) unless `blocking`. */
@@ -153,11 +181,12 @@ export class Group {
         const ok = await this.#spawnOne(true);
         if (generation !== this.#generation || this.#shuttingDown) return;
         if (!ok) {
-          this.#log.error(`restart failed; the previous version keeps serving (${old.filter((p) => p.life === 'alive').length} process(es))`);
+          this.#restartFailed(old);
           return;
         }
         const retiring = old.shift();
         if (retiring) this.retire(retiring, 'restart');
+        this.#step();
       }
       for (const p of old) this.retire(p, 'restart');
     } finally {
@@ -165,20 +194,38 @@ export class Group {
     }
   }
 
+  /**
+   * The new version of a rolling restart cannot start. In production the old
+   * processes keep serving (deployment error resistance). In development they
+   * are retired, so that the next request shows the error page: a developer
+   * must not keep getting the old code with no sign of the error.
+   */
+  #restartFailed(old: AppProcess[]): void {
+    const id = this.#lastError ? ` (error ${this.#lastError.id})` : '';
+    if (this.spec.options.environment !== 'development') {
+      this.#log.error(`restart failed${id}; the previous version keeps serving (${old.filter((p) => p.life === 'alive').length} process(es))`);
+      return;
+    }
+    this.#log.error(`restart failed${id}; environment is development, so the previous version stops and requests get the error page (in production it would keep serving)`);
+    for (const p of old) this.retire(p, 'restart');
+  }
+
   /** Stops taking requests on `p`; it exits once its requests are done. */
-  retire(p: AppProcess, reason: ExitInfo['reason']): void {
+  retire(p: AppProcess, reason: RetireReason): void {
     if (p.enabled === 'detached' || p.enabled === 'disabled') return;
     p.enabled = 'disabling';
     p.retireReason = reason;
     if (p.sessions === 0) this.#stop(p);
     this.maybeSpawn();
+    this.#step();
   }
 
   /** A stuck process: kill it now (its requests fail). */
-  kill(p: AppProcess, reason: ExitInfo['reason']): void {
+  kill(p: AppProcess, reason: RetireReason): void {
     p.retireReason = reason;
     p.enabled = 'disabled';
     p.kill();
+    this.#step();
   }
 
   /** Detaches the process with this pid (admin API); false when it is not ours. */
@@ -200,6 +247,7 @@ export class Group {
         alive--;
       }
     }
+    this.#step();
   }
 
   /** The longest-idle process, for eviction by another group. */
@@ -219,7 +267,8 @@ export class Group {
     if (!wanted) return;
     const now = Date.now();
     if (now < this.#nextSpawnAt) {
-      if (this.#queue.length > 0 && !this.#retryTimer) {
+      // Infinity: a failure's report is being built; its handler sets the real time.
+      if (this.#queue.length > 0 && !this.#retryTimer && Number.isFinite(this.#nextSpawnAt)) {
         this.#retryTimer = setTimeout(() => { this.#retryTimer = undefined; this.maybeSpawn(); }, this.#nextSpawnAt - now);
         this.#retryTimer.unref();
       }
@@ -237,7 +286,8 @@ export class Group {
     clearTimeout(this.#retryTimer);
     this.#queue.rejectAll(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
     await Promise.all(this.#processes.map((p) => { p.enabled = 'disabled'; p.retireReason = 'shutdown'; return p.shutdown(this.#host.processGraceMs); }));
-    while (this.#spawning > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.#waitForSpawnSlot();
+    this.#step();
   }
 
   stats(): GroupStats {
@@ -257,6 +307,7 @@ export class Group {
   }
 
   #open(p: AppProcess): Session {
+    this.#openSessions++;
     p.sessions++;
     p.lastUsed = Date.now();
     return new Session(p, this.#release);
@@ -295,6 +346,7 @@ export class Group {
   }
 
   #onRelease(p: AppProcess, healthy: boolean): void {
+    this.#openSessions--;
     p.sessions--;
     p.processed++;
     p.lastUsed = Date.now();
@@ -313,6 +365,7 @@ export class Group {
     this.#drainQueue();
     this.maybeSpawn();
     this.#host.sessionReleased();
+    this.#step();
   }
 
   #stop(p: AppProcess): void {
@@ -322,12 +375,25 @@ export class Group {
   }
 
   async #waitForSpawnSlot(): Promise<void> {
-    while (this.#spawning > 0) await new Promise((r) => setTimeout(r, 20));
+    while (this.#spawning > 0) await this.#spawnFinished;
+  }
+
+  #spawnStarted(): void {
+    this.#spawning++;
+    if (!this.#resolveSpawnFinished) this.#spawnFinished = new Promise((r) => { this.#resolveSpawnFinished = r; });
+  }
+
+  #spawnEnded(): void {
+    this.#spawning--;
+    if (this.#spawning > 0) return;
+    const resolve = this.#resolveSpawnFinished;
+    this.#resolveSpawnFinished = undefined;
+    resolve?.();
   }
 
   /** Spawns one process; true when it joined the group. */
   async #spawnOne(forRestart: boolean): Promise<boolean> {
-    this.#spawning++;
+    this.#spawnStarted();
     const generation = this.#generation;
     const spec = this.spec;
     let proc: AppProcess;
@@ -340,12 +406,14 @@ export class Group {
       }
       proc = new AppProcess(spawned, protocol, this.#host.log.child(`[${spec.name}]`), generation, spec.options.base_uri);
     } catch (e) {
-      this.#spawning--;
+      this.#spawnEnded();
       await this.#onSpawnFailed(e, spec);
       this.#host.capacityFreed();
+      this.#step();
       return false;
     }
-    this.#spawning--;
+    this.#spawnEnded();
+    forgetLoggedErrors(this.appRoot);
     this.#failures = 0;
     this.#nextSpawnAt = 0;
     this.#lastError = undefined;
@@ -354,18 +422,21 @@ export class Group {
     this.#log.info(`process ${proc.pid} ready in ${proc.spawned.spawnDurationMs} ms (${proc.target.socket.protocol}, concurrency ${proc.concurrency || 'unlimited'})`);
     this.#host.kernel.hooks.processSpawned.call({ pid: proc.pid, appRoot: this.appRoot, appType: spec.appType });
     if (this.#shuttingDown) {
+      proc.retireReason = 'shutdown';
       this.#stop(proc);
-      return false;
+      return this.#stepped(false);
     }
     this.#drainQueue();
     if (!forRestart) this.maybeSpawn();
-    return true;
+    return this.#stepped(true);
   }
 
   async #onSpawnFailed(error: unknown, spec: AppSpec): Promise<void> {
     this.#failures++;
     const backoff = Math.min(500 * 2 ** (this.#failures - 1), MAX_BACKOFF_MS);
-    this.#nextSpawnAt = Date.now() + backoff;
+    // Until the report is built (which can take longer than the first backoff on a busy machine),
+    // no retry; the backoff itself runs from when requests get the report.
+    this.#nextSpawnAt = Number.POSITIVE_INFINITY;
     // Loaded on the first failure: a healthy app never needs the report builder.
     const { buildErrorReport } = await import('../errors/build-report.ts');
     let report: ErrorReport;
@@ -376,6 +447,8 @@ export class Group {
       report = await buildErrorReport(this.#host.kernel, spec, new Error(describeError(error)), this.#log);
     }
     this.#lastError = report;
+    // A restart meanwhile cleared the backoff: keep it cleared.
+    if (this.#nextSpawnAt === Number.POSITIVE_INFINITY) this.#nextSpawnAt = Date.now() + backoff;
     this.#log.error(`could not start a process (error ${report.id}): ${report.summary}; next attempt in ${backoff / 1000} s at the earliest`);
     this.#host.kernel.hooks.spawnFailed.call(report);
     if (!this.#hasRoutable()) this.#queue.rejectAll(new AppFailedError(report));
@@ -389,13 +462,14 @@ export class Group {
       if (i >= 0) this.#processes.splice(i, 1);
       p.enabled = 'detached';
       p.protocol.release?.(p.target);
-      const reason: ExitInfo['reason'] = crashed ? 'crash' : (p.retireReason as ExitInfo['reason'] | undefined) ?? 'shutdown';
+      const reason: ExitInfo['reason'] = crashed ? 'crash' : p.retireReason ?? 'shutdown';
       const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
       if (reason === 'crash') this.#log.warn(`process ${p.pid} died unexpectedly (${how})`);
       else this.#log.debug(`process ${p.pid} exited (${reason}, ${how})`);
       this.#host.kernel.hooks.processExited.call({ pid: p.pid, appRoot: this.appRoot, appType: this.spec.appType }, { code: status.code, signal: status.signal, reason });
       this.#host.capacityFreed();
       this.maybeSpawn();
+      this.#step();
     });
   }
 }

@@ -19,6 +19,8 @@ export interface PoolOptions {
   processGraceMs: number;
   /** How often the pool measures processes (CPU, RSS, memory_limit), in ms. */
   monitorIntervalMs?: number;
+  /** Check the invariants (invariants.ts) after every scheduling step: for specs. */
+  verifyInvariants?: boolean;
 }
 
 export class Pool {
@@ -41,6 +43,7 @@ export class Pool {
       capacityFreed: () => this.#capacityFreed(),
       sessionReleased: () => { if (this.#waitlist.size > 0) this.#capacityFreed(); },
       refreshSpec: (g) => this.#refresh(g.appRoot),
+      ...(opts.verifyInvariants ? { verifyInvariants: true } : {}),
     };
     const every = opts.monitorIntervalMs ?? 2000;
     this.#timer = setInterval(() => void this.#monitor(), every);
@@ -80,6 +83,16 @@ export class Pool {
     let n = 0;
     for (const g of this.#groups.values()) n += g.footprint;
     return n;
+  }
+
+  /** Throws when an invariant of a group, or max_pool_size, does not hold. */
+  assertInvariants(): void {
+    for (const g of this.#groups.values()) g.assertInvariants();
+    const count = this.processCount();
+    if (count > this.#opts.maxPoolSize) {
+      // Retired processes still count until they exit, so only spawns may not exceed the limit.
+      throw new Error(`pool invariants broken: ${count} processes (running and spawning) above max_pool_size ${this.#opts.maxPoolSize}`);
+    }
   }
 
   stats(): PoolStats {

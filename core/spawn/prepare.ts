@@ -10,6 +10,7 @@ import { PassengerError } from '../errors/passenger-error.ts';
 import type { SpawnCommand, SpawnMethod } from './spawn-command.ts';
 import { buildAppEnv } from './env.ts';
 import { chooseAppUser, currentUser } from './user-switch.ts';
+import { assertUserCanReach } from './assert-reachable.ts';
 
 export interface SpawnEnvironment {
   kernel: Kernel;
@@ -61,7 +62,9 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     // The app creates its socket here, so it needs a private directory of its own.
     command.handshake.socket_dir = env.socketDirFor?.(user.uid, user.gid) ?? userSocketDir(env.socketDir, user.uid, user.gid);
   }
-  return env.kernel.hooks.buildSpawnCommand.promise(command, app);
+  const final = await env.kernel.hooks.buildSpawnCommand.promise(command, app);
+  if (final.uid !== undefined && final.uid !== me.uid) assertUserCanReach(final, app);
+  return final;
 }
 
 const userSocketDirs = new Map<string, string>();

@@ -1,6 +1,6 @@
 import { PassengerError } from '../errors/passenger-error.ts';
 import type { ErrorCode } from '../errors/codes.ts';
-import type { JourneyStep } from '../errors/report.ts';
+import type { JourneyStep, ReportHint } from '../errors/report.ts';
 import type { SpawnCommand } from './spawn-command.ts';
 
 /** Everything known about a spawn that failed, for the error report. */
@@ -14,6 +14,8 @@ export interface SpawnFailureDetails {
   journey: JourneyStep[];
   command?: SpawnCommand;
   category: 'config' | 'internal' | 'os' | 'io' | 'timeout' | 'app';
+  /** Hints the core itself knows (e.g. which directory blocks the app's user); plugins add theirs. */
+  hints?: ReportHint[];
 }
 
 export class SpawnFailure extends PassengerError {

@@ -15,6 +15,7 @@ import { Journey } from './journey.ts';
 import { isPassengerError } from '../errors/passenger-error.ts';
 import { killProcessGroup } from './kill.ts';
 import { secretMaskerFor } from './command-secrets.ts';
+import { underKeeper } from './group-keeper.ts';
 
 export interface ExitStatus { code: number | null; signal: string | null }
 
@@ -54,8 +55,10 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
   const journey = new Journey(cmd.readiness.kind === 'handshake' ? HANDSHAKE_JOURNEY : PORT_JOURNEY);
   const output = new OutputTail();
   let child: ChildProcess;
+  // A command without a loader gets a keeper that ends its group when the core goes (group-keeper.ts).
+  const program = cmd.readiness.kind === 'port' ? underKeeper(cmd.command, cmd.args) : { command: cmd.command, args: cmd.args };
   try {
-    child = spawn(cmd.command, cmd.args, {
+    child = spawn(program.command, program.args, {
       cwd: cmd.cwd, env: cmd.env, stdio: 'pipe',
       // Its own process group, so stopping it stops everything it started.
       detached: true,

@@ -146,6 +146,22 @@ function unknownFileType(): ReportHint {
   };
 }
 
+/**
+ * A file that does not parse: the loader put node's own "file:line", source line and caret at the
+ * top of the detail (helper-scripts/lib/node/syntax-error-location.cjs), since an ES module's
+ * SyntaxError carries no frame of the app.
+ */
+function unparsableFile(report: ErrorReport): ReportHint | undefined {
+  const m = /^(?:file:\/\/)?(\/\S+):(\d+)\n/.exec(report.detail);
+  if (!m) return undefined;
+  const rel = relative(report.appRoot, m[1]!);
+  const shown = rel.startsWith('..') ? m[1]! : rel;
+  return {
+    title: `Look at ${shown}, line ${m[2]}`,
+    body: `Node.js could not parse ${shown}: ${report.summary}. The line and a caret under the spot are at the top of the details below, as \`node ${shown}\` shows them. Fix it there; touch tmp/restart.txt (or just reload, once the retry delay has passed) to try again.`,
+  };
+}
+
 /** The first stack frame in the app's own files (not node_modules, not Node's internals). */
 function appFrame(report: ErrorReport): ReportHint | undefined {
   for (const m of report.detail.matchAll(/(?:\(|at |^)(?:file:\/\/)?(\/[^():\s]+):(\d+)(?::\d+)?/gm)) {
@@ -171,6 +187,7 @@ function hintFor(report: ErrorReport, ctx: ErrorContext): ReportHint | undefined
   if (esmScope) return esmScopeMismatch(report, esmScope[1]!);
   if (/Cannot use import statement outside a module|Unexpected token 'export'/.test(text)) return importInCommonJs(report);
   if (/Named export '[^']+' not found/.test(text)) return namedExportOfCommonJs(report);
+  if (report.errorClass === 'SyntaxError') return unparsableFile(report) ?? appFrame(report);
   return appFrame(report);
 }
 

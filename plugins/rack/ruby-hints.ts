@@ -120,8 +120,24 @@ function appFrame(report: ErrorReport): ReportHint | undefined {
   return undefined;
 }
 
+/**
+ * A file that does not parse. The backtrace of a SyntaxError starts where the file was
+ * required (config.ru), not in the file itself: the file and line are in the message.
+ */
+function syntaxError(report: ErrorReport): ReportHint | undefined {
+  const m = /(?:^|\s)(\/[^\s:]+):(\d+): (.*)/.exec(report.summary) ?? /(?:^|\s)(\/[^\s:]+):(\d+): (.*)/.exec(report.detail);
+  if (!m) return undefined;
+  const rel = relative(report.appRoot, m[1]!);
+  const shown = rel.startsWith('..') ? m[1]! : rel;
+  return {
+    title: `Look at ${shown}, line ${m[2]}`,
+    body: `Ruby could not parse ${shown}: ${m[3]}\n\nThe details below show the line with a caret under the spot; the backtrace only says where the file was loaded from. Fix it there; touch tmp/restart.txt (or just reload, once the retry delay has passed) to try again.`,
+  };
+}
+
 async function hintFor(report: ErrorReport, cls: string): Promise<ReportHint | undefined> {
   const message = `${report.summary}\n${report.detail}`;
+  if (cls === 'SyntaxError') return syntaxError(report) ?? appFrame(report);
   const bundler = cls.startsWith('Bundler::');
   if (!bundler && cls !== 'LoadError') return appFrame(report);
   const ruby = await identifyRuby(report);

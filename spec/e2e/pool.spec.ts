@@ -35,6 +35,15 @@ async function loadLoop(url: string, clients: number, ms: number, maxRequests = 
 
 const pidOf = (r: Result) => Number(r.body.split(' ')[0]);
 
+async function waitForExit(pid: number, ms = 10000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try { process.kill(pid, 0); } catch { return; }
+    if (Date.now() > until) throw new Error(`process ${pid} is still running`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('pool with real processes', function () {
   this.timeout(60000);
   let p: RunningPassenger | undefined;
@@ -109,22 +118,39 @@ describe('pool with real processes', function () {
     expect(results.at(-1)!.body).to.match(/ v2\n$/);
   });
 
-  it('keeps the old version serving when the new one fails to start', async () => {
+  it('keeps the old version serving when the new one fails to start (production)', async () => {
     const dir = copyApp('rack-pool');
     dirs.push(dir);
-    p = await startPassenger(dir);
+    p = await startPassenger(dir, { args: ['--environment', 'production'] });
     const oldPid = pidOf(await get(`${p.url}/`));
     writeFileSync(join(dir, 'config.ru'), "raise 'the new release is broken'\n");
     mkdirSync(join(dir, 'tmp'), { recursive: true });
     writeFileSync(join(dir, 'tmp/restart.txt'), '');
     await new Promise((r) => setTimeout(r, 1100)); // restart.txt is looked at once a second
     const during = await get(`${p.url}/`);
-    await p.waitForOutput(/restart failed; the previous version keeps serving/);
+    await p.waitForOutput(/restart failed \(error \w+\); the previous version keeps serving/);
     expect(during.status).to.equal(200);
     const after = await get(`${p.url}/`);
     expect(after.status).to.equal(200);
     expect(pidOf(after)).to.equal(oldPid);
     expect(p.output()).to.match(/the new release is broken/);
+  });
+
+  it('shows the error page when the new version fails to start in development', async () => {
+    const dir = copyApp('rack-pool');
+    dirs.push(dir);
+    p = await startPassenger(dir, { args: ['--environment', 'development'] });
+    const oldPid = pidOf(await get(`${p.url}/`));
+    writeFileSync(join(dir, 'config.ru'), "raise 'the new release is broken'\n");
+    mkdirSync(join(dir, 'tmp'), { recursive: true });
+    writeFileSync(join(dir, 'tmp/restart.txt'), '');
+    await new Promise((r) => setTimeout(r, 1100)); // restart.txt is looked at once a second
+    await get(`${p.url}/`); // notices restart.txt
+    await p.waitForOutput(/restart failed \(error \w+\); environment is development/);
+    const after = await get(`${p.url}/`);
+    expect(after.status).to.equal(500);
+    expect(after.body).to.include('the new release is broken');
+    await waitForExit(oldPid);
   });
 
   it('restarts on every request while tmp/always_restart.txt exists', async () => {

@@ -85,9 +85,13 @@ module PassengerLoader
       status = Integer(status)
       raise ArgumentError, "invalid response status #{status}" unless (100..599).cover?(status)
 
-      parts = known_parts(body)
+      # HEAD: the body is closed by the caller but never read (nor to_ary'd, which reads it), as
+      # Passenger and Puma do; Rack::Lint fails a HEAD request whose body is read and not empty.
+      parts = known_parts(body) unless @head_request
       @head = build_head(status, headers, parts)
-      if parts
+      if @head_request
+        # nothing to write but the head
+      elsif parts
         write_parts(parts)
       elsif body.respond_to?(:each)
         body.each { |chunk| write(chunk) }

@@ -37,7 +37,7 @@ describe('pool eviction with real processes', function () {
   before(async () => {
     socketDir = mkdtempSync(join(tmpdir(), 'psg-sockets-'));
     const spawner = createDirectSpawner({ kernel, socketDir, mode: 'standalone', defaultUser: 'nobody', logLevel: 'error' }, kernel.log);
-    pool = new Pool(kernel, spawner, { maxPoolSize: 1, poolIdleTime: 0, processGraceMs: 2000 }, (root) => resolveAppSpec(kernel, { appRoot: root, env: {} }));
+    pool = new Pool(kernel, spawner, { maxPoolSize: 1, poolIdleTime: 0, processGraceMs: 2000, verifyInvariants: true }, (root) => resolveAppSpec(kernel, { appRoot: root, env: {} }));
     a = await resolveAppSpec(kernel, { appRoot: makeApp({ 'app.js': APP, 'package.json': '{"type":"commonjs"}' }), env: {}, layers: [{ kind: 'flag', values: { min_instances: '0' }, asText: true }] });
     b = await resolveAppSpec(kernel, { appRoot: makeApp({ 'app.js': APP, 'package.json': '{"type":"commonjs"}' }), env: {}, layers: [{ kind: 'flag', values: { min_instances: '0' }, asText: true }] });
   });
@@ -49,11 +49,15 @@ describe('pool eviction with real processes', function () {
 
   it('stops the idle process of one app to serve another at max_pool_size', async () => {
     const sa = await pool.checkout(a);
+    pool.assertInvariants();
     const pidA = Number(await getVia(sa));
     sa.close();
+    pool.assertInvariants();
     const sb = await pool.checkout(b);
+    pool.assertInvariants();
     const pidB = Number(await getVia(sb));
     sb.close();
+    pool.assertInvariants();
     expect(pidB).not.to.equal(pidA);
     expect(() => process.kill(pidA, 0), 'the evicted process has exited').to.throw();
     expect(pool.findGroup(a.appRoot)!.processes).to.have.length(0);

@@ -1,5 +1,8 @@
 // The pool's scheduling decisions, with a spawner double (pure logic: no
 // real process). Real processes are exercised in spec/e2e/pool*.spec.ts.
+// The pool checks its invariants (core/pool/invariants.ts) after every
+// scheduling step (verifyInvariants), and the helpers below check them again
+// after every step a spec takes.
 import { expect } from 'chai';
 import { Pool } from '../../../core/pool/pool.ts';
 import { Session } from '../../../core/pool/session.ts';
@@ -20,14 +23,18 @@ function app(name: string, options: Partial<CoreOptions> = {}): AppSpec {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+let current: Pool | undefined;
 
 async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await tick();
+  for (let i = 0; i < 10; i++) { await tick(); current?.assertInvariants(); }
 }
 
 async function checkout(pool: Pool, spec: AppSpec): Promise<Session> {
   const s = pool.checkout(spec);
-  return s instanceof Session ? s : await s;
+  pool.assertInvariants();
+  const session = s instanceof Session ? s : await s;
+  pool.assertInvariants();
+  return session;
 }
 
 async function rejection(p: Session | Promise<Session>): Promise<PassengerError> {
@@ -41,12 +48,13 @@ describe('pool scheduling (spawner double)', () => {
   const specs: AppSpec[] = [];
   const newPool = (maxPoolSize = 6, refresh?: (root: string) => AppSpec) => {
     spawner = new SpawnerDouble();
-    pool = new Pool(kernel, spawner, { maxPoolSize, poolIdleTime: 0, processGraceMs: 50, monitorIntervalMs: 3_600_000 },
+    pool = new Pool(kernel, spawner, { maxPoolSize, poolIdleTime: 0, processGraceMs: 50, monitorIntervalMs: 3_600_000, verifyInvariants: true },
       async (root) => refresh?.(root) ?? specs.find((s) => s.appRoot === root)!);
+    current = pool;
   };
   const use = (spec: AppSpec) => { specs.push(spec); return spec; };
   beforeEach(() => newPool());
-  afterEach(async () => { await pool.shutdown(); specs.length = 0; });
+  afterEach(async () => { pool.assertInvariants(); await pool.shutdown(); pool.assertInvariants(); specs.length = 0; });
 
   it('spawns on the first request and routes it to the new process', async () => {
     const a = use(app('a'));
@@ -225,8 +233,8 @@ describe('pool scheduling (spawner double)', () => {
     expect(spawner.spawned.find((p) => p.pid === inFlight.process.pid)!.shutdownRequested).to.equal(true);
   });
 
-  it('keeps the old version serving when the new one fails to spawn', async () => {
-    const a = use(app('a', { min_instances: 1 }));
+  it('keeps the old version serving when the new one fails to spawn (production)', async () => {
+    const a = use(app('a', { min_instances: 1, environment: 'production' }));
     pool.prestart(a);
     await settle();
     const oldPid = spawner.spawned[0]!.pid;
@@ -236,6 +244,20 @@ describe('pool scheduling (spawner double)', () => {
     expect(s.process.pid).to.equal(oldPid);
     expect(pool.findGroup(a.appRoot)!.stats().lastError?.summary).to.equal('syntax error in the new version');
     s.close();
+  });
+
+  it('retires the old version when the new one fails to spawn in development, so requests get the error', async () => {
+    const a = use(app('a', { min_instances: 1, environment: 'development' }));
+    pool.prestart(a);
+    await settle();
+    const oldPid = spawner.spawned[0]!.pid;
+    spawner.failWith = 'syntax error in the new version';
+    await pool.findGroup(a.appRoot)!.restart();
+    await settle();
+    expect(spawner.spawned.find((p) => p.pid === oldPid)!.shutdownRequested).to.equal(true);
+    const e = await rejection(pool.checkout(a));
+    expect(e).to.be.instanceOf(AppFailedError);
+    expect((e as AppFailedError).report.summary).to.equal('syntax error in the new version');
   });
 
   it('stops idle processes above min_instances', async () => {
@@ -254,6 +276,29 @@ describe('pool scheduling (spawner double)', () => {
     s.close(); s.close(); s.close();
     expect(s.process.sessions).to.equal(0);
     expect(s.process.processed).to.equal(1);
+  });
+
+  it('starts a waiting rolling restart\'s spawn as soon as the running spawn ends (a promise, not a 20 ms poll)', async () => {
+    const a = use(app('a', { min_instances: 1, max_instances: 2 }));
+    pool.prestart(a);
+    await settle();
+    const busy = await checkout(pool, a);
+    spawner.hold = true;
+    const queued = pool.checkout(a); // the only process is busy: a second one spawns, and is held
+    await settle();
+    const restarting = pool.findGroup(a.appRoot)!.restart(); // rolling: waits for that spawn to end
+    await settle();
+    expect(spawner.spawned).to.have.length(1);
+    spawner.hold = false;
+    spawner.release();
+    // No timer may run: only promise callbacks and I/O turns (a 20 ms poll would not have fired yet).
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(spawner.spawned, 'the restart spawned right after the held spawn ended').to.have.length(3);
+    pool.assertInvariants();
+    busy.close();
+    (await queued).close();
+    await restarting;
+    await settle();
   });
 
   it('reports plain-data stats per group and process', async () => {
