@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
   PSG_ERR_POOL_APP_FAILED: [500, 'Internal Server Error'],
   PSG_ERR_HTTP_BAD_REQUEST: [400, 'Bad Request'],
   PSG_ERR_HTTP_BODY_TOO_LARGE: [413, 'Content Too Large'],
+  PSG_ERR_HTTP_BODY_TIMEOUT: [408, 'Request Timeout'],
 };
 
 function wantsJson(req: FrontRequest): boolean {
@@ -45,6 +46,8 @@ export function sendError(req: FrontRequest, res: FrontResponse, error: unknown,
   const [status, reason] = (code && STATUS[code]) ?? [500, 'Internal Server Error'];
   const headers = ['Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
   if (status === 503) headers.push('Retry-After', '1');
+  // The rest of the body will not be read: the connection cannot carry another request.
+  if (status === 413 || status === 408) headers.push('Connection', 'close');
   let body: string;
   if (error instanceof AppFailedError) {
     const report = error.report;

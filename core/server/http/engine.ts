@@ -2,20 +2,19 @@
 // forwarding path behind. Malformed requests get 400/431 and a log line;
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
-import { Readable, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
 import type { FrontRequest, FrontResponse } from '../front.ts';
 import { sendError } from '../error-response.ts';
-import { PassengerError } from '../../errors/passenger-error.ts';
 
 export interface HttpEngineOptions {
   port: number;
   address: string;
-  /** Largest request body in bytes; 0: no limit. */
-  maxBodySize: number;
+  /** A request head not complete after this long gets 408, in ms; 0: no limit. */
+  headerTimeoutMs: number;
   /** Which app serves a request (standalone: always the one app). */
   appFor(req: http.IncomingMessage): AppSpec;
 }
@@ -59,6 +58,8 @@ class NodeFrontResponse implements FrontResponse {
     this.#res = res;
   }
   get headersSent(): boolean { return this.#res.headersSent; }
+  // node marks the response destroyed when its connection closes.
+  get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
     // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
@@ -112,8 +113,13 @@ export class HttpEngine {
     this.#forwarder = forwarder;
     this.#log = log;
     this.#opts = opts;
-    // No overall request timeout: uploads and streams may take long. Slow headers are still cut off.
-    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 }, (req, res) => this.#onRequest(req, res));
+    // No overall request timeout: uploads and streams may take long. Slow heads are cut off (slow bodies: forward.ts).
+    // node checks head deadlines every connectionsCheckingInterval (30 s by default): often enough that the limit holds.
+    const headers = opts.headerTimeoutMs;
+    this.#server = http.createServer({
+      requestTimeout: 0, headersTimeout: headers, keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: headers > 0 ? Math.min(Math.max(headers / 4, 250), 5_000) : 30_000,
+    }, (req, res) => this.#onRequest(req, res));
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
       void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port), socket, head);
@@ -125,13 +131,22 @@ export class HttpEngine {
         socket.destroy();
         return;
       }
+      // Closed halfway through a request (its body, say): gone too; the request in flight learns it from its response.
+      if (err.code === 'HPE_INVALID_EOF_STATE') {
+        this.#log.debug('a client closed its connection in the middle of a request');
+        socket.destroy();
+        return;
+      }
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        this.#log.warn(`a client did not send a complete request head within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s); 408`);
+        endWith(socket, 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
       this.#log.warn(`malformed HTTP request from a client: ${err.code ?? ''} ${err.message}`);
-      if (socket.writable) {
-        socket.end(tooLarge
-          ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
-          : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else socket.destroy();
+      endWith(socket, tooLarge
+        ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+        : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
   }
 
@@ -169,25 +184,6 @@ export class HttpEngine {
       sendError(front, out, e);
       return;
     }
-    const max = this.#opts.maxBodySize;
-    const tooLarge = (size: string) => {
-      res.setHeader('Connection', 'close');
-      sendError(front, out, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${size} bytes is larger than max_body_size (${max})`));
-    };
-    if (max > 0 && front.contentLength !== undefined && front.contentLength > max) {
-      tooLarge(String(front.contentLength));
-      return;
-    }
-    if (max > 0 && front.body && front.contentLength === undefined) {
-      // A chunked body of unknown size: read it (at most max_body_size) before the app sees any of it.
-      void bufferLimited(req, max).then((body) => {
-        if (!body) { tooLarge('more than ' + max); return; }
-        front.body = Readable.from([body]);
-        front.contentLength = body.length;
-        void this.#forwarder.handle(app, front, out);
-      }, () => res.destroy());
-      return;
-    }
     void this.#forwarder.handle(app, front, out);
   }
 
@@ -202,14 +198,7 @@ export class HttpEngine {
   }
 }
 
-/** The whole body, or undefined as soon as it exceeds `max` bytes. */
-async function bufferLimited(body: Readable, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function endWith(socket: Duplex, response: string): void {
+  if (socket.writable) socket.end(response);
+  else socket.destroy();
 }
