@@ -20,6 +20,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
   { name: 'client_header_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request head not received in full within this long gets 408 (0: no limit)' },
   { name: 'client_body_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request body being buffered that makes no progress for this long gets 408 (0: no limit)' },
+  { name: 'max_connections_per_client', type: 'integer', min: 0, default: 0, scope: 'instance', doc: 'connections one client address may hold open at once on the built-in HTTP engine; more get 503 (0: no limit; loopback peers, such as a proxy on this machine, are exempt)' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
   { name: 'app_type', type: 'string', scope: 'app', doc: 'force an app type instead of detecting it (see passenger detect)' },

@@ -45,7 +45,7 @@ function tell(msg: CoreMessage): void {
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
-  client_header_timeout: number; client_body_timeout: number;
+  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string;
 }
 
@@ -97,6 +97,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const group = pool.group(app);
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec,
+    maxConnectionsPerClient: opts.max_connections_per_client,
   });
   const scgi = new ScgiServer(forwarder, log, {
     secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params),

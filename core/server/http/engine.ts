@@ -9,12 +9,17 @@ import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
 import type { FrontRequest, FrontResponse } from '../front.ts';
 import { sendError } from '../error-response.ts';
+import { ConnectionLimiter } from './connection-limit.ts';
 
 export interface HttpEngineOptions {
   port: number;
   address: string;
   /** A request head not complete after this long gets 408, in ms; 0: no limit. */
   headerTimeoutMs: number;
+  /** Connections one peer address may hold open at once; 0: no limit. */
+  maxConnectionsPerClient?: number;
+  /** Peers the connection limit does not apply to (default: loopback). */
+  isExemptFromConnectionLimit?: (address: string) => boolean;
   /** Which app serves a request (standalone: always the one app). */
   appFor(req: http.IncomingMessage): AppSpec;
 }
@@ -107,6 +112,7 @@ export class HttpEngine {
   readonly #opts: HttpEngineOptions;
   readonly #log: Logger;
   readonly #forwarder: Forwarder;
+  readonly #limiter: ConnectionLimiter | undefined;
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -120,8 +126,22 @@ export class HttpEngine {
       requestTimeout: 0, headersTimeout: headers, keepAliveTimeout: 5_000,
       connectionsCheckingInterval: headers > 0 ? Math.min(Math.max(headers / 4, 250), 5_000) : 30_000,
     }, (req, res) => this.#onRequest(req, res));
+    const maxPerClient = opts.maxConnectionsPerClient ?? 0;
+    if (maxPerClient > 0) {
+      const limiter = this.#limiter = new ConnectionLimiter(maxPerClient, opts.isExemptFromConnectionLimit);
+      limiter.attach(this.#server);
+      let lastWarned = 0;
+      limiter.onRefuse = (address, max) => {
+        // One line per 10 s at most: a client opening connections in a loop must not flood the log.
+        const now = Date.now();
+        if (now - lastWarned < 10_000) return;
+        lastWarned = now;
+        this.#log.warn(`refused a connection from ${address}: it already has ${max} open (max_connections_per_client); 503`);
+      };
+    }
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
+      if (this.#limiter?.refused(req.socket)) return;
       void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port), socket, head);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
@@ -175,6 +195,8 @@ export class HttpEngine {
   }
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Already answered 503 when it connected.
+    if (this.#limiter?.refused(req.socket)) return;
     const front = frontRequest(req, this.#port);
     const out = new NodeFrontResponse(req, res);
     let app: AppSpec;
