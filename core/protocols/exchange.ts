@@ -119,9 +119,14 @@ export class Exchange implements ResponseSink, ConnUser {
       if (this.res.holdsData()) conn.releaseReadBuffer();
       return;
     }
-    // A slow client: no read until it drained, by which time the chunk went out.
+    // A slow client: no read until it drained, by which time the chunk went out
+    // (or until a response buffer took over: then the client may still hold the chunk, so reads go to fresh memory).
     conn.sock.pause();
-    this.res.onDrain(() => { if (conn.user === this) conn.sock.resume(); });
+    this.res.onDrain(() => {
+      if (conn.user !== this) return;
+      if (this.res.holdsData()) conn.releaseReadBuffer();
+      conn.sock.resume();
+    });
   }
 
   // ConnUser

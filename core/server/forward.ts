@@ -32,8 +32,6 @@ function isClientGone(e: unknown): boolean {
   return isPassengerError(e) && e.code === 'PSG_ERR_CLIENT_GONE';
 }
 
-function noRelease(): void {}
-
 export class Forwarder {
   readonly #pool: Pool;
   readonly #log: Logger;
@@ -96,19 +94,19 @@ export class Forwarder {
       sendError(req, res, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${req.contentLength} bytes is larger than max_body_size (${max})`));
       return;
     }
-    let release = noRelease;
-    if (req.body && this.#buffersBody(app, req)) {
-      try {
-        const buffered = await bufferRequestBody(req.body, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
-        req.body = buffered.body;
-        req.contentLength = buffered.length;
-        release = buffered.release;
-      } catch (e) {
-        if (isClientGone(e)) { this.#log.debug(`${req.method} ${req.url}: ${describeError(e)}`); return; }
-        this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
-        sendError(req, res, e, app);
-        return;
-      }
+    // No body (most requests), or one that may stream: nothing to hold.
+    if (!req.body || !this.#buffersBody(app, req)) return this.#serve(app, req, res);
+    let release: () => void;
+    try {
+      const buffered = await bufferRequestBody(req.body, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
+      req.body = buffered.body;
+      req.contentLength = buffered.length;
+      release = buffered.release;
+    } catch (e) {
+      if (isClientGone(e)) { this.#log.debug(`${req.method} ${req.url}: ${describeError(e)}`); return; }
+      this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+      sendError(req, res, e, app);
+      return;
     }
     try {
       await this.#serve(app, req, res);
@@ -132,7 +130,7 @@ export class Forwarder {
       const outcome = await this.#send(app, session, req, spool ?? res);
       session.close(outcome.processHealthy !== false);
       // The process is free; the client may still be reading what was buffered for it.
-      if (spool) await spool.finished;
+      if (spool?.finished) await spool.finished;
       if (outcome.ok || outcome.clientGone) return;
       // Nothing reached that process (it died between checkout and connect): stop routing to it, and let another one serve.
       if (outcome.retryable) this.#pool.findGroup(app.appRoot)?.retire(session.process, 'crash');

@@ -1,14 +1,18 @@
 // A response buffer between an app process and a slow client, as Passenger's
-// core has: the app's bytes are taken as fast as it writes them (memory up to
+// core has: once a client has held the app back for HOLD_BUDGET_MS in all,
+// the app's bytes are taken as fast as it writes them (memory up to
 // MEMORY_LIMIT, then a spill file) and go to the client at the client's pace,
 // so the process is free for the next request long before a slow download
-// ends. While the client keeps up, chunks go straight through and nothing is
-// copied. Streams (no Content-Length: chunked or until close, and
-// text/event-stream) are passed through with backpressure on the app instead:
+// ends. Before that, backpressure works as without a buffer: a fast client's
+// brief stalls cost no copy and no file. Streams (no Content-Length: chunked
+// or until close, and text/event-stream) always keep backpressure on the app:
 // they may never end, and a buffer would only grow.
 import type { FrontResponse } from '../front.ts';
 import { MEMORY_LIMIT } from './request-body.ts';
 import { SPILL_READ_SIZE, SpillFile } from './spill-file.ts';
+
+/** How long a client may hold the app back (stalls added up) before the response is buffered. */
+export const HOLD_BUDGET_MS = 100;
 
 /** Whether a response with these headers has a known length and is not an event stream. */
 function spoolable(headers: readonly string[]): boolean {
@@ -26,7 +30,15 @@ export class SpoolingResponse implements FrontResponse {
   readonly #dir: string;
   /** Decided at writeHead: false passes everything through. */
   #spool = false;
-  /** The client did not take the last write: what follows is queued until it drains. */
+  /** The client used up HOLD_BUDGET_MS: from now on it never holds the app back. */
+  #engaged = false;
+  /** Time the client held the app back so far, in ms. */
+  #heldMs = 0;
+  #heldSince = 0;
+  /** The caller's drain callback while the client holds the app back. */
+  #appHeld: (() => void) | undefined;
+  #budgetTimer: NodeJS.Timeout | undefined;
+  /** Engaged, and the client did not take the last write: what follows is queued until it drains. */
   #slow = false;
   #memory: Buffer[] = [];
   #memoryBytes = 0;
@@ -53,8 +65,8 @@ export class SpoolingResponse implements FrontResponse {
   get headersSent(): boolean { return this.#inner.headersSent; }
   get clientGone(): boolean { return this.#inner.clientGone; }
 
-  /** Resolves once everything buffered reached the client (or the client went away). */
-  get finished(): Promise<void> { return this.#finished ?? Promise.resolve(); }
+  /** Once the client was slow: resolves when everything buffered reached it (or it went away). Undefined while nothing was held back. */
+  get finished(): Promise<void> | undefined { return this.#finished; }
 
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#spool = spoolable(headers);
@@ -64,6 +76,8 @@ export class SpoolingResponse implements FrontResponse {
   write(chunk: Buffer): boolean {
     if (!this.#spool) return this.#inner.write(chunk);
     if (this.#over) return true;
+    // Not engaged: plain backpressure (the caller waits for onDrain).
+    if (!this.#engaged) return this.#inner.write(chunk);
     if (!this.#slow) {
       const flowing = this.#inner.write(chunk);
       this.#lastHeld = this.#inner.holdsData();
@@ -93,10 +107,11 @@ export class SpoolingResponse implements FrontResponse {
     return this.#file!.pending <= MEMORY_LIMIT;
   }
 
-  holdsData(): boolean { return this.#spool ? this.#lastHeld : this.#inner.holdsData(); }
+  holdsData(): boolean { return this.#slow ? this.#lastHeld : this.#inner.holdsData(); }
 
   end(): void {
     this.#ended = true;
+    clearTimeout(this.#budgetTimer);
     // Still queued: the drain loop ends the response once the client has it all.
     if (this.#slow && !this.#over) return;
     this.#inner.end();
@@ -110,20 +125,57 @@ export class SpoolingResponse implements FrontResponse {
 
   onDrain(cb: () => void): void {
     if (!this.#spool) { this.#inner.onDrain(cb); return; }
-    // Only after write() returned false: the spill file's writes or a failed spill hold the app back.
+    if (!this.#engaged) {
+      // The client holds the app back: until it drains, or until the budget is used up.
+      this.#appHeld = cb;
+      this.#heldSince = performance.now();
+      this.#inner.onDrain(this.#onHeldDrain);
+      this.#budgetTimer = setTimeout(this.#engage, Math.max(0, HOLD_BUDGET_MS - this.#heldMs));
+      this.#budgetTimer.unref();
+      return;
+    }
+    // Engaged, after write() returned false: the spill file's writes or a failed spill hold the app back.
     if (this.#file) this.#appWaiting = cb;
     else this.#inner.onDrain(cb);
   }
 
   onClose(cb: () => void): void { this.#inner.onClose(cb); }
 
+  readonly #onHeldDrain = (): void => {
+    const resume = this.#appHeld;
+    // Engaged meanwhile: this drain is the queue's.
+    if (!resume) { this.#onClientDrain(); return; }
+    clearTimeout(this.#budgetTimer);
+    this.#appHeld = undefined;
+    this.#heldMs += performance.now() - this.#heldSince;
+    resume();
+  };
+
+  /** The client used up the budget: the app goes on, its output is queued from now on. */
+  readonly #engage = (): void => {
+    const resume = this.#appHeld;
+    if (!resume || this.#ended || this.#over) return;
+    this.#appHeld = undefined;
+    this.#engaged = true;
+    // The client side still holds the last chunk written, a view of the caller's buffer (the caller sees holdsData()).
+    this.#lastHeld = true;
+    // The held drain listener (#onHeldDrain) is still registered: it serves the queue.
+    this.#drainPending = true;
+    this.#startQueueing();
+    resume();
+  };
+
   #becomeSlow(): void {
+    this.#startQueueing();
+    this.#awaitClientDrain();
+  }
+
+  #startQueueing(): void {
     this.#slow = true;
     if (!this.#finished) {
       this.#finished = new Promise((r) => { this.#finish = r; });
       this.#inner.onClose(this.#onClientGone);
     }
-    this.#awaitClientDrain();
   }
 
   #awaitClientDrain(): void {
@@ -192,6 +244,7 @@ export class SpoolingResponse implements FrontResponse {
   #cleanup(): void {
     if (this.#over) return;
     this.#over = true;
+    clearTimeout(this.#budgetTimer);
     this.#memory = [];
     this.#memoryBytes = 0;
     this.#file?.remove();
