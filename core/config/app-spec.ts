@@ -11,6 +11,8 @@ export interface CoreOptions {
   request_queue_timeout: number;
   max_requests: number;
   max_request_time: number;
+  buffer_request_body: 'auto' | 'on' | 'off';
+  buffer_response: 'auto' | 'on' | 'off';
   memory_limit: number;
   start_timeout: number;
   spawn_method: 'smart' | 'direct';

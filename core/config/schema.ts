@@ -19,6 +19,9 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'shutdown_timeout', type: 'number', min: 0, default: 10, unit: 'seconds', scope: 'instance', doc: 'how long in-flight requests may take to finish when the server stops' },
   { name: 'trusted_proxies', type: 'string[]', default: ['127.0.0.0/8', '::1'], scope: 'instance', doc: 'peers whose X-Forwarded-For/-Proto/-Host are kept (For: appended): addresses, CIDR blocks (10.0.0.0/8, fd00::/8) or *; from others they are replaced' },
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
+  { name: 'client_header_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request head not received in full within this long gets 408 (0: no limit)' },
+  { name: 'client_body_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request body being buffered that makes no progress for this long gets 408 (0: no limit)' },
+  { name: 'max_connections_per_client', type: 'integer', min: 0, default: 0, scope: 'instance', doc: 'connections one client address may hold open at once on the built-in HTTP engine; more get 503 (0: no limit; loopback peers, such as a proxy on this machine, are exempt)' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
   { name: 'app_type', type: 'string', scope: 'app', doc: 'force an app type instead of detecting it (see passenger detect)' },
@@ -30,6 +33,8 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'max_request_queue_size', type: 'integer', min: 0, default: 100, scope: 'app', doc: 'requests that may wait for a process; more get 503 (0: no limit)' },
   { name: 'request_queue_timeout', type: 'number', min: 0, default: 0, unit: 'seconds', scope: 'app', doc: 'a request waiting longer gets 504 (0: no limit)' },
   { name: 'max_requests', type: 'integer', min: 0, default: 0, scope: 'app', doc: 'a process is replaced after serving this many requests (0: never)' },
+  { name: 'buffer_request_body', type: 'string', values: ['auto', 'on', 'off'], default: 'auto', scope: 'app', doc: 'read the whole request body (memory, then a file in the instance directory) before a process is taken; auto: for apps whose processes serve a limited number of requests at once' },
+  { name: 'buffer_response', type: 'string', values: ['auto', 'on', 'off'], default: 'auto', scope: 'app', doc: 'read responses of known length as fast as the app writes them (memory, then a file), so a slow client does not hold the process; auto: as buffer_request_body' },
   { name: 'max_request_time', type: 'number', min: 0, default: 0, unit: 'seconds', scope: 'app', doc: 'a request running longer gets 504 and its process is replaced (0: no limit)' },
   { name: 'memory_limit', type: 'integer', min: 0, default: 0, unit: 'MiB', scope: 'app', doc: 'a process using more is replaced once idle (0: no limit)' },
   { name: 'start_timeout', type: 'number', min: 0.1, default: 90, unit: 'seconds', scope: 'app', doc: 'how long a process may take to start' },

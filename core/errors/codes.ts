@@ -52,6 +52,10 @@ export const codes = {
   PSG_ERR_ADMIN_NOT_FOUND: 'an admin request named an unknown endpoint, app or process',
   PSG_ERR_ADMIN_BAD_REQUEST: 'an admin request had a malformed body or the wrong method',
   PSG_ERR_ADMIN_UNREACHABLE: 'the admin socket of an instance could not be reached',
+  // Request handling (continued)
+  PSG_ERR_CLIENT_GONE: 'the client went away before its response was complete',
+  PSG_ERR_HTTP_BODY_TIMEOUT: 'a request body made no progress for client_body_timeout',
+  PSG_ERR_BUFFER_IO: 'a request or response buffer file in the instance directory could not be written or read',
 } as const;
 
 export type ErrorCode = keyof typeof codes;

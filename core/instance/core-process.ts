@@ -47,6 +47,7 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
   trusted_proxies: string[];
+  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string;
 }
 
@@ -99,12 +100,19 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
-  const forwarder = new Forwarder(pool, log);
+  const forwarder = new Forwarder(pool, log, {
+    bufferDir: instance.buffers, maxBodySize: opts.max_body_size, clientBodyTimeoutMs: opts.client_body_timeout * 1000,
+  });
   const group = pool.group(app);
   const engine = new HttpEngine(forwarder, log, {
-    port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec, trusts,
+    port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
+    // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
+    maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
   });
-  const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params) });
+  const scgi = new ScgiServer(forwarder, log, {
+    secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params),
+    ...(opts.client_header_timeout > 0 ? { headTimeoutMs: opts.client_header_timeout * 1000 } : {}),
+  });
   let port = 0;
   let ready = false;
   // A restarted core keeps the instance's creation time.

@@ -46,6 +46,8 @@ export class InstanceDir {
 
   get name(): string { return this.path.slice(this.path.lastIndexOf('/') + 1 + INSTANCE_PREFIX.length); }
   get backends(): string { return join(this.path, 'backends'); }
+  /** Request bodies and responses buffered on disk, each removed after its request. */
+  get buffers(): string { return join(this.path, 'buffers'); }
   get propertiesFile(): string { return join(this.path, 'properties.json'); }
   /** SCGI requests from the front web server. */
   get requestSocket(): string { return join(this.path, 'request.sock'); }

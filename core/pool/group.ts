@@ -20,7 +20,7 @@ import type { ExitInfo } from '../hooks.ts';
 import { AppProcess, type RetireReason } from './app-process.ts';
 import { assertGroupInvariants } from './invariants.ts';
 import { forgetLoggedErrors } from '../errors/logged-errors.ts';
-import { Session } from './session.ts';
+import { Session, type PendingSession } from './session.ts';
 import { RequestQueue, type Waiter } from './request-queue.ts';
 import { RestartFiles } from './restart-files.ts';
 import { processStats, type GroupStats } from './stats.ts';
@@ -95,7 +95,7 @@ export class Group {
    * A session on the least busy process with a free slot, at once when one is
    * free (no promise on the fast path), else after waiting in the queue.
    */
-  checkout(): Session | Promise<Session> {
+  checkout(): Session | PendingSession {
     const restart = this.#restartFiles.check();
     if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
     if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
@@ -112,8 +112,9 @@ export class Group {
       return Promise.reject(new PassengerError('PSG_ERR_POOL_QUEUE_FULL',
         `the request queue of ${this.spec.name} is full (max_request_queue_size ${max})`, { appRoot: this.appRoot }));
     }
-    return new Promise<Session>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, enqueuedAt: Date.now() };
+    let waiter!: Waiter;
+    const pending: PendingSession = new Promise<Session>((resolve, reject) => {
+      waiter = { resolve, reject, enqueuedAt: Date.now() };
       const timeout = this.spec.options.request_queue_timeout;
       if (timeout > 0) {
         waiter.timer = setTimeout(() => {
@@ -127,6 +128,10 @@ export class Group {
       this.maybeSpawn();
       this.#step();
     });
+    pending.cancel = () => {
+      if (this.#queue.remove(waiter)) waiter.reject(new PassengerError('PSG_ERR_CLIENT_GONE', 'the client went away while its request waited for a process'));
+    };
+    return pending;
   }
 
   /** Throws when an invariant of invariants.ts is broken. */

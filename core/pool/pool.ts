@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Spawner } from '../spawn/spawner.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { Group, type GroupHost } from './group.ts';
-import type { Session } from './session.ts';
+import type { PendingSession, Session } from './session.ts';
 import type { PoolStats } from './stats.ts';
 
 export interface PoolOptions {
@@ -66,7 +66,7 @@ export class Pool {
 
   get groups(): Group[] { return [...this.#groups.values()]; }
 
-  checkout(spec: AppSpec): Session | Promise<Session> {
+  checkout(spec: AppSpec): Session | PendingSession {
     return this.group(spec).checkout();
   }
 

@@ -20,3 +20,6 @@ export class Session {
     this.#release(this.process, healthy);
   }
 }
+
+/** A checkout that waits in the queue; `cancel` leaves it (the client went away) and rejects it with PSG_ERR_CLIENT_GONE. */
+export type PendingSession = Promise<Session> & { cancel?(): void };

@@ -33,6 +33,8 @@ export class BodyPump {
     body.on('data', this.#onData);
     body.once('end', this.#onEnd);
     body.once('close', this.#onClose);
+    // Broken off before the pump started (its 'close' is past): settled as such, after the caller has the pump.
+    if (body.destroyed && !body.readableEnded) process.nextTick(this.#onClose);
   }
 
   /** Stops moving bytes (the exchange is over); the body is left as it is. */

@@ -5,7 +5,7 @@
 // one, an unread body of small size is finished so the connection can be
 // reused, and every failure resolves to one ForwardOutcome.
 import type net from 'node:net';
-import { PassengerError } from '../errors/passenger-error.ts';
+import { PassengerError, isPassengerError } from '../errors/passenger-error.ts';
 import type { ForwardOutcome, ForwardTarget } from '../registries/protocols.ts';
 import type { FrontRequest, FrontResponse } from '../server/front.ts';
 import { BodyPump } from './body-pump.ts';
@@ -67,6 +67,8 @@ export class Exchange implements ResponseSink, ConnUser {
   }
 
   start(): void {
+    // Gone while the request waited: the app must not get a request nobody will read (nor a body that never ends).
+    if (this.res.clientGone) { this.resolve(CLIENT_GONE); return; }
     const pool = this.pool;
     // A request that closes its connection needs one of its own, and the app a free thread for it:
     // an idle connection (whose thread waits for its next head) makes room.
@@ -117,9 +119,14 @@ export class Exchange implements ResponseSink, ConnUser {
       if (this.res.holdsData()) conn.releaseReadBuffer();
       return;
     }
-    // A slow client: no read until it drained, by which time the chunk went out.
+    // A slow client: no read until it drained, by which time the chunk went out
+    // (or until a response buffer took over: then the client may still hold the chunk, so reads go to fresh memory).
     conn.sock.pause();
-    this.res.onDrain(() => { if (conn.user === this) conn.sock.resume(); });
+    this.res.onDrain(() => {
+      if (conn.user !== this) return;
+      if (this.res.holdsData()) conn.releaseReadBuffer();
+      conn.sock.resume();
+    });
   }
 
   // ConnUser
@@ -198,6 +205,14 @@ export class Exchange implements ResponseSink, ConnUser {
 
   /** The body went out (or broke off): a finishing exchange ends here. */
   readonly bodySettled = (complete: boolean): void => {
+    // The client stopped sending the body halfway: the app would wait for the rest forever.
+    if (!complete && !this.finishing) {
+      // Or a buffered body could not be read back from its file: the client still waits for an answer.
+      const e = this.req.body?.errored;
+      if (isPassengerError(e) && e.code === 'PSG_ERR_BUFFER_IO') this.finish({ ok: false, processHealthy: true, error: e });
+      else this.clientGone();
+      return;
+    }
     if (!this.finishing) return;
     this.finishing = false;
     if (complete && this.conn.user === this) this.conn.park();
@@ -228,10 +243,16 @@ export class Exchange implements ResponseSink, ConnUser {
     this.resolve(outcome);
   }
 
+  /** Closing the app's connection ends the request there too (a loader stops reading the body, or fails its next write). */
   readonly clientGone = (): void => {
     if (this.settled) return;
-    this.finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', 'the client went away before the response was complete') });
+    this.finish(CLIENT_GONE);
   };
 }
+
+const CLIENT_GONE: ForwardOutcome = Object.freeze({
+  ok: false, processHealthy: true, clientGone: true,
+  error: new PassengerError('PSG_ERR_CLIENT_GONE', 'the client went away before the response was complete'),
+});
 
 function uncork(sock: net.Socket): void { sock.uncork(); }

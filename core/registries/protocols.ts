@@ -22,6 +22,8 @@ export interface ForwardOutcome {
   processHealthy?: boolean;
   /** Nothing reached the app (it could not be connected to): the request may go to another process. */
   retryable?: boolean;
+  /** The client went away (before or while the body was sent, or before the response was complete): nothing to answer, nothing to log as a failure. */
+  clientGone?: boolean;
 }
 
 /** How the core talks to app processes that reported this protocol name. */

@@ -20,6 +20,7 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
   PSG_ERR_HTTP_BODY_TOO_LARGE: [413, 'Content Too Large'],
   PSG_ERR_HTTP_NOT_IMPLEMENTED: [501, 'Not Implemented'],
   PSG_ERR_HTTP_VERSION: [505, 'HTTP Version Not Supported'],
+  PSG_ERR_HTTP_BODY_TIMEOUT: [408, 'Request Timeout'],
 };
 
 function wantsJson(req: FrontRequest): boolean {
@@ -47,6 +48,8 @@ export function sendError(req: FrontRequest, res: FrontResponse, error: unknown,
   const [status, reason] = (code && STATUS[code]) ?? [500, 'Internal Server Error'];
   const headers = ['Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
   if (status === 503) headers.push('Retry-After', '1');
+  // The rest of the body will not be read: the connection cannot carry another request.
+  if (status === 413 || status === 408) headers.push('Connection', 'close');
   let body: string;
   if (error instanceof AppFailedError) {
     const report = error.report;

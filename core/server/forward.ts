@@ -1,28 +1,51 @@
-// The path every request takes, in phases: checkout a session from the pool,
-// send the request over the process's protocol, release the session. Each
-// failure maps to one response (server/error-response.ts) and one log line.
+// The path every request takes, in phases: buffer the body (for processes
+// that serve few requests at once), checkout a session from the pool, send
+// the request over the process's protocol (through a response buffer, for
+// the same processes), release the session. A client that goes away ends its
+// request at whichever phase it is in. Each failure maps to one response
+// (server/error-response.ts) and one log line.
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pool } from '../pool/pool.ts';
 import { Session } from '../pool/session.ts';
+import type { AppProcess } from '../pool/app-process.ts';
 import { PassengerError, describeError, isPassengerError } from '../errors/passenger-error.ts';
 import type { ForwardOutcome } from '../registries/protocols.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
+import { bufferRequestBody } from './buffering/request-body.ts';
+import { SpoolingResponse } from './buffering/response-spool.ts';
 import type { Duplex } from 'node:stream';
 
 const MAX_ATTEMPTS = 3;
 
+export interface ForwarderOptions {
+  /** Where request bodies and responses too large for memory are buffered (in the instance directory). */
+  bufferDir: string;
+  /** Largest request body in bytes; 0: no limit. */
+  maxBodySize: number;
+  /** A body being buffered that makes no progress for this long gets 408, in ms; 0: no limit. */
+  clientBodyTimeoutMs: number;
+}
+
+function isClientGone(e: unknown): boolean {
+  return isPassengerError(e) && e.code === 'PSG_ERR_CLIENT_GONE';
+}
+
 export class Forwarder {
   readonly #pool: Pool;
   readonly #log: Logger;
+  readonly #opts: ForwarderOptions;
   /** Requests in flight, for graceful shutdown. */
   inFlight = 0;
   #idleWaiters: (() => void)[] = [];
+  /** Apps whose processes reported unlimited concurrency: their bodies may stream. */
+  readonly #unlimitedApps = new Set<string>();
 
-  constructor(pool: Pool, log: Logger) {
+  constructor(pool: Pool, log: Logger, opts: ForwarderOptions) {
     this.#pool = pool;
     this.#log = log;
+    this.#opts = opts;
   }
 
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
@@ -37,29 +60,82 @@ export class Forwarder {
     }
   }
 
-  async #checkout(app: AppSpec): Promise<Session> {
+  /** A session; a client that goes away while the request waits in the queue leaves it. */
+  async #checkout(app: AppSpec, client: Pick<FrontResponse, 'onClose'>): Promise<Session> {
     const s = this.#pool.checkout(app);
-    return s instanceof Session ? s : await s;
+    if (s instanceof Session) return s;
+    if (s.cancel) client.onClose(s.cancel);
+    return await s;
+  }
+
+  /** Whether the app's processes serve a limited number of requests at once (as its last one said; unknown before its first request: yes). */
+  #limitedConcurrency(app: AppSpec): boolean {
+    return !this.#unlimitedApps.has(app.appRoot);
+  }
+
+  #buffersBody(app: AppSpec, req: FrontRequest): boolean {
+    const mode = app.options.buffer_request_body;
+    if (mode === 'on') return true;
+    // A chunked body has to be read to be held against max_body_size.
+    if (this.#opts.maxBodySize > 0 && req.contentLength === undefined) return true;
+    return mode !== 'off' && this.#limitedConcurrency(app);
+  }
+
+  #buffersResponse(app: AppSpec, p: AppProcess): boolean {
+    if (p.concurrency === 0) this.#unlimitedApps.add(app.appRoot);
+    else this.#unlimitedApps.delete(app.appRoot);
+    const mode = app.options.buffer_response;
+    return mode === 'on' || (mode !== 'off' && p.concurrency !== 0);
   }
 
   async #handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
+    const max = this.#opts.maxBodySize;
+    if (max > 0 && req.contentLength !== undefined && req.contentLength > max) {
+      sendError(req, res, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${req.contentLength} bytes is larger than max_body_size (${max})`));
+      return;
+    }
+    // No body (most requests), or one that may stream: nothing to hold.
+    if (!req.body || !this.#buffersBody(app, req)) return this.#serve(app, req, res);
+    let release: () => void;
+    try {
+      const buffered = await bufferRequestBody(req.body, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
+      req.body = buffered.body;
+      req.contentLength = buffered.length;
+      release = buffered.release;
+    } catch (e) {
+      if (isClientGone(e)) { this.#log.debug(`${req.method} ${req.url}: ${describeError(e)}`); return; }
+      this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+      sendError(req, res, e, app);
+      return;
+    }
+    try {
+      await this.#serve(app, req, res);
+    } finally {
+      release();
+    }
+  }
+
+  async #serve(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       let session: Session;
       try {
-        session = await this.#checkout(app);
+        session = await this.#checkout(app, res);
       } catch (e) {
+        if (isClientGone(e)) return;
         this.#logRefusal(app, req, e);
         sendError(req, res, e, app);
         return;
       }
-      const outcome = await this.#send(app, session, req, res);
+      const spool = this.#buffersResponse(app, session.process) ? new SpoolingResponse(res, this.#opts.bufferDir) : undefined;
+      const outcome = await this.#send(app, session, req, spool ?? res);
       session.close(outcome.processHealthy !== false);
-      if (outcome.ok) return;
+      // The process is free; the client may still be reading what was buffered for it.
+      if (spool?.finished) await spool.finished;
+      if (outcome.ok || outcome.clientGone) return;
       // Nothing reached that process (it died between checkout and connect): stop routing to it, and let another one serve.
       if (outcome.retryable) this.#pool.findGroup(app.appRoot)?.retire(session.process, 'crash');
       if (outcome.retryable && attempt < MAX_ATTEMPTS && !res.headersSent) continue;
       const err = outcome.error ?? new PassengerError('PSG_ERR_APP_RESPONSE', 'the request failed');
-      if (err.message.startsWith('the client went away')) return;
       this.#log.warn(`${req.method} ${req.url} -> ${app.name} process ${session.process.pid}: ${err.message}`);
       if (!res.headersSent) sendError(req, res, err, app);
       return;
@@ -87,8 +163,9 @@ export class Forwarder {
   async upgrade(app: AppSpec, req: FrontRequest, client: Duplex, head: Buffer): Promise<void> {
     let session: Session;
     try {
-      session = await this.#checkout(app);
+      session = await this.#checkout(app, { onClose: (cb) => { client.once('close', cb); } });
     } catch (e) {
+      if (isClientGone(e)) return;
       client.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       this.#logRefusal(app, req, e);
       return;

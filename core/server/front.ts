@@ -29,6 +29,8 @@ export interface FrontRequest {
 
 export interface FrontResponse {
   readonly headersSent: boolean;
+  /** The client went away before `end()` (its connection is closed). */
+  readonly clientGone: boolean;
   /** `headers` alternates names and values. */
   writeHead(status: number, reason: string, headers: string[]): void;
   /** Returns false when the client is slow: wait for `onDrain`. */

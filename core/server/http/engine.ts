@@ -3,7 +3,7 @@
 // rules are in request-rules.ts, the parser's refusals in parse-errors.ts) and a log line;
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
-import { Readable, type Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
@@ -14,12 +14,17 @@ import { PassengerError } from '../../errors/passenger-error.ts';
 import type { ProxyTrust } from '../trusted-proxies.ts';
 import { checkRequestHead } from './request-rules.ts';
 import { describeParseError, rawResponse } from './parse-errors.ts';
+import { ConnectionLimiter } from './connection-limit.ts';
 
 export interface HttpEngineOptions {
   port: number;
   address: string;
-  /** Largest request body in bytes; 0: no limit. */
-  maxBodySize: number;
+  /** A request head not complete after this long gets 408, in ms; 0: no limit. */
+  headerTimeoutMs: number;
+  /** Connections one peer address may hold open at once; 0: no limit. */
+  maxConnectionsPerClient?: number;
+  /** Peers the connection limit does not apply to (default: loopback). */
+  isExemptFromConnectionLimit?: (address: string) => boolean;
   /** Which app serves a request (standalone: always the one app). */
   appFor(req: http.IncomingMessage): AppSpec;
   /** Whether a peer address is a trusted proxy, whose X-Forwarded-* headers are kept. */
@@ -71,6 +76,8 @@ class NodeFrontResponse implements FrontResponse {
     this.#res = res;
   }
   get headersSent(): boolean { return this.#res.headersSent; }
+  // node marks the response destroyed when its connection closes.
+  get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
     // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
@@ -120,17 +127,37 @@ export class HttpEngine {
   readonly #forwarder: Forwarder;
   readonly #trustBySocket = new WeakMap<Socket, boolean>();
   readonly #refusedSockets = new WeakSet<Socket>();
+  readonly #limiter: ConnectionLimiter | undefined;
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
     this.#forwarder = forwarder;
     this.#log = log;
     this.#opts = opts;
-    // No overall request timeout: uploads and streams may take long. Slow headers are still cut off.
+    // No overall request timeout: uploads and streams may take long. Slow heads are cut off (slow bodies: forward.ts).
+    // node checks head deadlines every connectionsCheckingInterval (30 s by default): often enough that the limit holds.
     // The missing-Host check is request-rules.ts's, whose answer names the header.
-    this.#server = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
+    const headers = opts.headerTimeoutMs;
+    this.#server = http.createServer({
+      requestTimeout: 0, headersTimeout: headers, keepAliveTimeout: 5_000, requireHostHeader: false,
+      connectionsCheckingInterval: headers > 0 ? Math.min(Math.max(headers / 4, 250), 5_000) : 30_000,
+    }, (req, res) => this.#onRequest(req, res));
+    const maxPerClient = opts.maxConnectionsPerClient ?? 0;
+    if (maxPerClient > 0) {
+      const limiter = this.#limiter = new ConnectionLimiter(maxPerClient, opts.isExemptFromConnectionLimit);
+      limiter.attach(this.#server);
+      let lastWarned = 0;
+      limiter.onRefuse = (address, max) => {
+        // One line per 10 s at most: a client opening connections in a loop must not flood the log.
+        const now = Date.now();
+        if (now - lastWarned < 10_000) return;
+        lastWarned = now;
+        this.#log.warn(`refused a connection from ${address}: it already has ${max} open (max_connections_per_client); 503`);
+      };
+    }
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
+      if (this.#limiter?.refused(req.socket)) return;
       const verdict = checkRequestHead(req);
       if (!verdict.ok) {
         this.#logRefusal(req, verdict.message);
@@ -152,11 +179,22 @@ export class HttpEngine {
         socket.destroy();
         return;
       }
-      const failure = describeParseError(err);
+      // Closed halfway through a request (its body, say): gone too; the request in flight learns it from its response.
+      if (err.code === 'HPE_INVALID_EOF_STATE') {
+        this.#log.debug('a client closed its connection in the middle of a request');
+        socket.destroy();
+        return;
+      }
       const peer = (socket as Socket).remoteAddress;
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        const message = `no complete request head within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s)`;
+        this.#log.warn(`a client${peer ? ` (${peer})` : ''} sent ${message}; 408`);
+        endWith(socket, rawResponse(408, 'Request Timeout', message));
+        return;
+      }
+      const failure = describeParseError(err);
       this.#log.warn(`malformed HTTP request from a client${peer ? ` (${peer})` : ''}: ${err.code ?? ''} ${failure.status} ${failure.message}`);
-      if (socket.writable) socket.end(rawResponse(failure.status, failure.reason, failure.message));
-      else socket.destroy();
+      endWith(socket, rawResponse(failure.status, failure.reason, failure.message));
     });
   }
 
@@ -200,6 +238,8 @@ export class HttpEngine {
   }
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Already answered 503 when it connected.
+    if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
     const out = new NodeFrontResponse(req, res);
@@ -222,25 +262,6 @@ export class HttpEngine {
       sendError(front, out, e);
       return;
     }
-    const max = this.#opts.maxBodySize;
-    const tooLarge = (size: string) => {
-      res.setHeader('Connection', 'close');
-      sendError(front, out, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${size} bytes is larger than max_body_size (${max})`));
-    };
-    if (max > 0 && front.contentLength !== undefined && front.contentLength > max) {
-      tooLarge(String(front.contentLength));
-      return;
-    }
-    if (max > 0 && front.body && front.contentLength === undefined) {
-      // A chunked body of unknown size: read it (at most max_body_size) before the app sees any of it.
-      void bufferLimited(req, max).then((body) => {
-        if (!body) { tooLarge('more than ' + max); return; }
-        front.body = Readable.from([body]);
-        front.contentLength = body.length;
-        void this.#forwarder.handle(app, front, out);
-      }, () => res.destroy());
-      return;
-    }
     void this.#forwarder.handle(app, front, out);
   }
 
@@ -255,14 +276,7 @@ export class HttpEngine {
   }
 }
 
-/** The whole body, or undefined as soon as it exceeds `max` bytes. */
-async function bufferLimited(body: Readable, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+function endWith(socket: Duplex, response: string): void {
+  if (socket.writable) socket.end(response);
+  else socket.destroy();
 }

@@ -28,6 +28,7 @@ export class ScgiFrontResponse implements FrontResponse {
   }
 
   get headersSent(): boolean { return this.#headersSent; }
+  get clientGone(): boolean { return this.#socket.destroyed && !this.#ended; }
 
   writeHead(status: number, reason: string, headers: string[]): void {
     this.#headersSent = true;

@@ -1,0 +1,131 @@
+// A temporary file that holds bytes one side cannot take yet (a request body
+// before a process is free, a response a slow client reads): appended to in
+// order, read back from any position, and removed when the request is done.
+// It lives in the instance directory (private to the server's user), which
+// goes with the instance, so even a crash leaves nothing elsewhere.
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { PassengerError } from '../../errors/passenger-error.ts';
+
+/** How much a read from the file returns at most. */
+export const SPILL_READ_SIZE = 64 * 1024;
+
+let serial = 0;
+const madeDirs = new Set<string>();
+
+function ioError(what: string, e: unknown): PassengerError {
+  return new PassengerError('PSG_ERR_BUFFER_IO', `${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {}, { cause: e });
+}
+
+export class SpillFile {
+  readonly path: string;
+  readonly #fd: number;
+  /** Bytes appended so far. */
+  size = 0;
+  /** Bytes on disk (appends whose write completed). */
+  written = 0;
+  #queue: Buffer[] = [];
+  #writing = false;
+  /** fs calls in flight: the descriptor is closed only when none is (a number reused by another open must never be written). */
+  #busy = 0;
+  #removed = false;
+  #closed = false;
+  #error: PassengerError | undefined;
+  #progress: (() => void) | undefined;
+
+  /** Creates the file (synchronously: it happens once per buffered body, before its first write). Throws PSG_ERR_BUFFER_IO. */
+  constructor(dir: string, kind: string) {
+    try {
+      if (!madeDirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        madeDirs.add(dir);
+      }
+      this.path = join(dir, `${kind}-${process.pid}-${++serial}`);
+      this.#fd = fs.openSync(this.path, 'wx+', 0o600);
+    } catch (e) {
+      throw ioError(`cannot create a buffer file in ${dir}`, e);
+    }
+  }
+
+  /** Bytes appended but not on disk yet. */
+  get pending(): number { return this.size - this.written; }
+  get error(): PassengerError | undefined { return this.#error; }
+
+  /** Called after every completed write (and on a write error). One listener: its owner. */
+  onProgress(cb: () => void): void { this.#progress = cb; }
+
+  /** Appends `data`, which must not change afterwards (the write is asynchronous). */
+  append(data: Buffer): void {
+    if (this.#removed || this.#error) return;
+    this.size += data.length;
+    this.#queue.push(data);
+    if (!this.#writing) this.#writeQueued();
+  }
+
+  #writeQueued(): void {
+    const bufs = this.#queue;
+    this.#queue = [];
+    let total = 0;
+    for (const b of bufs) total += b.length;
+    this.#writing = true;
+    this.#busy++;
+    fs.writev(this.#fd, bufs, this.written, (err, n) => {
+      this.#busy--;
+      this.#writing = false;
+      if (!err && n !== total) err = Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      if (err) this.#error ??= ioError(`cannot write the buffer file ${this.path}`, err);
+      else this.written += n;
+      if (this.#removed) { this.#closeIfIdle(); return; }
+      if (!this.#error && this.#queue.length > 0) this.#writeQueued();
+      this.#progress?.();
+    });
+  }
+
+  /** Reads up to `length` bytes at `position` into a fresh buffer (it may be kept). */
+  read(position: number, length: number, cb: (err: PassengerError | null, data: Buffer) => void): void {
+    if (this.#removed) return;
+    const buf = Buffer.allocUnsafe(length);
+    this.#busy++;
+    fs.read(this.#fd, buf, 0, length, position, (err, n) => {
+      this.#busy--;
+      if (this.#removed) { this.#closeIfIdle(); return; }
+      if (err || n === 0) cb(ioError(`cannot read the buffer file ${this.path}`, err ?? new Error('unexpected end of file')), buf);
+      else cb(null, n === length ? buf : buf.subarray(0, n));
+    });
+  }
+
+  /** The whole content as a stream (once everything was written). */
+  readable(): Readable {
+    let position = 0;
+    const stream = new Readable({
+      highWaterMark: SPILL_READ_SIZE,
+      read: () => {
+        if (position >= this.written) { stream.push(null); return; }
+        this.read(position, Math.min(SPILL_READ_SIZE, this.written - position), (err, data) => {
+          if (err) { stream.destroy(err); return; }
+          position += data.length;
+          stream.push(data);
+          if (position >= this.written) stream.push(null);
+        });
+      },
+    });
+    return stream;
+  }
+
+  /** Unlinks the file now and closes it once no call is in flight. Idempotent. */
+  remove(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#queue = [];
+    this.#progress = undefined;
+    fs.unlink(this.path, () => {});
+    this.#closeIfIdle();
+  }
+
+  #closeIfIdle(): void {
+    if (this.#busy > 0 || this.#closed) return;
+    this.#closed = true;
+    fs.close(this.#fd, () => {});
+  }
+}
