@@ -39,6 +39,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, plugin: string, hook: string)
 type AnyFn = (...args: unknown[]) => unknown;
 
 export function guardHook(hook: Hook<unknown[], unknown>, hookName: string, opts: GuardOptions, log: Logger): void {
+  // tapable counts interceptors as use, so every guarded hook would look tapped. This one
+  // only rewrites taps as they register and adds nothing to a call: only taps count.
+  hook.isUsed = () => hook.taps.length > 0;
   hook.intercept({
     register(tap: Tap & { fn: Function; type: 'sync' | 'async' | 'promise' }) {
       const original = tap.fn as AnyFn;

@@ -17,9 +17,12 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'default_user', type: 'string', default: 'nobody', scope: 'instance', doc: 'user for apps whose startup file is owned by root, when the core runs as root behind a web server' },
   { name: 'default_group', type: 'string', scope: 'instance', doc: "group for such apps (default: default_user's primary group)" },
   { name: 'shutdown_timeout', type: 'number', min: 0, default: 10, unit: 'seconds', scope: 'instance', doc: 'how long in-flight requests may take to finish when the server stops' },
+  { name: 'metrics_address', type: 'string', scope: 'instance', doc: 'serve /metrics (Prometheus), /healthz, /readyz and a status page on this TCP address (host:port); off unless set (docs/metrics.md)' },
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
+  { name: 'app_name', type: 'string', scope: 'app', doc: "the app's name in logs and metrics (default: the app directory's base name)" },
+  { name: 'trace_context', type: 'boolean', default: false, scope: 'app', doc: 'give requests without a W3C traceparent header a new one, and remember its trace id (docs/metrics.md)' },
   { name: 'app_type', type: 'string', scope: 'app', doc: 'force an app type instead of detecting it (see passenger detect)' },
   { name: 'startup_file', type: 'string', scope: 'app', doc: 'the file that starts the app, relative to the app directory' },
   { name: 'app_start_command', type: 'string', scope: 'app', doc: 'run any app with this /bin/sh command; it must listen on $PORT (makes the app generic)' },

@@ -17,6 +17,7 @@ import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
+import type { MetricsListener } from '../metrics/listener.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
@@ -26,10 +27,12 @@ export interface CoreInit {
   appDir: string;
   flags: Record<string, string | boolean>;
   instanceDir: string;
+  /** How often the watchdog restarted the core before this one (for metrics). */
+  coreRestarts?: number;
 }
 
 export type CoreMessage =
-  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number }
+  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number; metricsPort?: number }
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; pid: number }
@@ -45,7 +48,7 @@ function tell(msg: CoreMessage): void {
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
-  scgi_address?: string;
+  scgi_address?: string; metrics_address?: string;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -90,13 +93,20 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
-  const forwarder = new Forwarder(pool, log);
+  // Tapped before any request: the collector feeds on the hooks from the first one on.
+  const metrics: MetricsListener | undefined = opts.metrics_address
+    ? (await import('../metrics/start.ts')).createMetricsListener(kernel, pool, {
+      address: opts.metrics_address, instanceName: instance.name, readOnlyPassword: instance.readPasswords().readOnly, coreRestarts: init.coreRestarts ?? 0,
+    })
+    : undefined;
+  const forwarder = new Forwarder(pool, log, kernel.hooks);
   const group = pool.group(app);
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
   });
   const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params) });
   let port = 0;
+  let metricsPort: number | undefined;
   let ready = false;
   // A restarted core keeps the instance's creation time.
   let createdAt = new Date().toISOString();
@@ -115,8 +125,11 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const stop = (reason: string) => {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
+      // /readyz says 503 from now on, so load balancers stop sending while the rest drains.
+      if (metrics) metrics.stopping = true;
       const grace = opts.shutdown_timeout * 1000;
       await Promise.all([engine.close(grace), scgi.close(grace), admin.close()]);
+      await metrics?.close();
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
       await spawner.close();
@@ -164,6 +177,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       if (m.name === 'http') engine.accept(socket); else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
+    if (metrics) metricsPort = await metrics.listen();
   } catch (e) {
     tell({ type: 'fatal', message: `cannot listen: ${describeError(e)}` });
     process.exit(1);
@@ -173,5 +187,5 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   writeProperties();
   await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   pool.prestart(app);
-  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid });
+  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid, ...(metricsPort !== undefined ? { metricsPort } : {}) });
 }

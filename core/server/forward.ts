@@ -9,6 +9,8 @@ import { PassengerError, describeError, isPassengerError } from '../errors/passe
 import type { ForwardOutcome } from '../registries/protocols.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
+import { noteCheckout, observe, settle } from './observed-response.ts';
+import type { KernelHooks } from '../hooks.ts';
 import type { Duplex } from 'node:stream';
 
 const MAX_ATTEMPTS = 3;
@@ -16,16 +18,24 @@ const MAX_ATTEMPTS = 3;
 export class Forwarder {
   readonly #pool: Pool;
   readonly #log: Logger;
+  readonly #hooks: KernelHooks | undefined;
   /** Requests in flight, for graceful shutdown. */
   inFlight = 0;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(pool: Pool, log: Logger) {
+  constructor(pool: Pool, log: Logger, hooks?: KernelHooks) {
     this.#pool = pool;
     this.#log = log;
+    this.#hooks = hooks;
+  }
+
+  /** The response to write to: request events and trace context (observed-response.ts). */
+  observe(app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
+    return this.#hooks ? observe(this.#hooks, app, req, res) : res;
   }
 
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
+    res = this.observe(app, req, res);
     this.inFlight++;
     try {
       await this.#handle(app, req, res);
@@ -33,6 +43,7 @@ export class Forwarder {
       this.#log.error(`${req.method} ${req.url}: ${describeError(e)}`);
       sendError(req, res, e, app);
     } finally {
+      settle(res);
       if (--this.inFlight === 0) this.#notifyIdle();
     }
   }
@@ -52,6 +63,7 @@ export class Forwarder {
         sendError(req, res, e, app);
         return;
       }
+      noteCheckout(res);
       const outcome = await this.#send(app, session, req, res);
       session.close(outcome.processHealthy !== false);
       if (outcome.ok) return;

@@ -161,14 +161,14 @@ export class HttpEngine {
 
   #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const front = frontRequest(req, this.#port);
-    const out = new NodeFrontResponse(req, res);
     let app: AppSpec;
     try {
       app = this.#opts.appFor(req);
     } catch (e) {
-      sendError(front, out, e);
+      sendError(front, new NodeFrontResponse(req, res), e);
       return;
     }
+    const out = this.#forwarder.observe(app, front, new NodeFrontResponse(req, res));
     const max = this.#opts.maxBodySize;
     const tooLarge = (size: string) => {
       res.setHeader('Connection', 'close');
