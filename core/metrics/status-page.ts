@@ -35,8 +35,8 @@ th{font-size:.8rem;color:var(--muted);font-weight:600}
 code{font-family:ui-monospace,Menlo,Consolas,monospace}
 `;
 
-// Reloads <main> from the page itself; keeps the last view when a fetch fails.
-const SCRIPT = `setInterval(function(){fetch(location.pathname+'?part=main',{cache:'no-store',credentials:'same-origin'}).then(function(r){return r.ok?r.text():null}).then(function(t){if(t!==null)document.querySelector('main').innerHTML=t}).catch(function(){})},${REFRESH_MS});`;
+// Reloads <main> from the page itself and says when; keeps the last view when a fetch fails.
+const SCRIPT = `setInterval(function(){fetch(location.pathname+'?part=main',{cache:'no-store',credentials:'same-origin'}).then(function(r){return r.ok?r.text():null}).then(function(t){if(t===null)return;document.querySelector('main').innerHTML=t;var u=document.getElementById('updated');u.dataset.refreshes=String(Number(u.dataset.refreshes)+1);u.textContent='updated '+new Date().toLocaleTimeString()}).catch(function(){})},${REFRESH_MS});`;
 
 const hash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
 
@@ -101,7 +101,7 @@ export function renderStatusPage(src: StatusSource): string {
 <noscript><meta http-equiv="refresh" content="${REFRESH_MS / 1000}"></noscript>
 </head>
 <body>
-<header><h1>passenger ${src.version}</h1><p class="meta">instance ${src.instanceName}; refreshes every ${REFRESH_MS / 1000} s</p></header>
+<header><h1>passenger ${src.version}</h1><p class="meta">instance ${src.instanceName}; refreshes every ${REFRESH_MS / 1000} s; <span id="updated" data-refreshes="0">not updated yet</span></p></header>
 <main>${renderMain(src)}</main>
 <script>${new SafeHtml(SCRIPT)}</script>
 </body>
