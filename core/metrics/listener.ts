@@ -42,7 +42,7 @@ function same(a: string, b: string): boolean {
 }
 
 /** HTTP Basic with any user name and the read-only password. */
-function basicAuthOk(header: string | undefined, password: string): boolean {
+export function basicAuthOk(header: string | undefined, password: string): boolean {
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
   if (!m) return false;
   const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
