@@ -3,6 +3,8 @@
 // /healthz and /readyz answer, and /readyz flips to 503 as soon as a
 // graceful stop begins while the request in flight still completes.
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
 import { startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { metricsPort, promtoolCheck, scrape, scrapeUntil, value, type Scrape } from './metrics-helpers.ts';
@@ -155,6 +157,16 @@ describe('metrics listener (metrics_address)', function () {
     expect(body.reason).to.match(/^broken: the app cannot start \(error [0-9a-f]+\)$/);
     const s = await scrape(base);
     expect([...s].filter(([k]) => k.startsWith('passenger_process_spawns_total{app="broken"') && k.includes('outcome="failure"')).reduce((a, [, v]) => a + v, 0)).to.be.at.least(1);
+  });
+
+  it('counts core restarts by the watchdog, and serves metrics again from the new core', async () => {
+    const { base } = await start();
+    expect(value(await scrape(base), 'passenger_core_restarts_total')).to.equal(0);
+    const props = JSON.parse(readFileSync(join(p!.registryDir, p!.instanceDirs()[0]!, 'properties.json'), 'utf8')) as { corePid: number };
+    process.kill(props.corePid, 'SIGKILL');
+    await p!.waitForOutput(/core restarted \(pid \d+\) and serving again/, 20000);
+    const after = await scrapeUntil(base, (s) => value(s, 'passenger_core_restarts_total') === 1, 10000);
+    expect(value(after, 'passenger_build_info{version="0.1.0"}')).to.equal(1);
   });
 
   it('rejects a malformed metrics_address with an error naming the option', async () => {

@@ -185,7 +185,7 @@ export class HttpEngine {
         front.body = Readable.from([body]);
         front.contentLength = body.length;
         void this.#forwarder.handle(app, front, out);
-      }, () => res.destroy());
+      }, () => out.abort());
       return;
     }
     void this.#forwarder.handle(app, front, out);
