@@ -68,6 +68,19 @@ describe('request events (observe)', () => {
   });
 });
 
+describe('guarded notification taps', () => {
+  it('pass every argument on, and a throwing tap is logged by name without stopping the others', () => {
+    const lines: string[] = [];
+    const k = new Kernel(createLogger('error', (l) => lines.push(l)));
+    const got: unknown[][] = [];
+    k.hooks.processExited.tap('first', () => { throw new Error('boom'); });
+    k.hooks.processExited.tap('second', (p, e) => { got.push([p.pid, e.reason]); });
+    k.hooks.processExited.call({ pid: 7, appRoot: '/a', appType: 'node' }, { code: null, signal: 'SIGKILL', reason: 'crash' });
+    expect(got).to.deep.equal([[7, 'crash']]);
+    expect(lines).to.deep.equal(['[passenger] ERROR: plugin first failed in hook processExited: boom']);
+  });
+});
+
 describe('trace context', () => {
   it('accepts only well-formed traceparent values', () => {
     expect(traceIdOf('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).to.equal('4bf92f3577b34da6a3ce929d0e0e4736');
