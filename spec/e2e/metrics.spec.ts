@@ -80,6 +80,23 @@ describe('metrics listener (metrics_address)', function () {
     expect(after.has('process_cpu_user_seconds_total')).to.equal(true);
   });
 
+  it('counts queue_timeout and request_timeout rejections, and the stuck process\'s exit as max_request_time', async () => {
+    const { base } = await start(['--max-instances', '1', '--request-queue-timeout', '0.5', '--max-request-time', '1.5']);
+    expect((await get(`${p!.url}/`)).status).to.equal(200);
+    const before = await scrape(base);
+    // The first holds the only process past max_request_time; the second waits longer than request_queue_timeout.
+    const stuck = get(`${p!.url}/sleep?s=5`);
+    await scrapeUntil(base, (s) => value(s, 'passenger_requests_in_flight{app="shop"}') === 1, 5000);
+    expect((await get(`${p!.url}/`)).status).to.equal(504);
+    expect((await stuck).status).to.equal(504);
+    const after = await scrapeUntil(base, (s) => value(s, 'passenger_process_exits_total{app="shop",reason="max_request_time"}') === 1);
+    const delta = (s: string) => value(after, s) - value(before, s);
+    expect(delta(series('passenger_request_rejections_total', 'app="shop",reason="queue_timeout"'))).to.equal(1);
+    expect(delta(series('passenger_request_rejections_total', 'app="shop",reason="request_timeout"'))).to.equal(1);
+    expect(delta(series('passenger_requests_total', 'app="shop",status_class="5xx"'))).to.equal(2);
+    expect(value(after, 'passenger_process_exits_total{app="shop",reason="crash"}')).to.equal(0);
+  });
+
   it('counts a kill -9 of an app process as a crash exit and its replacement as a spawn', async () => {
     const { base } = await start(['--min-instances', '1', '--max-instances', '1']);
     const pid = Number((await get(`${p!.url}/`)).body);
