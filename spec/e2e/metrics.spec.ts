@@ -81,11 +81,11 @@ describe('metrics listener (metrics_address)', function () {
   });
 
   it('counts queue_timeout and request_timeout rejections, and the stuck process\'s exit as max_request_time', async () => {
-    const { base } = await start(['--max-instances', '1', '--request-queue-timeout', '0.5', '--max-request-time', '1.5']);
+    const { base } = await start(['--max-instances', '1', '--request-queue-timeout', '0.5', '--max-request-time', '2.5']);
     expect((await get(`${p!.url}/`)).status).to.equal(200);
     const before = await scrape(base);
     // The first holds the only process past max_request_time; the second waits longer than request_queue_timeout.
-    const stuck = get(`${p!.url}/sleep?s=5`);
+    const stuck = get(`${p!.url}/sleep?s=8`);
     await scrapeUntil(base, (s) => value(s, 'passenger_requests_in_flight{app="shop"}') === 1, 5000);
     expect((await get(`${p!.url}/`)).status).to.equal(504);
     expect((await stuck).status).to.equal(504);
