@@ -18,9 +18,11 @@ export interface BenchSettings {
   peers: boolean;
   /** Where the JSON goes (default bench/results/<timestamp>.json). */
   output: string | undefined;
+  /** Also run each of our servers with the metrics listener on (targets ours-<app>-metrics), for the cost of metrics. */
+  metrics: boolean;
 }
 
-const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id] [--no-peers] [--output FILE]`;
+const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id] [--no-peers] [--metrics] [--output FILE]`;
 
 export function parseSettings(argv: string[]): BenchSettings {
   const quick = argv.includes('--quick');
@@ -34,6 +36,7 @@ export function parseSettings(argv: string[]): BenchSettings {
     only: [],
     peers: !quick,
     output: undefined,
+    metrics: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -56,6 +59,7 @@ export function parseSettings(argv: string[]): BenchSettings {
       case '--peers': s.peers = true; break;
       case '--no-peers': s.peers = false; break;
       case '--output': s.output = value(); break;
+      case '--metrics': s.metrics = true; break;
       case '--help': throw new Error(USAGE);
       default: throw new Error(`unknown option ${a}\n${USAGE}`);
     }

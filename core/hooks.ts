@@ -8,6 +8,7 @@ import type { Protocol } from './registries/protocols.ts';
 import type { AppSpec } from './config/app-spec.ts';
 import type { LoaderSpec, SpawnCommand, SpawnMethod } from './spawn/spawn-command.ts';
 import type { ErrorReport } from './errors/report.ts';
+import type { FrontRequest } from './server/front.ts';
 
 export interface DetectContext {
   appRoot: string;
@@ -37,6 +38,42 @@ export interface ProcessInfo {
   pid: number;
   appRoot: string;
   appType: string;
+  /** processSpawned only: how it was started, and how long that took. */
+  spawnMethod?: SpawnMethod;
+  spawnDurationMs?: number;
+}
+
+/** A spawn about to begin (one at a time per app). */
+export interface SpawnInfo {
+  appRoot: string;
+  appType: string;
+  method: SpawnMethod;
+}
+
+/** Why the server answered a request itself instead of letting the app answer. */
+export type RejectionReason = 'queue_full' | 'queue_timeout' | 'body_too_large' | 'request_timeout';
+
+/**
+ * One request on its way through the core. requestStarted and requestFinished
+ * get the same object, so a tap may keep per-request state in a WeakMap.
+ * Read-only for taps; times are performance.now() milliseconds.
+ */
+export interface RequestEvent {
+  readonly app: AppSpec;
+  readonly request: FrontRequest;
+  readonly startedAt: number;
+  /** Time spent waiting for a process; -1 while (or when) it got none. */
+  readonly queueMs: number;
+  /** The status sent to the client; 0 when none was sent. */
+  readonly status: number;
+  /** Response body bytes written to the client. */
+  readonly bytes: number;
+  /** Time from the start to the last byte; -1 until finished. */
+  readonly durationMs: number;
+  /** Set when the server refused the request itself. */
+  readonly rejection: RejectionReason | undefined;
+  /** The response was cut off (client gone, app failed mid-response). */
+  readonly aborted: boolean;
 }
 
 export interface ExitInfo {
@@ -79,6 +116,14 @@ export interface KernelHooks {
   readonly processExited: SyncHook<[ProcessInfo, ExitInfo]>;
   readonly spawnFailed: SyncHook<[ErrorReport]>;
   readonly queueFull: SyncHook<[GroupInfo]>;
+  /** Before a spawn starts; followed by processSpawned or spawnFailed. */
+  readonly spawnStarted: SyncHook<[SpawnInfo]>;
+  /**
+   * On the request path: keep taps cheap and allocation-free. Called only
+   * when tapped (the core checks isUsed() first and builds nothing otherwise).
+   */
+  readonly requestStarted: SyncHook<[RequestEvent]>;
+  readonly requestFinished: SyncHook<[RequestEvent]>;
 }
 
 export function createHooks(): KernelHooks {
@@ -96,5 +141,8 @@ export function createHooks(): KernelHooks {
     processExited: new SyncHook<[ProcessInfo, ExitInfo]>(['process', 'exit']),
     spawnFailed: new SyncHook<[ErrorReport]>(['report']),
     queueFull: new SyncHook<[GroupInfo]>(['group']),
+    spawnStarted: new SyncHook<[SpawnInfo]>(['spawn']),
+    requestStarted: new SyncHook<[RequestEvent]>(['request']),
+    requestFinished: new SyncHook<[RequestEvent]>(['request']),
   });
 }

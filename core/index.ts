@@ -4,6 +4,7 @@ export { PLUGIN_API_VERSION, definePlugin, type Plugin } from './plugin.ts';
 export type { Kernel } from './kernel.ts';
 export type {
   KernelHooks, DetectContext, AppTypeMatch, ErrorContext, ProcessInfo, ExitInfo, GroupInfo, InstanceInfo,
+  SpawnInfo, RequestEvent, RejectionReason,
 } from './hooks.ts';
 export type { AppSpec, CoreOptions } from './config/app-spec.ts';
 export type { LoaderSpec, SpawnCommand, SpawnMethod, Readiness } from './spawn/spawn-command.ts';

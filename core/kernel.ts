@@ -29,6 +29,9 @@ const guards: Record<keyof KernelHooks, GuardOptions> = {
   processExited: { mode: 'skip', timeoutMs: 0 },
   spawnFailed: { mode: 'skip', timeoutMs: 0 },
   queueFull: { mode: 'skip', timeoutMs: 0 },
+  spawnStarted: { mode: 'skip', timeoutMs: 0 },
+  requestStarted: { mode: 'skip', timeoutMs: 0 },
+  requestFinished: { mode: 'skip', timeoutMs: 0 },
 };
 
 export class Kernel {

@@ -39,6 +39,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, plugin: string, hook: string)
 type AnyFn = (...args: unknown[]) => unknown;
 
 export function guardHook(hook: Hook<unknown[], unknown>, hookName: string, opts: GuardOptions, log: Logger): void {
+  // tapable counts interceptors as use, so every guarded hook would look tapped. This one
+  // only rewrites taps as they register and adds nothing to a call: only taps count.
+  hook.isUsed = () => hook.taps.length > 0;
+  // The argument names the hook was declared with (tapable keeps them as _args).
+  const arity = (hook as unknown as { _args?: unknown[] })._args?.length ?? Infinity;
   hook.intercept({
     register(tap: Tap & { fn: Function; type: 'sync' | 'async' | 'promise' }) {
       const original = tap.fn as AnyFn;
@@ -63,9 +68,15 @@ export function guardHook(hook: Hook<unknown[], unknown>, hookName: string, opts
           });
         };
       } else {
-        tap.fn = (...args: unknown[]) => {
-          try { return original(...args); } catch (e) { return onError(e, args); }
-        };
+        // Hooks of up to two arguments get a fixed-arity wrapper: a rest parameter would build
+        // an array on every call, and requestStarted/requestFinished are called per request.
+        tap.fn = arity <= 2
+          ? (a: unknown, b: unknown) => {
+            try { return original(a, b); } catch (e) { return onError(e, [a, b]); }
+          }
+          : (...args: unknown[]) => {
+            try { return original(...args); } catch (e) { return onError(e, args); }
+          };
       }
       return tap;
     },

@@ -21,6 +21,9 @@ export function computeRatios(results: readonly TargetResult[]): Ratio[] {
   const pairs: [TargetResult, TargetResult][] = [];
   const bare = ran.find((r) => r.id === 'bare-node');
   for (const t of ran) {
+    // The cost of metrics: the same server with the metrics listener on against off.
+    const off = t.id.endsWith('-metrics') ? ran.find((r) => r.id === t.id.slice(0, -'-metrics'.length)) : undefined;
+    if (off) { pairs.push([t, off]); continue; }
     if (t.server === 'ours') {
       for (const ref of ran) if (ref.server !== 'ours' && ref.server !== 'bare' && ref.app === t.app) pairs.push([t, ref]);
     }

@@ -11,14 +11,14 @@ function needs(target: Target, command: string, why: string): Target {
   return { ...target, async unavailable() { return which(command) ? target.unavailable() : `${command} is not installed (${why})`; } };
 }
 
-export function oursTargets(entry: OursEntry): Target[] {
-  return [
-    oursTarget('node', entry),
-    needs(oursTarget('rack', entry), 'ruby', 'the Rack loader needs it'),
-    needs(oursTarget('wsgi', entry), 'python3', 'the WSGI loader needs it'),
-    oursTarget('generic', entry),
-    bareNodeTarget(),
+export function oursTargets(entry: OursEntry, withMetrics = false): Target[] {
+  const ours = (metrics: boolean) => [
+    oursTarget('node', entry, metrics),
+    needs(oursTarget('rack', entry, metrics), 'ruby', 'the Rack loader needs it'),
+    needs(oursTarget('wsgi', entry, metrics), 'python3', 'the WSGI loader needs it'),
+    oursTarget('generic', entry, metrics),
   ];
+  return [...ours(false), ...(withMetrics ? ours(true) : []), bareNodeTarget()];
 }
 
 export function peerTargets(): Target[] {

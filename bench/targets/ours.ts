@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import getPort from 'get-port';
 import { launch } from '../proc/launch.ts';
 import { isAlive } from '../proc/tree.ts';
 import type { AppKind, RunningServer, StartOptions, Target } from './target.ts';
@@ -31,14 +32,15 @@ function appFlags(app: AppKind, appDir: string): string[] {
   return [];
 }
 
-export function oursTarget(app: AppKind, entry: OursEntry): Target {
+/** `metrics`: with the metrics listener on (a loopback port), to measure what metrics cost the request path. */
+export function oursTarget(app: AppKind, entry: OursEntry, metrics = false): Target {
   return {
-    id: `ours-${app}`,
+    id: metrics ? `ours-${app}-metrics` : `ours-${app}`,
     server: 'ours',
     app,
-    label: `passenger-ts ${app}`,
-    spawnsOnDemand: true,
-    notes: entry.compiled ? 'compiled build (dist/)' : 'from source through tsx (the build failed)',
+    label: metrics ? `passenger-ts ${app} (metrics on)` : `passenger-ts ${app}`,
+    spawnsOnDemand: !metrics,
+    notes: (entry.compiled ? 'compiled build (dist/)' : 'from source through tsx (the build failed)') + (metrics ? '; metrics_address set' : ''),
     async unavailable() { return undefined; },
     async start(o: StartOptions): Promise<RunningServer> {
       // Short: the app sockets live below it and Unix socket paths are limited to 107 bytes.
@@ -48,7 +50,8 @@ export function oursTarget(app: AppKind, entry: OursEntry): Target {
       const args = [...entry.args, 'run', o.appDir, '--port', String(o.port), '--address', '127.0.0.1',
         '--min-instances', String(o.processes), '--max-pool-size', String(o.maxProcesses),
         '--max-request-queue-size', '0', '--environment', 'production', '--log-level', 'warn',
-        '--instance-registry-dir', registry, ...appFlags(app, o.appDir)];
+        '--instance-registry-dir', registry, ...appFlags(app, o.appDir),
+        ...(metrics ? ['--metrics-address', `127.0.0.1:${await getPort({ host: '127.0.0.1' })}`] : [])];
       const l = launch(process.execPath, args, { cwd: o.appDir });
       return {
         startedAt: l.startedAt,

@@ -14,7 +14,7 @@ const USAGE = `passenger ${version}: serve any web app.
 Usage:
   passenger run [APP_DIR] [options]      serve the app in APP_DIR (default: .)
   passenger detect [APP_DIR] [--json]    show what run would do, and why
-  passenger status [--json]              the pool of a running instance: apps, processes
+  passenger status [--json | --watch]    the pool of a running instance: apps, processes (--watch: live)
   passenger stop                         stop a running instance
   passenger restart-app [APP_DIR]        rolling restart of one app of a running instance
   passenger nginx-config [APP_DIR...]    nginx server blocks for a running instance
@@ -39,9 +39,9 @@ async function main(argv: string[]): Promise<number> {
   const builtins = builtinPlugins();
   for (const p of builtins) kernel.use(p);
   kernel.boot();
-  const booleans = new Set(['help', 'json', 'debug', 'version', ...kernel.options.list().filter((d) => d.type === 'boolean').map((d) => d.name)]);
+  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', ...kernel.options.list().filter((d) => d.type === 'boolean').map((d) => d.name)]);
   const args = parseArgs(argv, booleans);
-  const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version']);
+  const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version', 'watch']);
   if (sw.version) { process.stdout.write(`passenger ${version}\n`); return 0; }
   if (sw.help || !args.command) {
     process.stdout.write(USAGE + '\nOptions:\n' + optionHelp(kernel) + '\n');
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     switch (args.command) {
       case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags);
       case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
-      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.flags, sw.json === true);
+      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.flags, sw.json === true, sw.watch === true);
       case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);

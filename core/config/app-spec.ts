@@ -1,6 +1,8 @@
 /** The options the core itself reads; plugins add their own keys. */
 export interface CoreOptions {
   environment: string;
+  app_name?: string;
+  trace_context: boolean;
   app_type?: string;
   startup_file?: string;
   app_start_command?: string;
@@ -30,7 +32,7 @@ export interface CoreOptions {
 export interface AppSpec {
   /** Absolute, symlinks resolved. */
   appRoot: string;
-  /** A short name for logs: the directory's base name. */
+  /** A short name for logs and metrics: app_name, else the directory's base name. */
   name: string;
   appType: string;
   /** Absolute path of the startup file (for generic apps: the app root). */

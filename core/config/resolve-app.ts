@@ -52,7 +52,7 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
   }
   const spec: AppSpec = {
     appRoot,
-    name: basename(appRoot),
+    name: typeof merged.values.app_name === 'string' && merged.values.app_name !== '' ? merged.values.app_name : basename(appRoot),
     appType: match.appType,
     startupFile: match.startupFile,
     detectReason: match.reason,

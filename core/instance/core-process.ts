@@ -18,6 +18,7 @@ import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
 import { compileTrustedProxies, type ProxyTrust } from '../server/trusted-proxies.ts';
+import type { MetricsListener } from '../metrics/listener.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
@@ -27,10 +28,12 @@ export interface CoreInit {
   appDir: string;
   flags: Record<string, string | boolean>;
   instanceDir: string;
+  /** How often the watchdog restarted the core before this one (for metrics). */
+  coreRestarts?: number;
 }
 
 export type CoreMessage =
-  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number }
+  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number; metricsPort?: number }
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; pid: number }
@@ -48,7 +51,7 @@ interface InstanceOptions extends CoreOptions {
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
   trusted_proxies: string[];
   client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
-  scgi_address?: string;
+  scgi_address?: string; metrics_address?: string;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -100,9 +103,15 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
+  // Tapped before any request: the collector feeds on the hooks from the first one on.
+  const metrics: MetricsListener | undefined = opts.metrics_address
+    ? (await import('../metrics/start.ts')).createMetricsListener(kernel, pool, {
+      address: opts.metrics_address, instanceName: instance.name, readOnlyPassword: instance.readPasswords().readOnly, coreRestarts: init.coreRestarts ?? 0,
+    })
+    : undefined;
   const forwarder = new Forwarder(pool, log, {
     bufferDir: instance.buffers, maxBodySize: opts.max_body_size, clientBodyTimeoutMs: opts.client_body_timeout * 1000,
-  });
+  }, kernel.hooks);
   const group = pool.group(app);
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
@@ -114,6 +123,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     ...(opts.client_header_timeout > 0 ? { headTimeoutMs: opts.client_header_timeout * 1000 } : {}),
   });
   let port = 0;
+  let metricsPort: number | undefined;
   let ready = false;
   // A restarted core keeps the instance's creation time.
   let createdAt = new Date().toISOString();
@@ -133,8 +143,11 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const stop = (reason: string, orphaned = false) => {
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
+      // /readyz says 503 from now on, so load balancers stop sending while the rest drains.
+      if (metrics) metrics.stopping = true;
       const grace = opts.shutdown_timeout * 1000;
       await Promise.all([engine.close(grace), scgi.close(grace), admin.close()]);
+      await metrics?.close();
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
       await spawner.close();
@@ -185,6 +198,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       if (m.name === 'http') engine.accept(socket); else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
+    if (metrics) metricsPort = await metrics.listen();
   } catch (e) {
     tell({ type: 'fatal', message: `cannot listen: ${describeError(e)}` });
     process.exit(1);
@@ -194,5 +208,5 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   writeProperties();
   await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   pool.prestart(app);
-  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid });
+  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid, ...(metricsPort !== undefined ? { metricsPort } : {}) });
 }

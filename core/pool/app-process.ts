@@ -31,6 +31,8 @@ export class AppProcess {
   lastUsed = Date.now();
   cpu = 0;
   rssBytes = 0;
+  /** User and system CPU time used so far, from the same measurement. */
+  cpuSeconds = 0;
   /** Why it is being replaced, once it is. */
   retireReason: RetireReason | undefined;
 

@@ -401,6 +401,8 @@ export class Group {
     this.#spawnStarted();
     const generation = this.#generation;
     const spec = this.spec;
+    const method = this.#host.spawner.methodFor?.(spec) ?? spec.options.spawn_method;
+    this.#host.kernel.hooks.spawnStarted.call({ appRoot: this.appRoot, appType: spec.appType, method });
     let proc: AppProcess;
     try {
       const spawned = await this.#host.spawner.spawn(spec);
@@ -425,7 +427,7 @@ export class Group {
     this.#processes.push(proc);
     this.#watchExit(proc);
     this.#log.info(`process ${proc.pid} ready in ${proc.spawned.spawnDurationMs} ms (${proc.target.socket.protocol}, concurrency ${proc.concurrency || 'unlimited'})`);
-    this.#host.kernel.hooks.processSpawned.call({ pid: proc.pid, appRoot: this.appRoot, appType: spec.appType });
+    this.#host.kernel.hooks.processSpawned.call({ pid: proc.pid, appRoot: this.appRoot, appType: spec.appType, spawnMethod: method, spawnDurationMs: proc.spawned.spawnDurationMs });
     if (this.#shuttingDown) {
       proc.retireReason = 'shutdown';
       this.#stop(proc);

@@ -135,7 +135,7 @@ export class Pool {
     for (const g of this.#groups.values()) if (idleMs > 0) g.reapIdle(idleMs);
     const procs = this.groups.flatMap((g) => g.processes.map((p) => ({ g, p })));
     if (procs.length === 0) return;
-    let usage: Record<string, { cpu: number; memory: number }>;
+    let usage: Record<string, { cpu: number; memory: number; ctime: number }>;
     try {
       usage = await pidusage(procs.map(({ p }) => p.pid));
     } catch (e) {
@@ -148,6 +148,7 @@ export class Pool {
       if (!u) continue;
       p.cpu = Math.round(u.cpu * 10) / 10;
       p.rssBytes = u.memory;
+      p.cpuSeconds = u.ctime / 1000;
       const limit = g.spec.options.memory_limit;
       if (limit > 0 && p.enabled === 'enabled' && u.memory > limit * 2 ** 20) {
         this.#log.warn(`process ${p.pid} of ${g.spec.name} uses ${Math.round(u.memory / 2 ** 20)} MiB, above memory_limit ${limit} MiB: replacing it once idle`);

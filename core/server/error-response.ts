@@ -7,6 +7,7 @@ import type { AppSpec } from '../config/app-spec.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { renderReportHtml, renderGenericHtml } from '../errors/render-html.ts';
 import { PAGE_CSP } from '../errors/page-template.ts';
+import { noteError } from './observed-response.ts';
 
 const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
   PSG_ERR_POOL_QUEUE_FULL: [503, 'Service Unavailable'],
@@ -45,6 +46,7 @@ function friendly(app: AppSpec | undefined): boolean {
 export function sendError(req: FrontRequest, res: FrontResponse, error: unknown, app?: AppSpec): void {
   if (res.headersSent) { res.abort(); return; }
   const code = isPassengerError(error) ? error.code : undefined;
+  noteError(res, code);
   const [status, reason] = (code && STATUS[code]) ?? [500, 'Internal Server Error'];
   const headers = ['Cache-Control', 'no-store', 'X-Content-Type-Options', 'nosniff'];
   if (status === 503) headers.push('Retry-After', '1');

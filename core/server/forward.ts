@@ -15,6 +15,8 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
 import { bufferRequestBody } from './buffering/request-body.ts';
 import { SpoolingResponse } from './buffering/response-spool.ts';
+import { noteCheckout, observe, settle } from './observed-response.ts';
+import type { KernelHooks } from '../hooks.ts';
 import type { Duplex } from 'node:stream';
 
 const MAX_ATTEMPTS = 3;
@@ -36,19 +38,27 @@ export class Forwarder {
   readonly #pool: Pool;
   readonly #log: Logger;
   readonly #opts: ForwarderOptions;
+  readonly #hooks: KernelHooks | undefined;
   /** Requests in flight, for graceful shutdown. */
   inFlight = 0;
   #idleWaiters: (() => void)[] = [];
   /** Apps whose processes reported unlimited concurrency: their bodies may stream. */
   readonly #unlimitedApps = new Set<string>();
 
-  constructor(pool: Pool, log: Logger, opts: ForwarderOptions) {
+  constructor(pool: Pool, log: Logger, opts: ForwarderOptions, hooks?: KernelHooks) {
     this.#pool = pool;
     this.#log = log;
     this.#opts = opts;
+    this.#hooks = hooks;
+  }
+
+  /** The response to write to: request events and trace context (observed-response.ts). */
+  observe(app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
+    return this.#hooks ? observe(this.#hooks, app, req, res) : res;
   }
 
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
+    res = this.observe(app, req, res);
     this.inFlight++;
     try {
       await this.#handle(app, req, res);
@@ -56,6 +66,7 @@ export class Forwarder {
       this.#log.error(`${req.method} ${req.url}: ${describeError(e)}`);
       sendError(req, res, e, app);
     } finally {
+      settle(res);
       if (--this.inFlight === 0) this.#notifyIdle();
     }
   }
@@ -126,6 +137,7 @@ export class Forwarder {
         sendError(req, res, e, app);
         return;
       }
+      noteCheckout(res);
       const spool = this.#buffersResponse(app, session.process) ? new SpoolingResponse(res, this.#opts.bufferDir) : undefined;
       const outcome = await this.#send(app, session, req, spool ?? res);
       session.close(outcome.processHealthy !== false);

@@ -25,6 +25,8 @@ export interface FrontRequest {
   body: Readable | null;
   /** The body length when known in advance (undefined for chunked bodies). */
   contentLength: number | undefined;
+  /** The W3C trace id (32 hex digits) of this request, when trace_context is on (for the access log). */
+  traceId?: string;
 }
 
 export interface FrontResponse {

@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { prepareSpawnCommand, type SpawnEnvironment } from './prepare.ts';
 import { spawnProcess, type SpawnedProcess } from './spawn-process.ts';
 import type { SmartSpawner } from './smart-spawner.ts';
+import type { SpawnMethod } from './spawn-command.ts';
 
 export interface Spawner {
   spawn(app: AppSpec): Promise<SpawnedProcess>;
@@ -14,6 +15,8 @@ export interface Spawner {
   close(): Promise<void>;
   /** Forgets what was loaded for an app (its preloader), so the next spawn loads it afresh. */
   restartApp?(appRoot: string): Promise<void>;
+  /** How the next process of this app will be started (for events and metrics). */
+  methodFor?(app: AppSpec): SpawnMethod;
 }
 
 export function createDirectSpawner(env: SpawnEnvironment, log: Logger): Spawner {
@@ -22,6 +25,7 @@ export function createDirectSpawner(env: SpawnEnvironment, log: Logger): Spawner
       const cmd = await prepareSpawnCommand(env, app, 'direct');
       return spawnProcess(cmd, log, app.name);
     },
+    methodFor: () => 'direct',
     async close() {},
   };
 }
@@ -46,6 +50,7 @@ export function createSpawner(env: SpawnEnvironment, log: Logger): Spawner {
       return direct.spawn(app);
     },
     restartApp: async (appRoot) => { await smart?.restartApp(appRoot); },
+    methodFor: (app) => usesPreloader(env, app) ? 'smart' : 'direct',
     async close() { await Promise.all([direct.close(), loading?.then((s) => s.close())]); },
   };
 }

@@ -39,6 +39,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   let everReady = false;
   let stopping = false;
   let recentCrashes: number[] = [];
+  let coreRestarts = 0;
   let resolveExit!: (code: number) => void;
   const exited = new Promise<number>((r) => { resolveExit = r; });
   const toucher = setInterval(() => instance.touch(), TOUCH_INTERVAL_MS);
@@ -63,7 +64,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // (16 MiB semi-spaces) let the core grow from ~60 to ~110 MiB RSS under load. The node flags
     // passenger was started with come later, so they can override it.
     // --expose-gc: protocols/gc-pacer.ts frees the chunks of large request bodies early.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path, coreRestarts })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: coreEnvironment(process.env),
     });
@@ -100,6 +101,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
       log.error(`the core exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
       // A core that keeps crashing is restarted with growing delays, never in a tight loop.
       const delay = recentCrashes.length <= 2 ? 0 : Math.min(250 * 2 ** (recentCrashes.length - 3), 10_000);
+      coreRestarts++;
       setTimeout(startCore, delay);
     });
   };

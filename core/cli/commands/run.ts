@@ -7,6 +7,7 @@ import { bootForApp } from '../../instance/boot.ts';
 import { runWatchdog } from '../../watchdog/watchdog.ts';
 import { createLogger, type LogLevel } from '../../log/logger.ts';
 import { isRoot } from '../../spawn/user-switch.ts';
+import { parseMetricsAddress } from '../../metrics/listener.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
 const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
@@ -15,6 +16,8 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
   const log = createLogger(o.log_level as LogLevel);
+  const metricsAddress = o.metrics_address as string | undefined;
+  if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
   if (isRoot() && o.user === undefined) {
     log.warn('running as root without a "user" option: the app will run as root too. Set user (e.g. --user www-data) to drop privileges.');
   }
@@ -27,6 +30,10 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
     log,
     onReady(m, instance) {
       log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on http://${m.address}:${m.port}/ — instance ${instance.name}, Ctrl-C to stop`);
+      if (m.metricsPort !== undefined) {
+        const host = parseMetricsAddress(metricsAddress!).host;
+        log.info(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${m.metricsPort}/metrics (also /healthz, /readyz, and a status page at /)`);
+      }
       log.info(`SCGI for nginx on ${instance.requestSocket} (passenger nginx-config prints the configuration)`);
     },
   });

@@ -56,8 +56,13 @@ export async function fetchStatus(flags: Record<string, string | boolean>): Prom
   return reply.body;
 }
 
-export async function statusCommand(flags: Record<string, string | boolean>, json: boolean): Promise<number> {
+export async function statusCommand(flags: Record<string, string | boolean>, json: boolean, watch = false): Promise<number> {
   checkFlags('status', flags, ['instance', 'instance_registry_dir']);
+  if (watch && json) throw new PassengerError('PSG_ERR_USAGE', 'passenger status takes --json or --watch, not both');
+  if (watch) {
+    findInstance(flags); // an ambiguous or missing instance is an error at once, not a frame
+    return (await import('./status-watch.ts')).watchStatus(flags);
+  }
   const status = await fetchStatus(flags);
   process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : renderStatus(status));
   return 0;

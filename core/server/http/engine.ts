@@ -259,7 +259,7 @@ export class HttpEngine {
     try {
       app = this.#opts.appFor(req);
     } catch (e) {
-      sendError(front, out, e);
+      sendError(front, new NodeFrontResponse(req, res), e);
       return;
     }
     void this.#forwarder.handle(app, front, out);

@@ -1,0 +1,100 @@
+// Request events for plugins (requestStarted, requestFinished): a response
+// wrapper that notes status, bytes and timings on its way to the client, and
+// fires the hooks. Built only when a plugin taps one of the two hooks, so an
+// untapped server pays one check per request; the wrapper itself is the event
+// object (one allocation per request, nothing per chunk).
+import type { AppSpec } from '../config/app-spec.ts';
+import type { ErrorCode } from '../errors/codes.ts';
+import type { KernelHooks, RejectionReason, RequestEvent } from '../hooks.ts';
+import type { FrontRequest, FrontResponse } from './front.ts';
+import { applyTraceContext } from './trace-context.ts';
+
+const REJECTIONS: Partial<Record<ErrorCode, RejectionReason>> = {
+  PSG_ERR_POOL_QUEUE_FULL: 'queue_full',
+  PSG_ERR_POOL_QUEUE_TIMEOUT: 'queue_timeout',
+  PSG_ERR_HTTP_BODY_TOO_LARGE: 'body_too_large',
+  PSG_ERR_REQUEST_TIMEOUT: 'request_timeout',
+};
+
+export class ObservedResponse implements FrontResponse, RequestEvent {
+  readonly app: AppSpec;
+  readonly request: FrontRequest;
+  readonly startedAt = performance.now();
+  queueMs = -1;
+  status = 0;
+  bytes = 0;
+  durationMs = -1;
+  rejection: RejectionReason | undefined = undefined;
+  aborted = false;
+  readonly #inner: FrontResponse;
+  readonly #hooks: KernelHooks;
+
+  constructor(hooks: KernelHooks, app: AppSpec, request: FrontRequest, inner: FrontResponse) {
+    this.#hooks = hooks;
+    this.app = app;
+    this.request = request;
+    this.#inner = inner;
+    hooks.requestStarted.call(this);
+  }
+
+  get headersSent(): boolean { return this.#inner.headersSent; }
+  get clientGone(): boolean { return this.#inner.clientGone; }
+  writeHead(status: number, reason: string, headers: string[]): void {
+    this.status = status;
+    this.#inner.writeHead(status, reason, headers);
+  }
+  write(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    return this.#inner.write(chunk);
+  }
+  holdsData(): boolean { return this.#inner.holdsData(); }
+  end(): void {
+    this.#inner.end();
+    this.#finish(false);
+  }
+  abort(): void {
+    this.#inner.abort();
+    this.#finish(true);
+  }
+  onDrain(cb: () => void): void { this.#inner.onDrain(cb); }
+  onClose(cb: () => void): void { this.#inner.onClose(cb); }
+
+  /** The forwarding path is done with the request: a response that never ended was cut off. */
+  settle(): void {
+    if (this.durationMs < 0) this.#finish(true);
+  }
+
+  #finish(aborted: boolean): void {
+    if (this.durationMs >= 0) return;
+    this.durationMs = performance.now() - this.startedAt;
+    this.aborted = aborted;
+    this.#hooks.requestFinished.call(this);
+  }
+}
+
+/**
+ * The response the forwarding path writes to: the client's own, or an
+ * ObservedResponse when a plugin listens. Also applies trace_context, which
+ * must happen before any protocol sends the headers on.
+ */
+export function observe(hooks: KernelHooks, app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
+  if (res instanceof ObservedResponse) return res;
+  if (app.options.trace_context === true && req.traceId === undefined) applyTraceContext(req);
+  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return res;
+  return new ObservedResponse(hooks, app, req, res);
+}
+
+/** A session was checked out: the request stopped waiting for a process. */
+export function noteCheckout(res: FrontResponse): void {
+  if (res instanceof ObservedResponse) res.queueMs = performance.now() - res.startedAt;
+}
+
+/** The server answers with an error: remember when that is a refusal. */
+export function noteError(res: FrontResponse, code: ErrorCode | undefined): void {
+  if (res instanceof ObservedResponse && code !== undefined) res.rejection ??= REJECTIONS[code];
+}
+
+/** The forwarding path is done with the request. */
+export function settle(res: FrontResponse): void {
+  if (res instanceof ObservedResponse) res.settle();
+}
