@@ -18,6 +18,13 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'default_group', type: 'string', scope: 'instance', doc: "group for such apps (default: default_user's primary group)" },
   { name: 'shutdown_timeout', type: 'number', min: 0, default: 10, unit: 'seconds', scope: 'instance', doc: 'how long in-flight requests may take to finish when the server stops' },
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
+  // TLS (Passenger Standalone's names)
+  { name: 'ssl', type: 'boolean', default: false, scope: 'instance', doc: 'serve HTTPS (and HTTP/2) with ssl_certificate and ssl_certificate_key: on port, or on ssl_port if set' },
+  { name: 'ssl_certificate', type: 'string', scope: 'instance', doc: 'PEM certificate (chain) for ssl, relative to the app directory' },
+  { name: 'ssl_certificate_key', type: 'string', scope: 'instance', doc: 'PEM private key for ssl_certificate, relative to the app directory' },
+  { name: 'ssl_port', type: 'integer', min: 0, scope: 'instance', doc: 'serve HTTPS on this port, and plain HTTP on port (0: pick a free one; unset: port serves HTTPS only)' },
+  { name: 'ssl_redirect', type: 'boolean', default: false, scope: 'instance', doc: 'with ssl_port: plain HTTP requests on port are redirected to HTTPS' },
+  { name: 'http2', type: 'boolean', default: true, scope: 'instance', doc: 'offer HTTP/2 next to HTTP/1.1 (ALPN) when ssl is on' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
   { name: 'app_type', type: 'string', scope: 'app', doc: 'force an app type instead of detecting it (see passenger detect)' },
@@ -40,4 +47,6 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'user', type: 'string', scope: 'app', doc: 'run the app as this user (the server must run as root)' },
   { name: 'group', type: 'string', scope: 'app', doc: "run the app with this group (default: the user's primary group)" },
   { name: 'restart_dir', type: 'string', default: 'tmp', scope: 'app', doc: 'where restart.txt and always_restart.txt are looked for, relative to the app directory' },
+  { name: 'static_files', type: 'boolean', default: true, scope: 'app', doc: 'serve GET and HEAD requests for files in static_files_dir directly, without the app' },
+  { name: 'static_files_dir', type: 'string', default: 'public', scope: 'app', doc: 'the directory static files are served from, relative to the app directory' },
 ];

@@ -10,6 +10,7 @@ import type { Forwarder } from '../forward.ts';
 import type { FrontRequest, FrontResponse } from '../front.ts';
 import { sendError } from '../error-response.ts';
 import { PassengerError } from '../../errors/passenger-error.ts';
+import type { FrontIntercept } from '../front-intercept.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -18,6 +19,8 @@ export interface HttpEngineOptions {
   maxBodySize: number;
   /** Which app serves a request (standalone: always the one app). */
   appFor(req: http.IncomingMessage): AppSpec;
+  /** Answers some requests before the pool (static files, ssl_redirect); true: answered. */
+  intercept?: FrontIntercept | undefined;
 }
 
 function frontRequest(req: http.IncomingMessage, localPort: number): FrontRequest {
@@ -29,6 +32,9 @@ function frontRequest(req: http.IncomingMessage, localPort: number): FrontReques
   const host = h.host ?? '';
   const colon = host.lastIndexOf(':');
   const sock = req.socket;
+  // TLS connections come from tls/tls-front.ts, possibly on ssl_port rather than the engine's port.
+  const https = (sock as { encrypted?: boolean }).encrypted === true;
+  if (https) localPort = sock.localPort ?? localPort;
   return {
     method: req.method ?? 'GET',
     url: req.url ?? '/',
@@ -38,7 +44,7 @@ function frontRequest(req: http.IncomingMessage, localPort: number): FrontReques
     remotePort: sock.remotePort ?? 0,
     serverName: host ? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host) : (sock.localAddress ?? 'localhost'),
     serverPort: colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) || localPort : localPort,
-    https: false,
+    https,
     body: hasBody ? req : null,
     contentLength: length,
   };
@@ -169,6 +175,7 @@ export class HttpEngine {
       sendError(front, out, e);
       return;
     }
+    if (this.#opts.intercept?.(req, res, app)) return;
     const max = this.#opts.maxBodySize;
     const tooLarge = (size: string) => {
       res.setHeader('Connection', 'close');
@@ -189,6 +196,11 @@ export class HttpEngine {
       return;
     }
     void this.#forwarder.handle(app, front, out);
+  }
+
+  /** A request that arrived elsewhere (HTTP/2, tls/tls-front.ts), served like one of ours. */
+  dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.#onRequest(req, res);
   }
 
   /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
