@@ -17,6 +17,11 @@ import { Forwarder } from '../server/forward.ts';
 import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
+import { StaticFiles } from '../server/static/static-files.ts';
+import { frontIntercept } from '../server/front-intercept.ts';
+import { TlsFront } from '../server/tls/tls-front.ts';
+import { registerTlsFront, reloadTls } from '../server/tls/reload.ts';
+import { resolve as resolvePath } from 'node:path';
 import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
@@ -29,7 +34,7 @@ export interface CoreInit {
 }
 
 export type CoreMessage =
-  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number }
+  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number; scheme: 'http' | 'https'; sslPort?: number }
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; pid: number }
@@ -46,6 +51,7 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
   scgi_address?: string;
+  ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -92,9 +98,32 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
   const forwarder = new Forwarder(pool, log);
   const group = pool.group(app);
+  // With ssl and ssl_port, port stays plain HTTP and ssl_port serves HTTPS; with ssl alone, port serves HTTPS only.
+  const sslPortWanted = opts.ssl && opts.ssl_port !== undefined;
+  let sslPort = 0;
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
+    intercept: frontIntercept({
+      staticFiles: new StaticFiles(log, process.getuid?.() === 0),
+      httpsRedirectPort: sslPortWanted && opts.ssl_redirect ? () => sslPort : undefined,
+    }),
   });
+  let tlsFront: TlsFront | undefined;
+  try {
+    if (opts.ssl) {
+      tlsFront = new TlsFront(engine, log, {
+        certFile: resolvePath(app.appRoot, opts.ssl_certificate ?? ''), keyFile: resolvePath(app.appRoot, opts.ssl_certificate_key ?? ''),
+        http2: opts.http2,
+      });
+      registerTlsFront(tlsFront);
+    } else if (opts.ssl_port !== undefined || opts.ssl_redirect) {
+      log.warn('ssl_port and ssl_redirect only apply with ssl on; ignoring them');
+    }
+    if (opts.ssl && !sslPortWanted && opts.ssl_redirect) log.warn('ssl_redirect needs ssl_port (port serves HTTPS only without it); ignoring it');
+  } catch (e) {
+    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+    process.exit(2);
+  }
   const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params) });
   let port = 0;
   let ready = false;
@@ -116,7 +145,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
       const grace = opts.shutdown_timeout * 1000;
-      await Promise.all([engine.close(grace), scgi.close(grace), admin.close()]);
+      await Promise.all([engine.close(grace), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
       await spawner.close();
@@ -139,6 +168,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       return true;
     },
     detachProcess: (pid) => pool.detach(pid),
+    reloadTls,
     stopInstance() {
       if (process.connected) tell({ type: 'stop-instance' });
       else void stop('stop requested by the admin API');
@@ -146,12 +176,21 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   }, log);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Free in the core (the watchdog treats SIGHUP as stop): reloads the certificate.
+  process.on('SIGHUP', () => {
+    try { reloadTls(); } catch (e) { log.error(`TLS certificate not reloaded, the old one stays in use: ${describeError(e)}`); }
+  });
   process.on('disconnect', () => void stop('the watchdog went away'));
   process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
 
   try {
-    const handed = await receiveListeners(opts.scgi_address ? ['http', 'scgi', 'scgi-tcp'] : ['http', 'scgi']);
-    port = await engine.listen(handed.get('http')!);
+    const names: ListenerName[] = ['http', 'scgi'];
+    if (opts.scgi_address) names.push('scgi-tcp');
+    if (sslPortWanted) names.push('https');
+    const handed = await receiveListeners(names);
+    const tlsOnly = tlsFront !== undefined && !sslPortWanted;
+    port = tlsOnly ? await tlsFront!.listen(handed.get('http')!) : await engine.listen(handed.get('http')!);
+    if (sslPortWanted) sslPort = await tlsFront!.listen(handed.get('https')!);
     scgi.adopt(handed.get('scgi')!);
     const tcp = handed.get('scgi-tcp');
     if (tcp) {
@@ -161,7 +200,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     // Connections that arrived while no core was serving.
     process.on('message', (m: ListenerMessage, socket: net.Socket | undefined) => {
       if (m?.type !== 'connection' || !socket) return;
-      if (m.name === 'http') engine.accept(socket); else scgi.handleConnection(socket);
+      if (m.name === 'http') (tlsOnly ? tlsFront!.accept(socket) : engine.accept(socket));
+      else if (m.name === 'https') tlsFront!.accept(socket);
+      else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
   } catch (e) {
@@ -173,5 +214,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   writeProperties();
   await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   pool.prestart(app);
-  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid });
+  tell({
+    type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid,
+    scheme: tlsFront && !sslPortWanted ? 'https' : 'http', ...(sslPortWanted ? { sslPort } : {}),
+  });
 }
