@@ -230,6 +230,14 @@ describe('TLS: ssl_port next to plain HTTP, with ssl_redirect', function () {
     const followed = await curl(ca, ['-L', `http://localhost:${p!.port}/followed`]);
     expect(JSON.parse(followed.body)).to.deep.include({ url: '/followed', proto: 'https' });
   });
+
+  it('serves both ports again after the core is killed (the watchdog holds both sockets)', async () => {
+    process.kill(properties(p!).corePid!, 'SIGKILL');
+    await p!.waitForOutput(/core restarted \(pid \d+\) and serving again/, 30000);
+    const r = await curl(ca, ['--http2', `https://localhost:${sslPort}/after-restart`]);
+    expect(JSON.parse(r.body)).to.deep.include({ url: '/after-restart', proto: 'https' });
+    expect((await httpGet(`http://127.0.0.1:${p!.port}/x`)).status).to.equal(301);
+  });
 });
 
 describe('TLS: a CGI-style app (Rack) learns the request came over HTTPS', function () {
