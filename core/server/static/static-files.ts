@@ -6,14 +6,29 @@
 import type http from 'node:http';
 import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
-import send from 'send';
-import { contentType } from 'mime-types';
+import { createRequire } from 'node:module';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PublicDir } from './public-dir.ts';
 import { staticPath } from './request-path.ts';
 import { acceptedCodings } from './accept-encoding.ts';
 import { openInside, type OpenedFile } from './safe-open.ts';
+
+type SendModule = typeof import('send');
+type MimeModule = typeof import('mime-types');
+let libs: { send: SendModule; contentType: MimeModule['contentType'] } | undefined;
+/**
+ * Loaded on the first static hit, not at start: send and mime-types (its
+ * type database) add about 10 MiB to the core's RSS, which an app without
+ * public/ should not pay.
+ */
+function staticLibs(): NonNullable<typeof libs> {
+  if (!libs) {
+    const require = createRequire(import.meta.url);
+    libs = { send: require('send') as SendModule, contentType: (require('mime-types') as MimeModule).contentType };
+  }
+  return libs;
+}
 
 /** Fingerprinted by the asset pipeline (Sprockets, Propshaft) or webpacker: a changed file gets a new name. */
 const FINGERPRINTED = /^(?:assets|packs)\//;
@@ -108,6 +123,7 @@ export class StaticFiles {
       plain(res, 404, 'Not Found', req.method);
       return;
     }
+    const { send, contentType } = staticLibs();
     const fd = opened.fd;
     let open = true;
     const release = () => { if (open) { open = false; closeSync(fd); } };
