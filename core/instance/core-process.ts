@@ -19,7 +19,7 @@ import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
 import { StaticFiles } from '../server/static/static-files.ts';
 import { frontIntercept } from '../server/front-intercept.ts';
-import { TlsFront } from '../server/tls/tls-front.ts';
+import type { TlsFront } from '../server/tls/tls-front.ts';
 import { registerTlsFront, reloadTls } from '../server/tls/reload.ts';
 import { resolve as resolvePath } from 'node:path';
 import { describeError } from '../errors/passenger-error.ts';
@@ -111,6 +111,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   let tlsFront: TlsFront | undefined;
   try {
     if (opts.ssl) {
+      // Loaded only with ssl: node:tls and node:http2 cost memory a plain-HTTP core need not pay.
+      const { TlsFront } = await import('../server/tls/tls-front.ts');
       tlsFront = new TlsFront(engine, log, {
         certFile: resolvePath(app.appRoot, opts.ssl_certificate ?? ''), keyFile: resolvePath(app.appRoot, opts.ssl_certificate_key ?? ''),
         http2: opts.http2,
