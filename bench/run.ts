@@ -9,6 +9,8 @@ import { prepareApp } from './apps/prepare.ts';
 import { wrkRunner } from './load/wrk.ts';
 import { runSample } from './measure/sample.ts';
 import { measureSpawnOneMore } from './measure/spawn-one-more.ts';
+import { sampleStaticFile, staticFileResult, staticFileTable, type StaticFileResult, type StaticFileSample } from './measure/static-file.ts';
+import { nginxStaticUnavailable } from './targets/nginx-static.ts';
 import { buildOurs, ensureWrk, installPackages } from './prerequisites.ts';
 import { machineInfo, oursVersion } from './report/machine.ts';
 import { medianFigures } from './report/median.ts';
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
   const runnable = selected.filter((s) => s.result.status === 'ran');
   const scratch = mkdtempSync(join(tmpdir(), 'psg-bench-'));
   const load = wrkRunner(scratch);
+  let staticFile: StaticFileResult | null = null;
   try {
     for (let rep = 1; rep <= settings.repetitions; rep++) {
       // Rotate the order each round, so no server always runs first (cold caches) or last.
@@ -82,6 +85,24 @@ async function main(): Promise<void> {
         }
       }
     }
+    // The static-file row (--only static runs it alone): our core against nginx serving the same file.
+    if (settings.only.length === 0 || settings.only.includes('static')) {
+      const noNginx = nginxStaticUnavailable();
+      const skipped = noNginx ? [`nginx: ${noNginx}`] : [];
+      const samples: StaticFileSample[] = [];
+      for (let rep = 1; rep <= settings.repetitions; rep++) {
+        try {
+          for (const s of await sampleStaticFile(scratch, oursEntry(compiled), settings, load, rep, !noNginx)) {
+            samples.push(s);
+            say(`round ${rep}/${settings.repetitions} static 1 MiB file, ${s.server}: ${Math.round(s.c1.rps)} rps c1, ${Math.round(s.c32.rps)} rps c32 (${s.c32.readMiBps} MiB/s)`);
+          }
+        } catch (e) {
+          skipped.push(`round ${rep} failed: ${(e as Error).message.split('\n')[0]}`);
+          say(`round ${rep} static file failed: ${(e as Error).message}`);
+        }
+      }
+      staticFile = staticFileResult(samples, skipped);
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -100,11 +121,12 @@ async function main(): Promise<void> {
     tools: { loadGenerator: 'wrk', ours: `${await oursVersion()}${compiled ? '' : ' (from source)'}` },
     targets,
     ratios: computeRatios(targets),
+    staticFile,
   };
   const file = settings.output ?? join(repoRoot, 'bench/results', `${result.createdAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1, p99 and CPU below 1 favour the first):\n${ratiosTable(result)}\n\n`);
+  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1, p99 and CPU below 1 favour the first):\n${ratiosTable(result)}\n\n${staticFile ? `${staticFileTable(staticFile)}\n\n` : ''}`);
   say(`${machine.cpus} x ${machine.cpuModel}, load average at start ${machine.loadAverageAtStart.join(' ')}; wrote ${file} (${result.durationSec} s)`);
   if (targets.some((t) => t.status === 'failed' && t.server === 'ours')) process.exitCode = 1;
 }

@@ -3,9 +3,11 @@
 import type { MedianFigures, Sample } from '../measure/figures.ts';
 import type { AppKind, ServerKind } from '../targets/target.ts';
 import type { BenchSettings } from '../settings.ts';
+import type { StaticFileResult } from '../measure/static-file.ts';
 
 // 2: CPU time per request (samples' cpuC1/cpuC32, medians, ratios' cpuC32).
-export const SCHEMA = 'passenger-ts-bench/2';
+// 3: staticFile (a 1 MiB file from public/: our core against nginx).
+export const SCHEMA = 'passenger-ts-bench/3';
 
 export interface TargetResult {
   id: string;
@@ -53,4 +55,6 @@ export interface BenchResult {
   tools: { loadGenerator: string; ours: string };
   targets: TargetResult[];
   ratios: Ratio[];
+  /** null when not run (--only without `static`). */
+  staticFile: StaticFileResult | null;
 }

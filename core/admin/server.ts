@@ -18,6 +18,8 @@ export interface AdminActions {
   detachProcess(pid: number): boolean;
   /** Stops the whole instance (after this response is sent). */
   stopInstance(): void;
+  /** Reloads the TLS certificate: its summary, or undefined when TLS is off; throws when the files are bad. */
+  reloadTls(): string | undefined;
 }
 
 const MAX_BODY = 64 * 1024;
@@ -91,7 +93,7 @@ export class AdminServer {
       return;
     }
     const detach = /^\/processes\/(\d+)\/detach$/.exec(path);
-    const isAction = path === '/apps/restart' || path === '/stop' || detach !== null;
+    const isAction = path === '/apps/restart' || path === '/stop' || path === '/tls/reload' || detach !== null;
     if (!isAction) { fail(res, 404, 'PSG_ERR_ADMIN_NOT_FOUND', `no such endpoint: ${req.method} ${path}`); return; }
     if (req.method !== 'POST') { fail(res, 405, 'PSG_ERR_ADMIN_BAD_REQUEST', `${path} takes POST`, { Allow: 'POST' }); return; }
     if (access !== 'full') {
@@ -107,6 +109,17 @@ export class AdminServer {
       if (!actions.restartApp(appRoot)) { fail(res, 404, 'PSG_ERR_ADMIN_NOT_FOUND', `no app with root ${appRoot} in the pool`); return; }
       this.#log.info(`restarting ${appRoot}`);
       send(res, 200, { restarting: appRoot });
+      return;
+    }
+    if (path === '/tls/reload') {
+      let summary: string | undefined;
+      try { summary = actions.reloadTls(); } catch (e) {
+        this.#log.error(`TLS certificate not reloaded, the old one stays in use: ${describeError(e)}`);
+        fail(res, 422, 'PSG_ERR_TLS_CERTIFICATE', describeError(e));
+        return;
+      }
+      if (summary === undefined) { fail(res, 404, 'PSG_ERR_ADMIN_NOT_FOUND', 'TLS is not enabled on this instance (ssl is off)'); return; }
+      send(res, 200, { reloaded: true, certificate: summary });
       return;
     }
     if (detach) {

@@ -23,6 +23,13 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'client_header_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request head not received in full within this long gets 408 (0: no limit)' },
   { name: 'client_body_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request body being buffered that makes no progress for this long gets 408 (0: no limit)' },
   { name: 'max_connections_per_client', type: 'integer', min: 0, default: 0, scope: 'instance', doc: 'connections one client address may hold open at once on the built-in HTTP engine; more get 503 (0: no limit; loopback peers, such as a proxy on this machine, are exempt)' },
+  // TLS (Passenger Standalone's names)
+  { name: 'ssl', type: 'boolean', default: false, scope: 'instance', doc: 'serve HTTPS (and HTTP/2) with ssl_certificate and ssl_certificate_key: on port, or on ssl_port if set' },
+  { name: 'ssl_certificate', type: 'string', scope: 'instance', doc: 'PEM certificate (chain) for ssl, relative to the app directory' },
+  { name: 'ssl_certificate_key', type: 'string', scope: 'instance', doc: 'PEM private key for ssl_certificate, relative to the app directory' },
+  { name: 'ssl_port', type: 'integer', min: 0, scope: 'instance', doc: 'serve HTTPS on this port, and plain HTTP on port (0: pick a free one; unset: port serves HTTPS only)' },
+  { name: 'ssl_redirect', type: 'boolean', default: false, scope: 'instance', doc: 'with ssl_port: plain HTTP requests on port are redirected to HTTPS' },
+  { name: 'http2', type: 'boolean', default: true, scope: 'instance', doc: 'offer HTTP/2 next to HTTP/1.1 (ALPN) when ssl is on' },
   // Application
   { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
   { name: 'app_name', type: 'string', scope: 'app', doc: "the app's name in logs and metrics (default: the app directory's base name)" },
@@ -49,4 +56,6 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'user', type: 'string', scope: 'app', doc: 'run the app as this user (the server must run as root)' },
   { name: 'group', type: 'string', scope: 'app', doc: "run the app with this group (default: the user's primary group)" },
   { name: 'restart_dir', type: 'string', default: 'tmp', scope: 'app', doc: 'where restart.txt and always_restart.txt are looked for, relative to the app directory' },
+  { name: 'static_files', type: 'boolean', default: true, scope: 'app', doc: 'serve GET and HEAD requests for files in static_files_dir directly, without the app' },
+  { name: 'static_files_dir', type: 'string', default: 'public', scope: 'app', doc: 'the directory static files are served from, relative to the app directory' },
 ];

@@ -41,6 +41,7 @@ export const codes = {
   PSG_ERR_SCGI_MALFORMED: 'a front web server sent a malformed SCGI request',
   PSG_ERR_SCGI_TOO_LARGE: 'an SCGI request head exceeded the size or count limits',
   PSG_ERR_SCGI_NO_APP: 'an SCGI request did not name an application root',
+  PSG_ERR_TLS_CERTIFICATE: 'a TLS certificate or key (ssl_certificate, ssl_certificate_key) is missing, unreadable, not PEM, or the key does not match the certificate',
   // Admin and CLI
   PSG_ERR_ADMIN_AUTH: 'an admin request had a missing or wrong password',
   PSG_ERR_ADMIN_FORBIDDEN: 'an admin request needs the full-access password',

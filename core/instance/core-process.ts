@@ -19,6 +19,11 @@ import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
 import { compileTrustedProxies, type ProxyTrust } from '../server/trusted-proxies.ts';
 import type { MetricsListener } from '../metrics/listener.ts';
+import { StaticFiles } from '../server/static/static-files.ts';
+import { frontIntercept } from '../server/front-intercept.ts';
+import type { TlsFront } from '../server/tls/tls-front.ts';
+import { registerTlsFront, reloadTls } from '../server/tls/reload.ts';
+import { resolve as resolvePath } from 'node:path';
 import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
@@ -33,7 +38,7 @@ export interface CoreInit {
 }
 
 export type CoreMessage =
-  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number; metricsPort?: number }
+  | { type: 'ready'; port: number; address: string; appRoot: string; appType: string; pid: number; scheme: 'http' | 'https'; sslPort?: number; metricsPort?: number }
   | { type: 'fatal'; message: string; code?: string }
   | { type: 'spawned'; pid: number }
   | { type: 'exited'; pid: number }
@@ -52,6 +57,7 @@ interface InstanceOptions extends CoreOptions {
   trusted_proxies: string[];
   client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string; metrics_address?: string;
+  ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -113,11 +119,36 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     bufferDir: instance.buffers, maxBodySize: opts.max_body_size, clientBodyTimeoutMs: opts.client_body_timeout * 1000,
   }, kernel.hooks);
   const group = pool.group(app);
+  // With ssl and ssl_port, port stays plain HTTP and ssl_port serves HTTPS; with ssl alone, port serves HTTPS only.
+  const sslPortWanted = opts.ssl && opts.ssl_port !== undefined;
+  let sslPort = 0;
   const engine = new HttpEngine(forwarder, log, {
     port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
+    intercept: frontIntercept({
+      staticFiles: new StaticFiles(log, process.getuid?.() === 0),
+      httpsRedirectPort: sslPortWanted && opts.ssl_redirect ? () => sslPort : undefined,
+    }),
   });
+  let tlsFront: TlsFront | undefined;
+  try {
+    if (opts.ssl) {
+      // Loaded only with ssl: node:tls and node:http2 cost memory a plain-HTTP core need not pay.
+      const { TlsFront } = await import('../server/tls/tls-front.ts');
+      tlsFront = new TlsFront(engine, log, {
+        certFile: resolvePath(app.appRoot, opts.ssl_certificate ?? ''), keyFile: resolvePath(app.appRoot, opts.ssl_certificate_key ?? ''),
+        http2: opts.http2,
+      });
+      registerTlsFront(tlsFront);
+    } else if (opts.ssl_port !== undefined || opts.ssl_redirect) {
+      log.warn('ssl_port and ssl_redirect only apply with ssl on; ignoring them');
+    }
+    if (opts.ssl && !sslPortWanted && opts.ssl_redirect) log.warn('ssl_redirect needs ssl_port (port serves HTTPS only without it); ignoring it');
+  } catch (e) {
+    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+    process.exit(2);
+  }
   const scgi = new ScgiServer(forwarder, log, {
     secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params),
     ...(opts.client_header_timeout > 0 ? { headTimeoutMs: opts.client_header_timeout * 1000 } : {}),
@@ -146,7 +177,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       // /readyz says 503 from now on, so load balancers stop sending while the rest drains.
       if (metrics) metrics.stopping = true;
       const grace = opts.shutdown_timeout * 1000;
-      await Promise.all([engine.close(grace), scgi.close(grace), admin.close()]);
+      await Promise.all([engine.close(grace), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
       await metrics?.close();
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
@@ -173,6 +204,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       return true;
     },
     detachProcess: (pid) => pool.detach(pid),
+    reloadTls,
     stopInstance() {
       if (process.connected) tell({ type: 'stop-instance' });
       else void stop('stop requested by the admin API');
@@ -180,12 +212,21 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   }, log);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Free in the core (the watchdog treats SIGHUP as stop): reloads the certificate.
+  process.on('SIGHUP', () => {
+    try { reloadTls(); } catch (e) { log.error(`TLS certificate not reloaded, the old one stays in use: ${describeError(e)}`); }
+  });
   process.on('disconnect', () => void stop('the watchdog went away', true));
   process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
 
   try {
-    const handed = await receiveListeners(opts.scgi_address ? ['http', 'scgi', 'scgi-tcp'] : ['http', 'scgi']);
-    port = await engine.listen(handed.get('http')!);
+    const names: ListenerName[] = ['http', 'scgi'];
+    if (opts.scgi_address) names.push('scgi-tcp');
+    if (sslPortWanted) names.push('https');
+    const handed = await receiveListeners(names);
+    const tlsOnly = tlsFront !== undefined && !sslPortWanted;
+    port = tlsOnly ? await tlsFront!.listen(handed.get('http')!) : await engine.listen(handed.get('http')!);
+    if (sslPortWanted) sslPort = await tlsFront!.listen(handed.get('https')!);
     scgi.adopt(handed.get('scgi')!);
     const tcp = handed.get('scgi-tcp');
     if (tcp) {
@@ -195,7 +236,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     // Connections that arrived while no core was serving.
     process.on('message', (m: ListenerMessage, socket: net.Socket | undefined) => {
       if (m?.type !== 'connection' || !socket) return;
-      if (m.name === 'http') engine.accept(socket); else scgi.handleConnection(socket);
+      if (m.name === 'http') (tlsOnly ? tlsFront!.accept(socket) : engine.accept(socket));
+      else if (m.name === 'https') tlsFront!.accept(socket);
+      else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
     if (metrics) metricsPort = await metrics.listen();
@@ -208,5 +251,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   writeProperties();
   await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   pool.prestart(app);
-  tell({ type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid, ...(metricsPort !== undefined ? { metricsPort } : {}) });
+  tell({
+    type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid,
+    scheme: tlsFront && !sslPortWanted ? 'https' : 'http', ...(sslPortWanted ? { sslPort } : {}), ...(metricsPort !== undefined ? { metricsPort } : {}),
+  });
 }

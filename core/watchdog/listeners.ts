@@ -13,10 +13,12 @@ import { PassengerError } from '../errors/passenger-error.ts';
 import { listenUnix } from '../instance/unix-socket.ts';
 import { webServerGroupId } from '../instance/web-server-group.ts';
 
-export type ListenerName = 'http' | 'scgi' | 'scgi-tcp';
+export type ListenerName = 'http' | 'https' | 'scgi' | 'scgi-tcp';
 
 export interface ListenPlan {
   http: { address: string; port: number };
+  /** ssl_port: a second port, for HTTPS (the core terminates TLS). */
+  https?: { address: string; port: number } | undefined;
   scgiSocket: string;
   /** host:port */
   scgiAddress?: string | undefined;
@@ -67,6 +69,8 @@ export class HeldListeners {
     const { http, scgiSocket, scgiAddress } = this.#plan;
     // After the first bind, keep the port we got, so a restarted core serves the same address.
     this.ports.set('http', await listenTcp(this.#server('http'), http.address, this.ports.get('http') ?? http.port));
+    const https = this.#plan.https;
+    if (https) this.ports.set('https', await listenTcp(this.#server('https'), https.address, this.ports.get('https') ?? https.port));
     // Bound under a temporary name and renamed into place: the path always points at a live
     // socket, and closing our copy later removes only the temporary name.
     const tmp = `${scgiSocket}.${process.pid}.tmp`;

@@ -19,7 +19,7 @@ export interface WatchdogOptions {
   /** How long the core may take to stop gracefully before it is killed. */
   stopTimeoutMs: number;
   /** The built-in HTTP engine's address, and SCGI on TCP (host:port) if wanted. */
-  listen: { address: string; port: number; scgiAddress?: string | undefined };
+  listen: { address: string; port: number; scgiAddress?: string | undefined; sslPort?: number | undefined };
   log: Logger;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
@@ -31,6 +31,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const instance = InstanceDir.create(opts.registryDir);
   const listeners = new HeldListeners({
     http: { address: opts.listen.address, port: opts.listen.port },
+    https: opts.listen.sslPort === undefined ? undefined : { address: opts.listen.address, port: opts.listen.sslPort },
     scgiSocket: instance.requestSocket,
     scgiAddress: opts.listen.scgiAddress,
   });

@@ -63,7 +63,7 @@ describe('npm run bench -- --quick', function () {
   });
 
   it('describes the run: schema, mode, machine, settings', () => {
-    expect(result.schema).to.equal('passenger-ts-bench/2');
+    expect(result.schema).to.equal('passenger-ts-bench/3');
     expect(result.mode).to.equal('quick');
     const machine = result.machine as Record<string, unknown>;
     expect(isNumber(machine.cpus)).to.equal(true);
@@ -111,6 +111,26 @@ describe('npm run bench -- --quick', function () {
       if (t.status !== 'ran' || t.server !== 'ours') continue;
       expect((t.median as { c200: { errors: number } }).c200.errors, t.id as string).to.equal(0);
     }
+  });
+
+  it('has the static-file row: our core and nginx serving the same 1 MiB file', () => {
+    const st = result.staticFile as { bytes: number; samples: Record<string, unknown>[]; median: Record<string, Record<string, unknown> | null>; ratio: Record<string, unknown> | null; skipped: string[] };
+    expect(st.bytes).to.equal(1 << 20);
+    expect(st.skipped, st.skipped.join('; ')).to.deep.equal([]);
+    expect(st.samples.map((x) => x.server)).to.have.members(['ours', 'nginx']);
+    for (const x of st.samples) {
+      expectLoadResult(x.c1 as Record<string, unknown>, `static ${x.server as string} c1`);
+      expectLoadResult(x.c32 as Record<string, unknown>, `static ${x.server as string} c32`);
+      // Every response was the whole file.
+      const c32 = x.c32 as { requests: number; errorCount: number; readMiBps: number };
+      expect(c32.errorCount, `static ${x.server as string} errors`).to.equal(0);
+      expect(c32.readMiBps, `static ${x.server as string} MiB/s`).to.be.greaterThan(0);
+    }
+    for (const who of ['ours', 'nginx']) {
+      for (const key of ['rpsC1', 'MiBpsC1', 'rpsC32', 'MiBpsC32', 'p99C32Ms']) expect(isNumber(st.median[who]![key]), `${who}.${key}`).to.equal(true);
+    }
+    expect(isNumber(st.ratio!.rpsC1) && isNumber(st.ratio!.rpsC32)).to.equal(true);
+    expect(log).to.match(/static 1 MiB file\s+rps c1\s+MiB\/s c1/);
   });
 
   it('has ratios against the bare app', () => {

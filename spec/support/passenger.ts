@@ -103,7 +103,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     return running;
   }
   try {
-    await waitForOutput(/serving .* on http:/);
+    await waitForOutput(/serving .* on https?:/);
   } catch (e) {
     await running.stop('SIGKILL');
     throw e;

@@ -26,10 +26,14 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
     stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
-    listen: { address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined },
+    listen: {
+      address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined,
+      sslPort: o.ssl === true ? o.ssl_port as number | undefined : undefined,
+    },
     log,
     onReady(m, instance) {
-      log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on http://${m.address}:${m.port}/ — instance ${instance.name}, Ctrl-C to stop`);
+      const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
+      log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`);
       if (m.metricsPort !== undefined) {
         const host = parseMetricsAddress(metricsAddress!).host;
         log.info(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${m.metricsPort}/metrics (also /healthz, /readyz, and a status page at /)`);

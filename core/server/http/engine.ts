@@ -15,6 +15,7 @@ import type { ProxyTrust } from '../trusted-proxies.ts';
 import { checkRequestHead } from './request-rules.ts';
 import { describeParseError, rawResponse } from './parse-errors.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
+import type { FrontIntercept } from '../front-intercept.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -29,6 +30,8 @@ export interface HttpEngineOptions {
   appFor(req: http.IncomingMessage): AppSpec;
   /** Whether a peer address is a trusted proxy, whose X-Forwarded-* headers are kept. */
   trusts: ProxyTrust;
+  /** Answers some requests before the pool (static files, ssl_redirect); true: answered. */
+  intercept?: FrontIntercept | undefined;
 }
 
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
@@ -43,6 +46,9 @@ function frontRequest(req: http.IncomingMessage, localPort: number, head: Accept
   const host = head.host;
   const colon = host.lastIndexOf(':');
   const sock = req.socket;
+  // TLS connections come from tls/tls-front.ts, possibly on ssl_port rather than the engine's port.
+  const https = (sock as { encrypted?: boolean }).encrypted === true;
+  if (https) localPort = sock.localPort ?? localPort;
   return {
     method: req.method ?? 'GET',
     url: head.url,
@@ -52,7 +58,7 @@ function frontRequest(req: http.IncomingMessage, localPort: number, head: Accept
     remotePort: sock.remotePort ?? 0,
     serverName: host ? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host) : (sock.localAddress ?? 'localhost'),
     serverPort: colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) || localPort : localPort,
-    https: false,
+    https,
     trustedProxy,
     body: hasBody ? req : null,
     contentLength: length,
@@ -259,10 +265,16 @@ export class HttpEngine {
     try {
       app = this.#opts.appFor(req);
     } catch (e) {
-      sendError(front, new NodeFrontResponse(req, res), e);
+      sendError(front, out, e);
       return;
     }
+    if (this.#opts.intercept?.(req, res, app)) return;
     void this.#forwarder.handle(app, front, out);
+  }
+
+  /** A request that arrived elsewhere (HTTP/2, tls/tls-front.ts), served like one of ours. */
+  dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.#onRequest(req, res);
   }
 
   /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */

@@ -1,0 +1,148 @@
+// Serves files from an app's static directory (public/ by default) without
+// touching the app: GET and HEAD only, for every app type. `send` does the
+// HTTP part (ETag, Last-Modified, 304, Range, 206/416, HEAD) and streams from
+// the file; this module decides which file, and that it lies inside the tree.
+// A path that names no file costs one stat (none when the directory is absent).
+import type http from 'node:http';
+import { closeSync, statSync, type Stats } from 'node:fs';
+import { extname } from 'node:path';
+import { createRequire } from 'node:module';
+import type { AppSpec } from '../../config/app-spec.ts';
+import type { Logger } from '../../log/logger.ts';
+import { PublicDir } from './public-dir.ts';
+import { staticPath } from './request-path.ts';
+import { acceptedCodings } from './accept-encoding.ts';
+import { openInside, type OpenedFile } from './safe-open.ts';
+
+type SendModule = typeof import('send');
+type MimeModule = typeof import('mime-types');
+let libs: { send: SendModule; contentType: MimeModule['contentType'] } | undefined;
+/**
+ * Loaded on the first static hit, not at start: send and mime-types (its
+ * type database) add about 10 MiB to the core's RSS, which an app without
+ * public/ should not pay.
+ */
+function staticLibs(): NonNullable<typeof libs> {
+  if (!libs) {
+    const require = createRequire(import.meta.url);
+    libs = { send: require('send') as SendModule, contentType: (require('mime-types') as MimeModule).contentType };
+  }
+  return libs;
+}
+
+/** Fingerprinted by the asset pipeline (Sprockets, Propshaft) or webpacker: a changed file gets a new name. */
+const FINGERPRINTED = /^(?:assets|packs)\//;
+const YEAR = '1y';
+/** Refusals logged once per path, at most this many. */
+const MAX_WARNED = 100;
+
+function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
+
+function plain(res: http.ServerResponse, status: number, text: string, method: string | undefined, extra: Record<string, string> = {}): void {
+  const body = `${status} ${text}\n`;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+export class StaticFiles {
+  readonly #log: Logger;
+  readonly #asRoot: boolean;
+  readonly #dirs = new Map<string, PublicDir>();
+  readonly #warned = new Set<string>();
+
+  /** `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside). */
+  constructor(log: Logger, asRoot: boolean) {
+    this.#log = log;
+    this.#asRoot = asRoot;
+  }
+
+  #dir(app: AppSpec): PublicDir {
+    const configured = String(app.options.static_files_dir ?? 'public');
+    const key = `${app.appRoot}\0${configured}`;
+    let dir = this.#dirs.get(key);
+    if (!dir) {
+      const path = configured.startsWith('/') ? configured : `${app.appRoot}/${configured}`;
+      dir = new PublicDir(app.appRoot, path, this.#asRoot && !configured.startsWith('/'));
+      this.#dirs.set(key, dir);
+    }
+    return dir;
+  }
+
+  /** true: answered here; false: the app answers. */
+  serve(req: http.IncomingMessage, res: http.ServerResponse, app: AppSpec): boolean {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    if (app.options.static_files === false) return false;
+    const root = this.#dir(app).real(Date.now());
+    if (root === undefined) return false;
+    const p = staticPath(req.url ?? '/', app.options.base_uri);
+    if (p.kind === 'none') return false;
+    if (p.kind === 'bad') {
+      this.#log.warn(`${method} ${JSON.stringify(req.url)}: refused (${p.reason})`);
+      plain(res, 400, 'Bad Request', method);
+      return true;
+    }
+    let rel = p.rel;
+    let file = rel ? `${root}/${rel}` : root;
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st === undefined) return false;
+    if (st.isDirectory()) {
+      if (!isFile(statSync(`${file}/index.html`, { throwIfNoEntry: false }))) return false;
+      if (!p.trailingSlash) {
+        // As web servers do, so that the page's relative links resolve inside the directory.
+        plain(res, 301, 'Moved Permanently', method, { Location: `${p.rawPath}/${p.query}` });
+        return true;
+      }
+      file += '/index.html';
+      rel = rel ? `${rel}/index.html` : 'index.html';
+    } else if (!st.isFile() || p.trailingSlash) return false;
+    this.#send(req, res, root, file, rel);
+    return true;
+  }
+
+  #send(req: http.IncomingMessage, res: http.ServerResponse, root: string, file: string, rel: string): void {
+    let opened: OpenedFile | 'outside' | undefined;
+    let coding: string | undefined;
+    let vary = false;
+    if (!file.endsWith('.br') && !file.endsWith('.gz')) {
+      const br = isFile(statSync(`${file}.br`, { throwIfNoEntry: false }));
+      const gz = isFile(statSync(`${file}.gz`, { throwIfNoEntry: false }));
+      if (br || gz) {
+        vary = true;
+        const accepted = acceptedCodings(req.headers['accept-encoding']);
+        for (const [has, ok, suffix, name] of [[br, accepted.br, '.br', 'br'], [gz, accepted.gzip, '.gz', 'gzip']] as const) {
+          if (!has || !ok) continue;
+          const sibling = openInside(root, file + suffix, this.#asRoot);
+          if (typeof sibling === 'object') { opened = sibling; coding = name; break; }
+        }
+      }
+    }
+    opened ??= openInside(root, file, this.#asRoot);
+    if (typeof opened !== 'object') {
+      if (opened === 'outside') this.#warnOnce(file);
+      plain(res, 404, 'Not Found', req.method);
+      return;
+    }
+    const { send, contentType } = staticLibs();
+    const fd = opened.fd;
+    let open = true;
+    const release = () => { if (open) { open = false; closeSync(fd); } };
+    res.once('close', release);
+    res.setHeader('Content-Type', contentType(extname(file)) || 'application/octet-stream');
+    if (coding) res.setHeader('Content-Encoding', coding);
+    if (vary) res.setHeader('Vary', 'Accept-Encoding');
+    const fingerprinted = FINGERPRINTED.test(rel);
+    const stream = send(req, opened.servePath, {
+      index: false, dotfiles: 'allow', maxAge: fingerprinted ? YEAR : 0, immutable: fingerprinted,
+    });
+    // Our descriptor only pins the file until send has opened its own.
+    stream.on('stream', (s: NodeJS.EventEmitter) => s.once('open', release));
+    stream.pipe(res);
+  }
+
+  #warnOnce(file: string): void {
+    if (this.#warned.has(file) || this.#warned.size >= MAX_WARNED) return;
+    this.#warned.add(file);
+    this.#log.warn(`not serving ${file}: it leads out of the static directory (a symlink)${this.#asRoot ? ' or is not readable by everyone' : ''}; it answers 404`);
+  }
+}
