@@ -7,6 +7,7 @@ export const codes = {
   PSG_ERR_CONFIG_UNKNOWN_KEY: 'a configuration key, flag or environment variable is not a known option',
   PSG_ERR_CONFIG_TYPE: 'an option has a value of the wrong type or out of range',
   PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
+  PSG_ERR_CONFIG_UNSAFE_PATH: 'a path option names a file or directory that other users could read or replace',
   // Plugins
   PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
   PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',
@@ -47,6 +48,7 @@ export const codes = {
   PSG_ERR_ADMIN_NOT_FOUND: 'an admin request named an unknown endpoint, app or process',
   PSG_ERR_ADMIN_BAD_REQUEST: 'an admin request had a malformed body or the wrong method',
   PSG_ERR_ADMIN_UNREACHABLE: 'the admin socket of an instance could not be reached',
+  PSG_ERR_SOCKET_IN_USE: 'another running server already listens on the configured socket',
 } as const;
 
 export type ErrorCode = keyof typeof codes;

@@ -46,6 +46,8 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
   scgi_address?: string;
+  scgi_socket?: string;
+  scgi_secret_file?: string;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -96,6 +98,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     port: opts.port, address: opts.address, maxBodySize: opts.max_body_size, appFor: () => group.spec,
   });
   const scgi = new ScgiServer(forwarder, log, { secret: instance.readScgiSecret(), appFor: (params) => registry.forScgi(params) });
+  const scgiSocket = opts.scgi_socket ?? instance.requestSocket;
   let port = 0;
   let ready = false;
   // A restarted core keeps the instance's creation time.
@@ -106,8 +109,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     instance.writeProperties({
       name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, createdAt,
       address: opts.address, port, apps: registry.appRoots,
-      scgiSocket: instance.requestSocket, adminSocket: instance.adminSocket,
+      scgiSocket, adminSocket: instance.adminSocket,
       ...(opts.scgi_address ? { scgiAddress: opts.scgi_address } : {}),
+      ...(opts.scgi_secret_file ? { scgiSecretFile: opts.scgi_secret_file } : {}),
     });
   };
 
@@ -128,7 +132,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     async status() {
       await pool.monitorNow();
       return {
-        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket: instance.requestSocket },
+        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket },
         pool: pool.stats(),
       };
     },

@@ -19,7 +19,9 @@ export interface WatchdogOptions {
   /** How long the core may take to stop gracefully before it is killed. */
   stopTimeoutMs: number;
   /** The built-in HTTP engine's address, and SCGI on TCP (host:port) if wanted. */
-  listen: { address: string; port: number; scgiAddress?: string | undefined };
+  listen: { address: string; port: number; scgiAddress?: string | undefined; scgiSocket?: string | undefined };
+  /** The SCGI secret from scgi_secret_file, instead of a new one. */
+  scgiSecret?: string | undefined;
   log: Logger;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
@@ -29,9 +31,11 @@ const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
 export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const { log } = opts;
   const instance = InstanceDir.create(opts.registryDir);
+  if (opts.scgiSecret !== undefined) instance.writeScgiSecret(opts.scgiSecret);
+  const scgiSocket = opts.listen.scgiSocket ?? instance.requestSocket;
   const listeners = new HeldListeners({
     http: { address: opts.listen.address, port: opts.listen.port },
-    scgiSocket: instance.requestSocket,
+    scgiSocket,
     scgiAddress: opts.listen.scgiAddress,
   });
   const appPids = new Set<number>();
@@ -119,7 +123,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
   listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
-    log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${instance.requestSocket}: ${describeError(e)}`);
+    log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${scgiSocket}: ${describeError(e)}`);
     finish(1);
   });
   return exited;

@@ -7,6 +7,7 @@ import { bootForApp } from '../../instance/boot.ts';
 import { runWatchdog } from '../../watchdog/watchdog.ts';
 import { createLogger, type LogLevel } from '../../log/logger.ts';
 import { isRoot } from '../../spawn/user-switch.ts';
+import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
 const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
@@ -18,16 +19,24 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   if (isRoot() && o.user === undefined) {
     log.warn('running as root without a "user" option: the app will run as root too. Set user (e.g. --user www-data) to drop privileges.');
   }
+  const scgiSocket = o.scgi_socket as string | undefined;
+  if (scgiSocket !== undefined) {
+    checkSocketDirectory(scgiSocket);
+    await checkSocketFree(scgiSocket);
+  }
+  const secretFile = o.scgi_secret_file as string | undefined;
+  const scgiSecret = secretFile === undefined ? undefined : loadOrCreateSecret(secretFile);
   return runWatchdog({
     coreEntry,
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
     stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
-    listen: { address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined },
+    listen: { address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined, scgiSocket },
+    scgiSecret,
     log,
     onReady(m, instance) {
       log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on http://${m.address}:${m.port}/ — instance ${instance.name}, Ctrl-C to stop`);
-      log.info(`SCGI for nginx on ${instance.requestSocket} (passenger nginx-config prints the configuration)`);
+      log.info(`SCGI for nginx on ${scgiSocket ?? instance.requestSocket} (passenger nginx-config prints the configuration)`);
     },
   });
 }
