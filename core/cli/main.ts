@@ -53,8 +53,8 @@ async function main(argv: string[]): Promise<number> {
     switch (args.command) {
       case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags);
       case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
-      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.flags, sw.json === true);
-      case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.flags);
+      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.positionals[0], args.flags, sw.json === true);
+      case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.positionals[0], args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);
       default:
