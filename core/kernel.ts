@@ -25,6 +25,7 @@ const guards: Record<keyof KernelHooks, GuardOptions> = {
   enrichErrorReport: { mode: 'skip', timeoutMs: 5000 },
   started: { mode: 'rethrow', timeoutMs: 30000 },
   shutdown: { mode: 'skip', timeoutMs: 10000 },
+  reload: { mode: 'skip', timeoutMs: 10000 },
   processSpawned: { mode: 'skip', timeoutMs: 0 },
   processExited: { mode: 'skip', timeoutMs: 0 },
   spawnFailed: { mode: 'skip', timeoutMs: 0 },

@@ -21,6 +21,7 @@ import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -148,10 +149,23 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       else void stop('stop requested by the admin API');
     },
   }, log);
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  for (const s of STOP_SIGNALS) process.on(s, () => void stop(s));
+  let reloading: Promise<void> | undefined;
+  const reload = (reason: string) => {
+    // One reload at a time; a signal during one is covered by it.
+    reloading ??= (async () => {
+      log.info(`reloading (${reason})`);
+      await kernel.hooks.reload.promise(reason).catch((e: unknown) => log.error(describeError(e)));
+      log.info('reloaded');
+    })().finally(() => { reloading = undefined; });
+  };
+  process.on(RELOAD_SIGNAL, () => reload(`${RELOAD_SIGNAL} to the core`));
+  for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, () => log.warn(`${s} ignored: ${RESERVED_SIGNALS[s]}`));
   process.on('disconnect', () => void stop('the watchdog went away'));
-  process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'stop') void stop('stop requested');
+    else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
+  });
 
   try {
     const handed = await receiveListeners(opts.scgi_address ? ['http', 'scgi', 'scgi-tcp'] : ['http', 'scgi']);

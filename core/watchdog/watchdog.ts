@@ -11,6 +11,7 @@ import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -58,7 +59,9 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     listeners.close();
     killOrphans();
     instance.remove();
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    process.removeListener(RELOAD_SIGNAL, onReload);
+    for (const s of Object.keys(RESERVED_SIGNALS)) process.removeListener(s, onReserved);
     resolveExit(code);
   };
 
@@ -121,7 +124,15 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     else setTimeout(() => c.kill('SIGTERM'), 100).unref();
     setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
   };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
+  const onReload = () => {
+    if (core?.connected) core.send({ type: 'reload' });
+    else log.warn(`${RELOAD_SIGNAL}: no core is running; nothing to reload`);
+  };
+  const onReserved = (signal: NodeJS.Signals) => log.warn(`${signal} ignored: ${RESERVED_SIGNALS[signal]}`);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  process.on(RELOAD_SIGNAL, onReload);
+  for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, onReserved);
   listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
     log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${scgiSocket}: ${describeError(e)}`);
     finish(1);
