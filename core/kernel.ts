@@ -3,7 +3,7 @@
 import { createHooks, type KernelHooks } from './hooks.ts';
 import { Registry } from './registries/registry.ts';
 import type { AppTypeDescriptor } from './registries/app-types.ts';
-import type { OptionDef } from './registries/options.ts';
+import { OptionRegistry } from './registries/option-registry.ts';
 import type { Protocol } from './registries/protocols.ts';
 import { validatePlugin, type Plugin } from './plugin.ts';
 import { guardHook, type GuardOptions } from './plugin-guard.ts';
@@ -35,7 +35,7 @@ const guards: Record<keyof KernelHooks, GuardOptions> = {
 export class Kernel {
   readonly hooks: KernelHooks = createHooks();
   readonly appTypes = new Registry<AppTypeDescriptor>('app type');
-  readonly options = new Registry<OptionDef>('option');
+  readonly options = new OptionRegistry();
   readonly protocols = new Registry<Protocol>('protocol');
   readonly log: Logger;
   readonly #plugins: Plugin[] = [];

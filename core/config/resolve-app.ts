@@ -58,5 +58,6 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
     sources: merged.sources,
   };
   if (file) spec.configFile = file.path;
+  if (merged.deprecations.length > 0) spec.deprecations = merged.deprecations;
   return spec;
 }

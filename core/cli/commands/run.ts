@@ -16,6 +16,7 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
   const log = createLogger(o.log_level as LogLevel);
+  for (const d of app.deprecations ?? []) log.warn(d);
   if (isRoot() && o.user === undefined) {
     log.warn('running as root without a "user" option: the app will run as root too. Set user (e.g. --user www-data) to drop privileges.');
   }
