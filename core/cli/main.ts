@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       case 'status': return await (await import('./commands/status.ts')).statusCommand(args.positionals[0], args.flags, sw.json === true);
       case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.positionals[0], args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
+      case 'systemd-unit': return await (await import('./commands/systemd-unit.ts')).systemdUnitCommand(builtinPlugins(), dir, args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);
       default:
         process.stderr.write(`passenger: unknown command "${args.command}"\n\n${USAGE}`);

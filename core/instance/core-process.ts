@@ -56,7 +56,10 @@ function receiveListeners(names: ListenerName[]): Promise<Map<ListenerName, net.
   return new Promise((resolve) => {
     const got = new Map<ListenerName, net.Server>();
     const onMessage = (m: ListenerMessage, server: net.Server | undefined) => {
-      if (m?.type !== 'listener' || !server) return;
+      if (m?.type !== 'listener') return;
+      // A socket-activated port comes as a descriptor we inherited; server.listen() takes { fd } like a server.
+      if (m.fd !== undefined) server = { fd: m.fd } as unknown as net.Server;
+      if (!server) return;
       got.set(m.name, server);
       if (names.every((n) => got.has(n))) { process.off('message', onMessage); resolve(got); }
     };

@@ -20,7 +20,7 @@ export interface WatchdogOptions {
   /** How long the core may take to stop gracefully before it is killed. */
   stopTimeoutMs: number;
   /** The built-in HTTP engine's address, and SCGI on TCP (host:port) if wanted. */
-  listen: { address: string; port: number; scgiAddress?: string | undefined; scgiSocket?: string | undefined };
+  listen: { address: string; port: number; scgiAddress?: string | undefined; scgiSocket?: string | undefined; httpFd?: number | undefined };
   /** The SCGI secret from scgi_secret_file, instead of a new one. */
   scgiSecret?: string | undefined;
   log: Logger;
@@ -35,7 +35,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   if (opts.scgiSecret !== undefined) instance.writeScgiSecret(opts.scgiSecret);
   const scgiSocket = opts.listen.scgiSocket ?? instance.requestSocket;
   const listeners = new HeldListeners({
-    http: { address: opts.listen.address, port: opts.listen.port },
+    http: { address: opts.listen.address, port: opts.listen.port, fd: opts.listen.httpFd },
     scgiSocket,
     scgiAddress: opts.listen.scgiAddress,
   });
@@ -71,7 +71,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // passenger was started with come later, so they can override it.
     // --expose-gc: protocols/gc-pacer.ts frees the chunks of large request bodies early.
     const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path })], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...listeners.inheritedStdio],
       env: coreEnvironment(process.env),
     });
     core = child;
