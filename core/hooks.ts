@@ -111,6 +111,8 @@ export interface KernelHooks {
   readonly started: AsyncSeriesHook<[InstanceInfo]>;
   /** Before the server exits; bounded by the shutdown deadline. */
   readonly shutdown: AsyncSeriesHook<[string]>;
+  /** SIGHUP (to the watchdog or the core): reopen log files, reload certificates. The argument says what asked. */
+  readonly reload: AsyncSeriesHook<[string]>;
   /** Notifications, never awaited; a throwing tap is logged. */
   readonly processSpawned: SyncHook<[ProcessInfo]>;
   readonly processExited: SyncHook<[ProcessInfo, ExitInfo]>;
@@ -137,6 +139,7 @@ export function createHooks(): KernelHooks {
     enrichErrorReport: new AsyncSeriesWaterfallHook<[ErrorReport, ErrorContext]>(['report', 'context']),
     started: new AsyncSeriesHook<[InstanceInfo]>(['info']),
     shutdown: new AsyncSeriesHook<[string]>(['reason']),
+    reload: new AsyncSeriesHook<[string]>(['reason']),
     processSpawned: new SyncHook<[ProcessInfo]>(['process']),
     processExited: new SyncHook<[ProcessInfo, ExitInfo]>(['process', 'exit']),
     spawnFailed: new SyncHook<[ErrorReport]>(['report']),

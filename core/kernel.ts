@@ -3,7 +3,7 @@
 import { createHooks, type KernelHooks } from './hooks.ts';
 import { Registry } from './registries/registry.ts';
 import type { AppTypeDescriptor } from './registries/app-types.ts';
-import type { OptionDef } from './registries/options.ts';
+import { OptionRegistry } from './registries/option-registry.ts';
 import type { Protocol } from './registries/protocols.ts';
 import { validatePlugin, type Plugin } from './plugin.ts';
 import { guardHook, type GuardOptions } from './plugin-guard.ts';
@@ -25,6 +25,7 @@ const guards: Record<keyof KernelHooks, GuardOptions> = {
   enrichErrorReport: { mode: 'skip', timeoutMs: 5000 },
   started: { mode: 'rethrow', timeoutMs: 30000 },
   shutdown: { mode: 'skip', timeoutMs: 10000 },
+  reload: { mode: 'skip', timeoutMs: 10000 },
   processSpawned: { mode: 'skip', timeoutMs: 0 },
   processExited: { mode: 'skip', timeoutMs: 0 },
   spawnFailed: { mode: 'skip', timeoutMs: 0 },
@@ -37,7 +38,7 @@ const guards: Record<keyof KernelHooks, GuardOptions> = {
 export class Kernel {
   readonly hooks: KernelHooks = createHooks();
   readonly appTypes = new Registry<AppTypeDescriptor>('app type');
-  readonly options = new Registry<OptionDef>('option');
+  readonly options = new OptionRegistry();
   readonly protocols = new Registry<Protocol>('protocol');
   readonly log: Logger;
   readonly #plugins: Plugin[] = [];

@@ -1,6 +1,12 @@
-// Command-line parsing: `passenger <command> [DIR] [--option value | --option=value | --no-option]`.
-// Option flags are the config options spelled with dashes; they are validated
+// Command-line parsing: `passenger <command> [DIR] [--option value | --option=value | --no-option]`,
+// on node:util's parseArgs (tokens mode). Option flags are the config options
+// spelled with dashes and are open-ended: plugins named in the app's config
+// add options only after the command line is read. parseArgs alone cannot
+// parse such flags (with strict: false an unknown `--flag value` becomes a
+// boolean and a positional), so its tokens are walked here: an unknown flag
+// without `=` takes the positional that follows it. Names are validated
 // against the option registry once plugins are loaded, so typos get a suggestion.
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { PassengerError } from '../errors/passenger-error.ts';
 
 export interface ParsedArgs {
@@ -10,32 +16,46 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean>;
 }
 
-/** Flags that never take a value (CLI switches and boolean options). */
+const SHORT: Readonly<Record<string, string>> = { h: 'help', p: 'port', a: 'address' };
+
+/** `booleanFlags`: flags that never take a value (CLI switches and boolean options), snake_case. */
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): ParsedArgs {
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    port: { type: 'string', short: 'p' },
+    address: { type: 'string', short: 'a' },
+  };
+  for (const name of booleanFlags) options[name.replaceAll('_', '-')] ??= { type: 'boolean' };
+  const { tokens } = nodeParseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
   const positionals: string[] = [];
   const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') { positionals.push(...argv.slice(i + 1)); break; }
-    if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg !== '-') {
-        if (arg === '-h') { flags.help = true; continue; }
-        if (arg === '-p' || arg === '-a') { flags[arg === '-p' ? 'port' : 'address'] = argv[++i] ?? ''; continue; }
-        throw new PassengerError('PSG_ERR_USAGE', `unknown switch ${arg}`);
-      }
-      positionals.push(arg);
+  const taken = new Set<number>();
+  for (let t = 0; t < tokens.length; t++) {
+    const token = tokens[t]!;
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      if (!taken.has(token.index)) positionals.push(token.value);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const rawName = arg.slice(2, eq < 0 ? undefined : eq);
-    const name = rawName.replaceAll('-', '_');
-    if (eq >= 0) { flags[name] = arg.slice(eq + 1); continue; }
+    if (token.rawName.startsWith('-') && !token.rawName.startsWith('--') && !SHORT[token.rawName.slice(1)]) {
+      throw new PassengerError('PSG_ERR_USAGE', `unknown switch ${token.rawName}`);
+    }
+    const name = token.name.replaceAll('-', '_');
+    if (token.inlineValue) { flags[name] = token.value ?? ''; continue; }
     if (name.startsWith('no_') && booleanFlags.has(name.slice(3))) { flags[name.slice(3)] = false; continue; }
     if (booleanFlags.has(name)) { flags[name] = true; continue; }
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new PassengerError('PSG_ERR_USAGE', `--${rawName} needs a value`);
-    flags[name] = value;
-    i++;
+    if (token.value !== undefined) {
+      // A declared string option (-p 3000, --port 3000); parseArgs would take a following flag as its value.
+      if (token.value.startsWith('-')) throw new PassengerError('PSG_ERR_USAGE', `${token.rawName} needs a value`);
+      flags[name] = token.value;
+      continue;
+    }
+    const next = tokens[t + 1];
+    if (next?.kind !== 'positional' || next.index !== token.index + 1) {
+      throw new PassengerError('PSG_ERR_USAGE', `${token.rawName} needs a value`);
+    }
+    flags[name] = next.value;
+    taken.add(next.index);
   }
   const [command, ...rest] = positionals;
   return { command, positionals: rest, flags };

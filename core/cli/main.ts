@@ -6,32 +6,8 @@ import { builtinPlugins } from '../../plugins/index.ts';
 import { Kernel } from '../kernel.ts';
 import { createLogger } from '../log/logger.ts';
 import { isPassengerError } from '../errors/passenger-error.ts';
-import { flagName } from '../config/merge.ts';
 import { version } from '../paths.ts';
-
-const USAGE = `passenger ${version}: serve any web app.
-
-Usage:
-  passenger run [APP_DIR] [options]      serve the app in APP_DIR (default: .)
-  passenger detect [APP_DIR] [--json]    show what run would do, and why
-  passenger status [--json | --watch]    the pool of a running instance: apps, processes (--watch: live)
-  passenger stop                         stop a running instance
-  passenger restart-app [APP_DIR]        rolling restart of one app of a running instance
-  passenger nginx-config [APP_DIR...]    nginx server blocks for a running instance
-      [--server-name NAME] [--listen ADDR]  (default: the directory's name, port 80)
-
-With several instances running, name one with --instance NAME (the commands
-list them); --instance-registry-dir finds instances started with that option.
-
-Options are the configuration keys with dashes (--max-pool-size 4); see
-.passengerrc.example for all of them. Precedence: defaults < config file
-(Passengerfile.json, .passengerrc*, passenger.config.*) < PASSENGER_*
-environment variables < command-line options.
-`;
-
-function optionHelp(kernel: Kernel): string {
-  return kernel.options.list().map((d) => `  ${flagName(d.name).padEnd(28)} ${d.doc}${d.default !== undefined && typeof d.default !== 'object' ? ` (default ${String(d.default)})` : ''}`).join('\n');
-}
+import { COMMANDS, commandHelp, globalHelp } from './usage.ts';
 
 async function main(argv: string[]): Promise<number> {
   // A kernel with the built-in plugins knows every built-in option, for --help and boolean flags.
@@ -39,13 +15,18 @@ async function main(argv: string[]): Promise<number> {
   const builtins = builtinPlugins();
   for (const p of builtins) kernel.use(p);
   kernel.boot();
-  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', ...kernel.options.list().filter((d) => d.type === 'boolean').map((d) => d.name)]);
+  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', ...kernel.options.list().filter((d) => d.type === 'boolean').flatMap((d) => [d.name, ...(d.aliases ?? [])])]);
   const args = parseArgs(argv, booleans);
   const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version', 'watch']);
   if (sw.version) { process.stdout.write(`passenger ${version}\n`); return 0; }
-  if (sw.help || !args.command) {
-    process.stdout.write(USAGE + '\nOptions:\n' + optionHelp(kernel) + '\n');
-    return args.command || sw.help ? 0 : 2;
+  const command = COMMANDS.find((c) => c.name === args.command);
+  if (args.command !== undefined && !command) {
+    process.stderr.write(`passenger: unknown command "${args.command}"\n\n${globalHelp()}`);
+    return 2;
+  }
+  if (sw.help || !command) {
+    process.stdout.write(command ? commandHelp(command, kernel.options.list()) : globalHelp());
+    return command || sw.help ? 0 : 2;
   }
   const dir = args.positionals[0] ?? '.';
   try {
@@ -53,13 +34,12 @@ async function main(argv: string[]): Promise<number> {
     switch (args.command) {
       case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags);
       case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
-      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.flags, sw.json === true, sw.watch === true);
-      case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.flags);
+      case 'status': return await (await import('./commands/status.ts')).statusCommand(args.positionals[0], args.flags, sw.json === true, sw.watch === true);
+      case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.positionals[0], args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
+      case 'systemd-unit': return await (await import('./commands/systemd-unit.ts')).systemdUnitCommand(builtinPlugins(), dir, args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);
-      default:
-        process.stderr.write(`passenger: unknown command "${args.command}"\n\n${USAGE}`);
-        return 2;
+      default: throw new Error(`command ${args.command} is in the help table but not dispatched`);
     }
   } catch (e) {
     const code = isPassengerError(e) ? e.code : undefined;

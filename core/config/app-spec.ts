@@ -43,6 +43,8 @@ export interface AppSpec {
   /** Where each option's value came from: "default", a file path, "env PASSENGER_X", "flag --x". */
   sources: Readonly<Record<string, string>>;
   configFile?: string;
+  /** Deprecated option names or options its configuration uses, as warnings naming where. */
+  deprecations?: string[];
   /** Which front end named the app: decides whose user it runs as when the server is root. */
   frontEnd?: 'standalone' | 'scgi';
 }

@@ -18,6 +18,16 @@ export interface Layer {
 export interface Merged {
   values: Record<string, unknown>;
   sources: Record<string, string>;
+  /** One warning per deprecated name or option used, naming where. */
+  deprecations: string[];
+}
+
+/** Every name an option answers to (its own first, then its former names) -> the option. */
+function namesOf(defs: readonly OptionDef[]): Map<string, OptionDef> {
+  const map = new Map<string, OptionDef>();
+  for (const d of defs) map.set(d.name, d);
+  for (const d of defs) for (const a of d.aliases ?? []) if (!map.has(a)) map.set(a, d);
+  return map;
 }
 
 export function envVarName(option: string): string {
@@ -42,7 +52,12 @@ export function envLayer(defs: readonly OptionDef[], env: NodeJS.ProcessEnv): La
   const values: Record<string, unknown> = {};
   for (const def of defs) {
     const v = env[envVarName(def.name)];
-    if (v !== undefined && v !== '') values[def.name] = v;
+    if (v !== undefined && v !== '') { values[def.name] = v; continue; }
+    // A former name, when the current one is not set.
+    for (const alias of def.aliases ?? []) {
+      const old = env[envVarName(alias)];
+      if (old !== undefined && old !== '') { values[alias] = old; break; }
+    }
   }
   return { kind: 'env', values, asText: true };
 }
@@ -52,9 +67,11 @@ export function fileLayer(file: ConfigFile | undefined): Layer | undefined {
 }
 
 export function mergeOptions(defs: readonly OptionDef[], layers: (Layer | undefined)[]): Merged {
-  const byName = new Map(defs.map((d) => [d.name, d]));
+  const byName = namesOf(defs);
+  const known = defs.map((d) => d.name);
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
+  const deprecations: string[] = [];
   for (const def of defs) {
     if (def.default !== undefined) { values[def.name] = def.default; sources[def.name] = 'default'; }
   }
@@ -64,10 +81,16 @@ export function mergeOptions(defs: readonly OptionDef[], layers: (Layer | undefi
       if (key.startsWith('$')) continue; // cosmiconfig directives such as $import
       const def = byName.get(key);
       const source = sourceOf(layer, key);
-      if (!def) throw unknownKeyError(key, layer.kind === 'file' ? layer.path! : source, byName.keys());
-      values[key] = validateValue(def, raw, source, layer.asText);
-      sources[key] = source;
+      if (!def) throw unknownKeyError(key, layer.kind === 'file' ? layer.path! : source, known);
+      if (key !== def.name) {
+        // Both spellings in one layer: the current name wins.
+        if (Object.hasOwn(layer.values, def.name)) { deprecations.push(`${source}: "${key}" is ignored: it is the former name of ${def.name}, which is also set`); continue; }
+        deprecations.push(`${source}: "${key}" is deprecated; it is now called ${def.name} (${layer.kind === 'env' ? envVarName(def.name) : layer.kind === 'flag' ? flagName(def.name) : def.name})`);
+      }
+      if (def.deprecated) deprecations.push(`${source}: ${def.name} is deprecated: ${def.deprecated}`);
+      values[def.name] = validateValue(def, raw, source, layer.asText);
+      sources[def.name] = source;
     }
   }
-  return { values, sources };
+  return { values, sources, deprecations };
 }

@@ -42,7 +42,7 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
   };
   const match = await kernel.hooks.detectAppType.promise(ctx);
   if (!match) {
-    const looked = kernel.appTypes.list().filter((t) => t.startupFiles.length > 0).map((t) => `${t.startupFiles.join(' or ')} (${t.displayName})`).join(', ');
+    const looked = kernel.appTypes.list().filter((t) => t.startupFiles.length > 0 || t.lookedFor).map((t) => `${t.lookedFor ?? t.startupFiles.join(' or ')} (${t.displayName})`).join('; ');
     throw new PassengerError('PSG_ERR_DETECT_NO_MATCH',
       `cannot tell what kind of app ${appRoot} is: looked for ${looked}; or set app_start_command to run any app that listens on $PORT`,
       { appRoot });
@@ -60,5 +60,6 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
     sources: merged.sources,
   };
   if (file) spec.configFile = file.path;
+  if (merged.deprecations.length > 0) spec.deprecations = merged.deprecations;
   return spec;
 }

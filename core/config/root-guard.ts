@@ -13,12 +13,12 @@ import type { Merged } from './merge.ts';
 /** Instance-wide options that root acts on itself. */
 const ROOT_ONLY_OPTIONS = ['instance_registry_dir', 'default_user', 'default_group'] as const;
 
-function fromUntrustedFile(merged: Merged, file: ConfigFile | undefined, key: string): file is ConfigFile & { controlledBy: number } {
+function fromUntrustedFile(merged: Pick<Merged, 'values' | 'sources'>, file: ConfigFile | undefined, key: string): file is ConfigFile & { controlledBy: number } {
   return file?.controlledBy !== undefined && merged.sources[key] === file.path;
 }
 
 /** `plugins` taken from a file another user controls: root would import code of that user's choosing. */
-export function refusePluginsFromUntrustedFile(merged: Merged, file: ConfigFile | undefined): void {
+export function refusePluginsFromUntrustedFile(merged: Pick<Merged, 'values' | 'sources'>, file: ConfigFile | undefined): void {
   if (!fromUntrustedFile(merged, file, 'plugins')) return;
   throw new PassengerError('PSG_ERR_PLUGIN_UNSAFE',
     `${file.path}: plugins: the server runs as root and ${describeUid(file.controlledBy)} controls this file, so root does not load the plugins it names; name them on the command line (--plugins) or in a root-owned file that no one else can write`,
@@ -31,14 +31,14 @@ function refuse(file: ConfigFile & { controlledBy: number }, key: string, why: s
 }
 
 /** Instance-wide options root acts on, for the app that configures the instance. */
-export function refuseRootOnlyOptions(merged: Merged, file: ConfigFile | undefined): void {
+export function refuseRootOnlyOptions(merged: Pick<Merged, 'values' | 'sources'>, file: ConfigFile | undefined): void {
   for (const key of ROOT_ONLY_OPTIONS) {
     if (fromUntrustedFile(merged, file, key)) throw refuse(file, key, 'set it on the command line or in a root-owned file that no one else can write');
   }
 }
 
 /** `user` and `group` from such a file may only name the user who controls it (and one of their groups). */
-export function checkIdentityOptions(merged: Merged, file: ConfigFile | undefined): void {
+export function checkIdentityOptions(merged: Pick<Merged, 'values' | 'sources'>, file: ConfigFile | undefined): void {
   if (fromUntrustedFile(merged, file, 'user')) {
     const name = String(merged.values.user);
     const u = lookupUser(/^\d+$/.test(name) ? Number(name) : name);

@@ -9,6 +9,8 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'port', type: 'integer', min: 0, default: 3000, scope: 'instance', doc: 'TCP port the built-in HTTP engine listens on (0: pick a free one)' },
   { name: 'address', type: 'string', default: '127.0.0.1', scope: 'instance', doc: 'address the built-in HTTP engine listens on' },
   { name: 'scgi_address', type: 'string', scope: 'instance', doc: 'also listen for SCGI on this TCP address (host:port); the instance Unix socket is always there' },
+  { name: 'scgi_socket', type: 'string', scope: 'instance', doc: "a fixed path for the SCGI socket nginx connects to, kept across restarts (default: request.sock in the instance directory, new at every start); its directory must be owned by root or the server's user and not writable by group or others" },
+  { name: 'scgi_secret_file', type: 'string', scope: 'instance', doc: 'keep the SCGI secret in this file (mode 0600, created if missing), so a generated nginx configuration survives restarts (default: a new secret at every start)' },
   { name: 'instance_registry_dir', type: 'string', scope: 'instance', doc: 'where instance directories are created (default: $TMPDIR or /tmp)' },
   { name: 'log_level', type: 'string', values: ['error', 'warn', 'info', 'debug'], default: 'info', scope: 'instance', doc: 'how much the server logs' },
   { name: 'max_pool_size', type: 'integer', min: 1, default: 6, scope: 'instance', doc: 'app processes for all apps together' },

@@ -8,6 +8,7 @@ export const codes = {
   PSG_ERR_CONFIG_TYPE: 'an option has a value of the wrong type or out of range',
   PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
   PSG_ERR_CONFIG_UNSAFE: 'running as root, the server refused a configuration file or option that a less privileged user controls',
+  PSG_ERR_CONFIG_UNSAFE_PATH: 'a path option names a file or directory that other users could read or replace',
   // Plugins
   PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
   PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',
@@ -57,6 +58,7 @@ export const codes = {
   PSG_ERR_CLIENT_GONE: 'the client went away before its response was complete',
   PSG_ERR_HTTP_BODY_TIMEOUT: 'a request body made no progress for client_body_timeout',
   PSG_ERR_BUFFER_IO: 'a request or response buffer file in the instance directory could not be written or read',
+  PSG_ERR_SOCKET_IN_USE: 'another running server already listens on the configured socket',
 } as const;
 
 export type ErrorCode = keyof typeof codes;

@@ -36,9 +36,9 @@ export class AppRegistry {
     this.#env = env;
     this.#onNewApp = onNewApp;
     const defs = kernel.options.list();
-    const instanceNames = new Set(defs.filter((d) => d.scope === 'instance').map((d) => d.name));
-    this.#instanceFlags = { ...flagLayer, values: Object.fromEntries(Object.entries(flagLayer.values).filter(([k]) => instanceNames.has(k))) };
-    this.#scgiOptions = new Map(defs.filter((d) => d.scope === 'app').map((d) => [envVarName(d.name), d.name]));
+    this.#instanceFlags = { ...flagLayer, values: Object.fromEntries(Object.entries(flagLayer.values).filter(([k]) => kernel.options.resolve(k)?.def.scope === 'instance')) };
+    // Former names (aliases) too: mergeOptions maps them and warns.
+    this.#scgiOptions = new Map(defs.filter((d) => d.scope === 'app').flatMap((d) => [d.name, ...(d.aliases ?? [])].map((n) => [envVarName(n), n] as const)));
   }
 
   /** Records the command-line app, resolved at boot with all flags. */
@@ -65,7 +65,10 @@ export class AppRegistry {
     if (hit && (hit.failedAt === undefined || Date.now() - hit.failedAt < FAILURE_TTL_MS)) return hit.spec;
     const layers: Layer[] = [this.#instanceFlags, { kind: 'scgi', values, asText: true }];
     // Apps named by the web server run as the owner of their startup file, never as root (prepare.ts).
-    const entry: CacheEntry = { spec: resolveAppSpec(this.#kernel, { appRoot: root, env: this.#env, layers }).then((s) => ({ ...s, frontEnd: 'scgi' as const })) };
+    const entry: CacheEntry = { spec: resolveAppSpec(this.#kernel, { appRoot: root, env: this.#env, layers }).then((s) => {
+      for (const d of s.deprecations ?? []) this.#kernel.log.warn(`${s.appRoot}: ${d}`);
+      return { ...s, frontEnd: 'scgi' as const };
+    }) };
     entry.spec.then((spec) => this.#remember(spec, layers), () => { entry.failedAt = Date.now(); });
     this.#cache.set(key, entry);
     return entry.spec;

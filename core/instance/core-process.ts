@@ -28,6 +28,7 @@ import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -58,6 +59,8 @@ interface InstanceOptions extends CoreOptions {
   client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string; metrics_address?: string;
   ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
+  scgi_socket?: string;
+  scgi_secret_file?: string;
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -65,7 +68,10 @@ function receiveListeners(names: ListenerName[]): Promise<Map<ListenerName, net.
   return new Promise((resolve) => {
     const got = new Map<ListenerName, net.Server>();
     const onMessage = (m: ListenerMessage, server: net.Server | undefined) => {
-      if (m?.type !== 'listener' || !server) return;
+      if (m?.type !== 'listener') return;
+      // A socket-activated port comes as a descriptor we inherited; server.listen() takes { fd } like a server.
+      if (m.fd !== undefined) server = { fd: m.fd } as unknown as net.Server;
+      if (!server) return;
       got.set(m.name, server);
       if (names.every((n) => got.has(n))) { process.off('message', onMessage); resolve(got); }
     };
@@ -153,6 +159,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params),
     ...(opts.client_header_timeout > 0 ? { headTimeoutMs: opts.client_header_timeout * 1000 } : {}),
   });
+  const scgiSocket = opts.scgi_socket ?? instance.requestSocket;
   let port = 0;
   let metricsPort: number | undefined;
   let ready = false;
@@ -164,8 +171,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     instance.writeProperties({
       name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, createdAt,
       address: opts.address, port, apps: registry.appRoots,
-      scgiSocket: instance.requestSocket, adminSocket: instance.adminSocket,
+      scgiSocket, adminSocket: instance.adminSocket,
       ...(opts.scgi_address ? { scgiAddress: opts.scgi_address } : {}),
+      ...(opts.scgi_secret_file ? { scgiSecretFile: opts.scgi_secret_file } : {}),
     });
   };
 
@@ -193,7 +201,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     async status() {
       await pool.monitorNow();
       return {
-        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket: instance.requestSocket },
+        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket },
         pool: pool.stats(),
       };
     },
@@ -210,14 +218,24 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       else void stop('stop requested by the admin API');
     },
   }, log);
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  // Free in the core (the watchdog treats SIGHUP as stop): reloads the certificate.
-  process.on('SIGHUP', () => {
-    try { reloadTls(); } catch (e) { log.error(`TLS certificate not reloaded, the old one stays in use: ${describeError(e)}`); }
-  });
+  for (const s of STOP_SIGNALS) process.on(s, () => void stop(s));
+  let reloading: Promise<void> | undefined;
+  const reload = (reason: string) => {
+    // One reload at a time; a signal during one is covered by it.
+    reloading ??= (async () => {
+      log.info(`reloading (${reason})`);
+      try { reloadTls(); } catch (e) { log.error(`TLS certificate not reloaded, the old one stays in use: ${describeError(e)}`); }
+      await kernel.hooks.reload.promise(reason).catch((e: unknown) => log.error(describeError(e)));
+      log.info('reloaded');
+    })().finally(() => { reloading = undefined; });
+  };
+  process.on(RELOAD_SIGNAL, () => reload(`${RELOAD_SIGNAL} to the core`));
+  for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, () => log.warn(`${s} ignored: ${RESERVED_SIGNALS[s]}`));
   process.on('disconnect', () => void stop('the watchdog went away', true));
-  process.on('message', (m: { type?: string }) => { if (m?.type === 'stop') void stop('stop requested'); });
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'stop') void stop('stop requested');
+    else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
+  });
 
   try {
     const names: ListenerName[] = ['http', 'scgi'];

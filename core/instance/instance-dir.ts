@@ -26,6 +26,8 @@ export interface InstanceProperties {
   /** Also listening for SCGI on TCP (host:port), when --scgi-address was given. */
   scgiAddress?: string;
   adminSocket?: string;
+  /** scgi_secret_file, when the secret is kept across restarts. */
+  scgiSecretFile?: string;
 }
 
 export interface AdminPasswords {
@@ -81,6 +83,11 @@ export class InstanceDir {
   /** The secret SCGI requests must carry; throws when this user may not read it. */
   readScgiSecret(): string {
     return readFileSync(this.file(SCGI_SECRET_FILE), 'utf8').trim();
+  }
+
+  /** Replaces the generated secret with a deployment's own (scgi_secret_file), before the core reads it. */
+  writeScgiSecret(secret: string): void {
+    writeFileSync(this.file(SCGI_SECRET_FILE), secret + '\n', { mode: 0o600 });
   }
 
   /** Written to a temporary name and renamed, so readers never see half a file. */

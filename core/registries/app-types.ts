@@ -8,6 +8,8 @@ export interface AppTypeDescriptor {
   displayName: string;
   /** Startup files looked for, relative to the app root, in order of preference. */
   startupFiles: string[];
+  /** What its detector looks for, for the "cannot tell what kind of app" error, when more than startupFiles (default: those, joined with "or"). */
+  lookedFor?: string;
   /** The protocol its processes speak by default. */
   protocol: ProtocolName;
   /** The option naming its interpreter (e.g. `ruby`), shown by `passenger detect`. */

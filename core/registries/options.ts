@@ -15,4 +15,12 @@ export interface OptionDef {
   unit?: string;
   /** The plugin that registered it; filled in by the kernel. */
   owner?: string;
+  /**
+   * Former names, still accepted everywhere the name is (config files,
+   * PASSENGER_<ALIAS>, --alias, SCGI parameters) with a deprecation warning.
+   * A renamed option keeps its old name here for at least one major version.
+   */
+  aliases?: readonly string[];
+  /** Set when the option itself is on its way out: what to do instead, shown whenever it is used. */
+  deprecated?: string;
 }

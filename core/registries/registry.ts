@@ -12,6 +12,11 @@ export class Registry<T extends { name: string; owner?: string }> {
   /** Set by the kernel while a plugin's register tap runs. */
   setCurrentOwner(owner: string | undefined): void { this.#currentOwner = owner; }
 
+  /** The plugin whose register tap is running (undefined: the core). */
+  protected get currentOwner(): string | undefined { return this.#currentOwner; }
+
+  protected get kind(): string { return this.#kind; }
+
   add(item: T): void {
     if (item.owner === undefined && this.#currentOwner !== undefined) item = { ...item, owner: this.#currentOwner };
     if (this.#sealed) {

@@ -16,7 +16,8 @@ import { webServerGroupId } from '../instance/web-server-group.ts';
 export type ListenerName = 'http' | 'https' | 'scgi' | 'scgi-tcp';
 
 export interface ListenPlan {
-  http: { address: string; port: number };
+  /** `fd`: a listening socket passed by the service manager (socket activation), used instead of binding. */
+  http: { address: string; port: number; fd?: number | undefined };
   /** ssl_port: a second port, for HTTPS (the core terminates TLS). */
   https?: { address: string; port: number } | undefined;
   scgiSocket: string;
@@ -26,7 +27,8 @@ export interface ListenPlan {
 
 /** Messages from the watchdog to the core about listeners. */
 export type ListenerMessage =
-  | { type: 'listener'; name: ListenerName; port: number }
+  /** `fd`: no handle comes with the message; the listening socket is this descriptor of the core (socket activation). */
+  | { type: 'listener'; name: ListenerName; port: number; fd?: number }
   | { type: 'connection'; name: ListenerName };
 
 /** `host:port` (IPv6 in brackets), for --scgi-address. */
@@ -63,12 +65,25 @@ export class HeldListeners {
     return s;
   }
 
+  /**
+   * Where the core finds an activated HTTP socket: the watchdog passes its
+   * descriptor as this extra stdio slot of the core (after stdin, stdout,
+   * stderr and the IPC channel). It is never accepted from by the watchdog:
+   * while no core runs, connections wait in the socket's backlog.
+   */
+  static readonly INHERITED_HTTP_FD = 4;
+
+  /** Extra stdio entries for the core's spawn (the activated socket, if any). */
+  get inheritedStdio(): number[] {
+    return this.#plan.http.fd === undefined ? [] : [this.#plan.http.fd];
+  }
+
   /** Binds whatever is not bound (at start, and as soon as a core died). */
   async open(): Promise<void> {
     if (this.#servers.size > 0) return;
     const { http, scgiSocket, scgiAddress } = this.#plan;
     // After the first bind, keep the port we got, so a restarted core serves the same address.
-    this.ports.set('http', await listenTcp(this.#server('http'), http.address, this.ports.get('http') ?? http.port));
+    if (http.fd === undefined) this.ports.set('http', await listenTcp(this.#server('http'), http.address, this.ports.get('http') ?? http.port));
     const https = this.#plan.https;
     if (https) this.ports.set('https', await listenTcp(this.#server('https'), https.address, this.ports.get('https') ?? https.port));
     // Bound under a temporary name and renamed into place: the path always points at a live
@@ -84,6 +99,10 @@ export class HeldListeners {
 
   /** Hands the listening sockets to a starting core. */
   sendTo(core: ChildProcess): void {
+    if (this.#plan.http.fd !== undefined) {
+      const msg: ListenerMessage = { type: 'listener', name: 'http', port: 0, fd: HeldListeners.INHERITED_HTTP_FD };
+      core.send(msg);
+    }
     for (const [name, server] of this.#servers) {
       const msg: ListenerMessage = { type: 'listener', name, port: this.ports.get(name) ?? 0 };
       core.send(msg, server);

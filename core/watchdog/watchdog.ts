@@ -11,6 +11,7 @@ import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -19,7 +20,9 @@ export interface WatchdogOptions {
   /** How long the core may take to stop gracefully before it is killed. */
   stopTimeoutMs: number;
   /** The built-in HTTP engine's address, and SCGI on TCP (host:port) if wanted. */
-  listen: { address: string; port: number; scgiAddress?: string | undefined; sslPort?: number | undefined };
+  listen: { address: string; port: number; scgiAddress?: string | undefined; scgiSocket?: string | undefined; httpFd?: number | undefined; sslPort?: number | undefined };
+  /** The SCGI secret from scgi_secret_file, instead of a new one. */
+  scgiSecret?: string | undefined;
   log: Logger;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
@@ -29,10 +32,12 @@ const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
 export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const { log } = opts;
   const instance = InstanceDir.create(opts.registryDir);
+  if (opts.scgiSecret !== undefined) instance.writeScgiSecret(opts.scgiSecret);
+  const scgiSocket = opts.listen.scgiSocket ?? instance.requestSocket;
   const listeners = new HeldListeners({
-    http: { address: opts.listen.address, port: opts.listen.port },
+    http: { address: opts.listen.address, port: opts.listen.port, fd: opts.listen.httpFd },
     https: opts.listen.sslPort === undefined ? undefined : { address: opts.listen.address, port: opts.listen.sslPort },
-    scgiSocket: instance.requestSocket,
+    scgiSocket,
     scgiAddress: opts.listen.scgiAddress,
   });
   const appPids = new Set<number>();
@@ -56,7 +61,9 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     listeners.close();
     killOrphans();
     instance.remove();
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
+    process.removeListener(RELOAD_SIGNAL, onReload);
+    for (const s of Object.keys(RESERVED_SIGNALS)) process.removeListener(s, onReserved);
     resolveExit(code);
   };
 
@@ -66,7 +73,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // passenger was started with come later, so they can override it.
     // --expose-gc: protocols/gc-pacer.ts frees the chunks of large request bodies early.
     const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path, coreRestarts })], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...listeners.inheritedStdio],
       env: coreEnvironment(process.env),
     });
     core = child;
@@ -120,9 +127,17 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     else setTimeout(() => c.kill('SIGTERM'), 100).unref();
     setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
   };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+  // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
+  const onReload = () => {
+    if (core?.connected) core.send({ type: 'reload' });
+    else log.warn(`${RELOAD_SIGNAL}: no core is running; nothing to reload`);
+  };
+  const onReserved = (signal: NodeJS.Signals) => log.warn(`${signal} ignored: ${RESERVED_SIGNALS[signal]}`);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  process.on(RELOAD_SIGNAL, onReload);
+  for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, onReserved);
   listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
-    log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${instance.requestSocket}: ${describeError(e)}`);
+    log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${scgiSocket}: ${describeError(e)}`);
     finish(1);
   });
   return exited;

@@ -22,6 +22,7 @@ export default function meteor(): Plugin {
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: METEOR, displayName: 'Meteor', startupFiles: ['.meteor', 'main.js'], protocol: 'http_session',
+        lookedFor: '.meteor/release (a project), or main.js next to programs/server/ (a bundle)',
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => {
         r.add({ name: 'meteor', type: 'string', default: 'meteor', scope: 'app', doc: 'the meteor command that runs unbundled Meteor apps' });

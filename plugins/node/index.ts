@@ -1,11 +1,11 @@
-// Node.js apps: app.js (or startup_file, or package.json "main"), CommonJS or
-// ESM. The loader (helper-scripts/node-loader.cjs) makes the app's own
-// server.listen() listen on a private Unix socket and reports it as http_session.
-import { extname, isAbsolute, join } from 'node:path';
+// Node.js apps: startup_file, or package.json "main", or what "scripts.start"
+// runs, or index.js, server.js or app.js (detect.ts); CommonJS or ESM. The
+// loader (helper-scripts/node-loader.cjs) makes the app's own server.listen()
+// listen on a private Unix socket and reports it as http_session.
 import type { Plugin } from '../../core/index.ts';
+import { CONVENTIONAL_FILES, detectNode, LOOKED_FOR } from './detect.ts';
 
 const NAME = 'passenger:node';
-const EXTENSIONS = new Set(['.js', '.cjs', '.mjs']);
 
 export default function node(): Plugin {
   return {
@@ -13,33 +13,13 @@ export default function node(): Plugin {
     apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        name: 'node', displayName: 'Node.js', startupFiles: ['app.js'], protocol: 'http_session', interpreterOption: 'nodejs',
+        name: 'node', displayName: 'Node.js', startupFiles: CONVENTIONAL_FILES, lookedFor: LOOKED_FOR, protocol: 'http_session', interpreterOption: 'nodejs',
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'nodejs', type: 'string', default: process.execPath, scope: 'app',
         doc: 'the Node.js executable that runs Node apps (default: the one running passenger)',
       }));
-      kernel.hooks.detectAppType.tapPromise(NAME, async (ctx) => {
-        const requested = ctx.options.app_type;
-        if (requested !== undefined && requested !== 'node') return undefined;
-        const abs = (f: string) => (isAbsolute(f) ? f : join(ctx.appRoot, f));
-        const configured = ctx.options.startup_file;
-        if (typeof configured === 'string') {
-          if (requested === 'node' || EXTENSIONS.has(extname(configured))) return { appType: 'node', startupFile: abs(configured), reason: `startup_file is ${configured}` };
-          return undefined;
-        }
-        if (await ctx.exists('app.js')) return { appType: 'node', startupFile: abs('app.js'), reason: 'found app.js' };
-        const pkg = await ctx.readFile('package.json');
-        if (pkg !== undefined) {
-          let main: unknown;
-          try { main = (JSON.parse(pkg) as { main?: unknown }).main; } catch { /* not our business to validate */ }
-          if (typeof main === 'string' && await ctx.exists(main)) {
-            return { appType: 'node', startupFile: abs(main), reason: `package.json "main" is ${main}` };
-          }
-        }
-        if (requested === 'node') return { appType: 'node', startupFile: abs('app.js'), reason: 'app_type is node' };
-        return undefined;
-      });
+      kernel.hooks.detectAppType.tapPromise(NAME, detectNode);
       kernel.hooks.resolveLoader.tap(NAME, (app) => {
         if (app.appType !== 'node') return undefined;
         return { command: String(app.options.nodejs), args: [kernel.helperScript('node-loader.cjs')], readiness: { kind: 'handshake' } };

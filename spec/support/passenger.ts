@@ -10,6 +10,8 @@ import getPort from 'get-port';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const cliEntry = join(repoRoot, 'core/cli/main.ts');
+/** tsx as a file URL, so commands also run from directories outside the repository (a bare "tsx" resolves from the working directory). */
+const tsx = import.meta.resolve('tsx');
 
 export function fixtureApp(name: string): string {
   return join(repoRoot, 'spec/fixtures/apps', name);
@@ -41,9 +43,9 @@ export interface StartOptions {
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
-export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 30000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, cliEntry, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });

@@ -31,6 +31,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     environment: app.options.environment,
     configFile: configFile?.path ?? null,
     plugins: kernel.plugins.map((p) => p.name),
+    deprecations: app.deprecations ?? [],
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -46,6 +47,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
+  for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
   return 0;

@@ -18,8 +18,9 @@ export function stringFlag(flags: Record<string, string | boolean>, name: string
   return v;
 }
 
-export function findInstance(flags: Record<string, string | boolean>): FoundInstance {
-  return selectInstance(registryDirFrom(flags), stringFlag(flags, 'instance'));
+/** The instance named by --instance, or the only one, or the one serving `appDir` (default: the working directory). */
+export function findInstance(flags: Record<string, string | boolean>, appDir?: string): FoundInstance {
+  return selectInstance(registryDirFrom(flags), stringFlag(flags, 'instance'), { path: appDir ?? process.cwd(), explicit: appDir !== undefined });
 }
 
 export function passwordOf(found: FoundInstance, kind: 'readOnly' | 'full'): string {

@@ -8,28 +8,44 @@ import { runWatchdog } from '../../watchdog/watchdog.ts';
 import { createLogger, type LogLevel } from '../../log/logger.ts';
 import { isRoot } from '../../spawn/user-switch.ts';
 import { parseMetricsAddress } from '../../metrics/listener.ts';
+import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
+import { takeActivatedSocket } from '../../watchdog/socket-activation.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
 const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
 
 export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>): Promise<number> {
+  // First, so neither the core nor the apps ever see LISTEN_* (they were for this process only).
+  const activated = takeActivatedSocket(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
   const log = createLogger(o.log_level as LogLevel);
   const metricsAddress = o.metrics_address as string | undefined;
   if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
+  for (const d of app.deprecations ?? []) log.warn(d);
+  if (activated) {
+    log.info(`HTTP on the socket passed by the service manager (LISTEN_FDS, fd ${activated.fd}); port and address are not used${activated.count > 1 ? `; ${activated.count - 1} further passed sockets are ignored` : ''}`);
+  }
   if (isRoot() && o.user === undefined) {
     log.warn('running as root without a "user" option: the app will run as root too. Set user (e.g. --user www-data) to drop privileges.');
   }
+  const scgiSocket = o.scgi_socket as string | undefined;
+  if (scgiSocket !== undefined) {
+    checkSocketDirectory(scgiSocket);
+    await checkSocketFree(scgiSocket);
+  }
+  const secretFile = o.scgi_secret_file as string | undefined;
+  const scgiSecret = secretFile === undefined ? undefined : loadOrCreateSecret(secretFile);
   return runWatchdog({
     coreEntry,
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
     stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
     listen: {
-      address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined,
+      address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined, scgiSocket, httpFd: activated?.fd,
       sslPort: o.ssl === true ? o.ssl_port as number | undefined : undefined,
     },
+    scgiSecret,
     log,
     onReady(m, instance) {
       const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
@@ -38,7 +54,7 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
         const host = parseMetricsAddress(metricsAddress!).host;
         log.info(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${m.metricsPort}/metrics (also /healthz, /readyz, and a status page at /)`);
       }
-      log.info(`SCGI for nginx on ${instance.requestSocket} (passenger nginx-config prints the configuration)`);
+      log.info(`SCGI for nginx on ${scgiSocket ?? instance.requestSocket} (passenger nginx-config prints the configuration)`);
     },
   });
 }

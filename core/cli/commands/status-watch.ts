@@ -9,7 +9,7 @@ const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 export const WATCH_INTERVAL_MS = 2000;
 
-export function watchStatus(flags: Record<string, string | boolean>, out: NodeJS.WriteStream = process.stdout, input: NodeJS.ReadStream = process.stdin): Promise<number> {
+export function watchStatus(flags: Record<string, string | boolean>, appDir: string | undefined, out: NodeJS.WriteStream = process.stdout, input: NodeJS.ReadStream = process.stdin): Promise<number> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     let done = false;
@@ -35,7 +35,7 @@ export function watchStatus(flags: Record<string, string | boolean>, out: NodeJS
       let frame: string;
       let gone = false;
       try {
-        frame = renderStatus(await fetchStatus(flags));
+        frame = renderStatus(await fetchStatus(flags, appDir));
       } catch (e) {
         frame = `cannot read the instance's status: ${describeError(e)}\n`;
         gone = true;

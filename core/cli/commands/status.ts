@@ -1,5 +1,6 @@
-// `passenger status [--json] [--instance NAME]`: the pool of a running
-// instance, as a table or as the admin API's JSON.
+// `passenger status [APP_DIR] [--json] [--instance NAME]`: the pool of a
+// running instance (the one serving APP_DIR or the working directory, when
+// several run), as a table or as the admin API's JSON.
 import { adminRequest } from '../../admin/client.ts';
 import { PassengerError } from '../../errors/passenger-error.ts';
 import type { PoolStats, ProcessStats } from '../../pool/stats.ts';
@@ -49,21 +50,21 @@ export function renderStatus(s: StatusReply, now = Date.now()): string {
   return out.join('\n') + '\n';
 }
 
-export async function fetchStatus(flags: Record<string, string | boolean>): Promise<StatusReply> {
-  const found = findInstance(flags);
+export async function fetchStatus(flags: Record<string, string | boolean>, appDir?: string): Promise<StatusReply> {
+  const found = findInstance(flags, appDir);
   const reply = await adminRequest<StatusReply>(found.dir.adminSocket, passwordOf(found, 'readOnly'), 'GET', '/status');
   if (reply.status !== 200) throw new PassengerError('PSG_ERR_ADMIN_UNREACHABLE', `instance ${found.dir.name} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   return reply.body;
 }
 
-export async function statusCommand(flags: Record<string, string | boolean>, json: boolean, watch = false): Promise<number> {
+export async function statusCommand(appDir: string | undefined, flags: Record<string, string | boolean>, json: boolean, watch = false): Promise<number> {
   checkFlags('status', flags, ['instance', 'instance_registry_dir']);
   if (watch && json) throw new PassengerError('PSG_ERR_USAGE', 'passenger status takes --json or --watch, not both');
   if (watch) {
-    findInstance(flags); // an ambiguous or missing instance is an error at once, not a frame
-    return (await import('./status-watch.ts')).watchStatus(flags);
+    findInstance(flags, appDir); // an ambiguous or missing instance is an error at once, not a frame
+    return (await import('./status-watch.ts')).watchStatus(flags, appDir);
   }
-  const status = await fetchStatus(flags);
+  const status = await fetchStatus(flags, appDir);
   process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : renderStatus(status));
   return 0;
 }

@@ -1,5 +1,6 @@
-// `passenger stop [--instance NAME]`: asks the instance to stop (admin API,
-// full-access password) and waits until its directory is gone.
+// `passenger stop [APP_DIR] [--instance NAME]`: asks the instance (the one
+// serving APP_DIR or the working directory, when several run) to stop (admin
+// API, full-access password) and waits until its directory is gone.
 import { existsSync } from 'node:fs';
 import { adminRequest } from '../../admin/client.ts';
 import { PassengerError } from '../../errors/passenger-error.ts';
@@ -7,9 +8,9 @@ import { checkFlags, findInstance, passwordOf } from './instance-flags.ts';
 
 const WAIT_MS = 60_000;
 
-export async function stopCommand(flags: Record<string, string | boolean>): Promise<number> {
+export async function stopCommand(appDir: string | undefined, flags: Record<string, string | boolean>): Promise<number> {
   checkFlags('stop', flags, ['instance', 'instance_registry_dir']);
-  const found = findInstance(flags);
+  const found = findInstance(flags, appDir);
   const reply = await adminRequest(found.dir.adminSocket, passwordOf(found, 'full'), 'POST', '/stop');
   if (reply.status !== 202) throw new PassengerError('PSG_ERR_ADMIN_UNREACHABLE', `instance ${found.dir.name} answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   const deadline = Date.now() + WAIT_MS;

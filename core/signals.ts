@@ -1,0 +1,13 @@
+// The one signal table (docs/signals.md explains it). The watchdog and the
+// core give the same meaning to each signal, so it does not matter which of
+// the two an operator or a service manager signals. SIGUSR1 is left alone:
+// Node starts its inspector on it.
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
+
+/** Reopen log files, reload certificates: what nginx does on SIGHUP, and what systemd's ExecReload sends. */
+export const RELOAD_SIGNAL = 'SIGHUP';
+
+/** Taken now so that no one gives them another meaning; they do nothing yet. */
+export const RESERVED_SIGNALS: Readonly<Record<string, string>> = {
+  SIGUSR2: 'reserved for zero-downtime upgrades (not implemented yet)',
+};
