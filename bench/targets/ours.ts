@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import getPort from 'get-port';
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
+import { isAlive, type ProcInfo } from '../proc/tree.ts';
 import type { AppKind, RunningServer, StartOptions, Target } from './target.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -61,8 +61,11 @@ export function oursTarget(app: AppKind, entry: OursEntry, metrics = false): Tar
           const core = tree.find((p) => /core-main\.[jt]s/.test(p.cmdline));
           // App processes are the core's children, or a preloader's (the preloader is a helper).
           const preloaders = new Set(tree.filter((p) => p.ppid === core?.pid && /preloader/i.test(p.cmdline)).map((p) => p.pid));
-          const apps = tree.filter((p) => (p.ppid === core?.pid && !preloaders.has(p.pid)) || preloaders.has(p.ppid));
-          return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
+          const roots = tree.filter((p) => (p.ppid === core?.pid && !preloaders.has(p.pid)) || preloaders.has(p.ppid));
+          // A generic app runs under a keeper shell (core/spawn/group-keeper.ts): its CPU is the whole subtree's.
+          const apps = roots.map((r) => withDescendants(r, tree));
+          const inApps = new Set(roots.flatMap((r) => subtree(r, tree).map((p) => p.pid)));
+          return { core, apps, others: tree.filter((p) => p !== core && !inApps.has(p.pid)) };
         },
         output: l.output,
         async stop() {
@@ -72,4 +75,19 @@ export function oursTarget(app: AppKind, entry: OursEntry, metrics = false): Tar
       };
     },
   };
+}
+
+/** The process and everything below it. */
+function subtree(root: ProcInfo, tree: readonly ProcInfo[]): ProcInfo[] {
+  const found = [root];
+  for (let i = 0; i < found.length; i++) for (const p of tree) if (p.ppid === found[i]!.pid) found.push(p);
+  return found;
+}
+
+/** One app process with its descendants' CPU time and memory added in. */
+function withDescendants(root: ProcInfo, tree: readonly ProcInfo[]): ProcInfo {
+  const all = subtree(root, tree);
+  if (all.length === 1) return root;
+  const sum = (f: (p: ProcInfo) => number) => all.reduce((n, p) => n + f(p), 0);
+  return { ...root, cpuSec: sum((p) => p.cpuSec), rssBytes: sum((p) => p.rssBytes), privateBytes: sum((p) => p.privateBytes) };
 }

@@ -243,13 +243,14 @@ export class HttpEngine {
     this.#server.emit('connection', socket);
   }
 
-  #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  #onRequest(req: http.IncomingMessage, res: http.ServerResponse, overHttp2 = false): void {
     // Already answered 503 when it connected.
     if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
     const out = new NodeFrontResponse(req, res);
-    const verdict = checkRequestHead(req);
+    // The version rules are about text request lines; an HTTP/2 stream (tls/h2-request.ts) has none, and its headers are checked as 1.1's.
+    const verdict = checkRequestHead(overHttp2 ? { method: req.method, url: req.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: req.rawHeaders } : req);
     if (!verdict.ok) {
       this.#logRefusal(req, verdict.message);
       // The framing of what follows cannot be trusted: answer, then close, as nginx does.
@@ -274,7 +275,7 @@ export class HttpEngine {
 
   /** A request that arrived elsewhere (HTTP/2, tls/tls-front.ts), served like one of ours. */
   dispatch(req: http.IncomingMessage, res: http.ServerResponse): void {
-    this.#onRequest(req, res);
+    this.#onRequest(req, res, true);
   }
 
   /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
