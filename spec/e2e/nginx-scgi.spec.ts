@@ -3,15 +3,13 @@
 // chosen by server name through one core, static files served by nginx, and
 // service restored after kill -9 of the core under load.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import getPort from 'get-port';
 import { startPassenger, stopAndClean, fixtureApp, passengerCommand, type RunningPassenger } from '../support/passenger.ts';
 import { loadLoop, properties, waitFor } from '../core/admin/instance-helpers.ts';
+import { startNginx, type RunningNginx } from '../support/nginx.ts';
 
 const nodeApp = fixtureApp('node-basic');
 const rackApp = fixtureApp('rack-nginx');
@@ -36,10 +34,8 @@ function request(port: number, host: string, path: string, opts: { method?: stri
 describe('nginx in front of passenger (SCGI)', function () {
   this.timeout(120000);
   let p: RunningPassenger | undefined;
-  let nginx: ChildProcess | undefined;
-  let prefix: string;
+  let nginx: RunningNginx | undefined;
   let port: number;
-  let nginxLog = '';
 
   before(async function () {
     p = await startPassenger(nodeApp);
@@ -48,42 +44,15 @@ describe('nginx in front of passenger (SCGI)', function () {
     port = await getPort({ host: '127.0.0.1' });
     const conf = await passengerCommand(['nginx-config', nodeApp, rackApp, '--listen', `127.0.0.1:${port}`, '--instance-registry-dir', p.registryDir]);
     expect(conf.code, conf.stderr).to.equal(0);
-    prefix = mkdtempSync(join(tmpdir(), 'psg-nginx-'));
-    chmodSync(prefix, 0o711);
-    writeFileSync(join(prefix, 'passenger.conf'), conf.stdout);
-    copyFileSync('/etc/nginx/scgi_params', join(prefix, 'scgi_params'));
-    writeFileSync(join(prefix, 'nginx.conf'), `daemon off;
-user www-data;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log info;
-events { worker_connections 512; }
-http {
-    access_log off;
-    client_body_temp_path ${prefix}/client_body_temp;
-    proxy_temp_path ${prefix}/proxy_temp;
-    fastcgi_temp_path ${prefix}/fastcgi_temp;
-    uwsgi_temp_path ${prefix}/uwsgi_temp;
-    scgi_temp_path ${prefix}/scgi_temp;
-    include passenger.conf;
-}
-`);
-    nginx = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stdout!.on('data', (d) => { nginxLog += d; });
-    nginx.stderr!.on('data', (d) => { nginxLog += d; });
+    nginx = startNginx(conf.stdout);
     await waitFor(async () => {
-      if (nginx!.exitCode !== null) throw new Error(`nginx exited: ${nginxLog}`);
+      if (nginx!.exited()) throw new Error(`nginx exited: ${nginx!.output()}`);
       return request(port, 'node-basic', '/static-probe').then(() => true, () => false);
     }, 10000, 'nginx to listen');
   });
 
   after(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((r) => nginx!.once('exit', r));
-      process.kill(nginx.pid!, 'SIGTERM');
-      await exited;
-    }
-    if (prefix) rmSync(prefix, { recursive: true, force: true });
+    await nginx?.stop();
     await stopAndClean(p);
   });
 

@@ -3,14 +3,13 @@
 // dropped (session-protocol apps). Behind a real TLS-terminating nginx, a real
 // Express app with `trust proxy` sees https and the host the client asked for.
 import { expect } from 'chai';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import https from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { waitFor } from '../core/admin/instance-helpers.ts';
+import { startNginx, type RunningNginx } from '../support/nginx.ts';
 
 const expressApp = fixtureApp('node-express-proxy');
 const wsgiApp = fixtureApp('wsgi-forwarded');
@@ -43,62 +42,40 @@ describe('trusted_proxies', function () {
 
   describe('behind a TLS-terminating nginx on loopback (the default trusted_proxies)', () => {
     let p: RunningPassenger | undefined;
-    let nginx: ChildProcess | undefined;
-    let prefix = '';
+    let nginx: RunningNginx | undefined;
     let tlsPort = 0;
-    let nginxLog = '';
 
     before(async () => {
       p = await startPassenger(expressApp);
       tlsPort = await getPort({ host: '127.0.0.1' });
-      prefix = mkdtempSync(join(tmpdir(), 'psg-lb-'));
-      chmodSync(prefix, 0o711);
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=shop.example',
-        '-keyout', join(prefix, 'key.pem'), '-out', join(prefix, 'cert.pem')], { stdio: 'ignore' });
-      writeFileSync(join(prefix, 'nginx.conf'), `daemon off;
-user www-data;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log info;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path ${prefix}/client_body_temp;
-    proxy_temp_path ${prefix}/proxy_temp;
-    fastcgi_temp_path ${prefix}/fastcgi_temp;
-    uwsgi_temp_path ${prefix}/uwsgi_temp;
-    scgi_temp_path ${prefix}/scgi_temp;
+      const appPort = p.port;
+      nginx = startNginx((prefix) => {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=shop.example',
+          '-keyout', join(prefix, 'key.pem'), '-out', join(prefix, 'cert.pem')], { stdio: 'ignore' });
+        return `
     server {
         listen 127.0.0.1:${tlsPort} ssl;
         server_name shop.example;
         ssl_certificate ${prefix}/cert.pem;
         ssl_certificate_key ${prefix}/key.pem;
         location / {
-            proxy_pass http://127.0.0.1:${p.port};
+            proxy_pass http://127.0.0.1:${appPort};
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Forwarded-Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }
     }
-}
-`);
-      nginx = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
-      nginx.stdout!.on('data', (d) => { nginxLog += d; });
-      nginx.stderr!.on('data', (d) => { nginxLog += d; });
+`;
+      });
       await waitFor(async () => {
-        if (nginx!.exitCode !== null) throw new Error(`nginx exited: ${nginxLog}`);
+        if (nginx!.exited()) throw new Error(`nginx exited: ${nginx!.output()}`);
         return httpsGet(tlsPort, '/whoami', { Host: 'shop.example' }).then(() => true, () => false);
       }, 15000, 'nginx to listen');
     });
 
     after(async () => {
-      if (nginx && nginx.exitCode === null) {
-        const exited = new Promise((r) => nginx!.once('exit', r));
-        process.kill(nginx.pid!, 'SIGTERM');
-        await exited;
-      }
-      if (prefix) rmSync(prefix, { recursive: true, force: true });
+      await nginx?.stop();
       await stopAndClean(p);
     });
 

@@ -10,13 +10,16 @@ import { join } from 'node:path';
 export interface RunningNginx {
   prefix: string;
   output(): string;
+  /** nginx has exited (a bad configuration, say). */
+  exited(): boolean;
   stop(): Promise<void>;
 }
 
-export function startNginx(siteConfig: string, opts: { user?: string } = {}): RunningNginx {
+/** `siteConfig` goes in nginx's http {} block; a function gets the private prefix first (to put certificates there, say). */
+export function startNginx(siteConfig: string | ((prefix: string) => string), opts: { user?: string } = {}): RunningNginx {
   const prefix = mkdtempSync(join(tmpdir(), 'psg-nginx-'));
   chmodSync(prefix, 0o711);
-  writeFileSync(join(prefix, 'passenger.conf'), siteConfig);
+  writeFileSync(join(prefix, 'passenger.conf'), typeof siteConfig === 'string' ? siteConfig : siteConfig(prefix));
   copyFileSync('/etc/nginx/scgi_params', join(prefix, 'scgi_params'));
   writeFileSync(join(prefix, 'nginx.conf'), `daemon off;
 user ${opts.user ?? 'www-data'};
@@ -42,6 +45,7 @@ http {
   return {
     prefix,
     output: () => out,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(child.pid!, 'SIGTERM');
