@@ -33,6 +33,7 @@ export function renderExampleConfig(defs: readonly OptionDef[]): string {
       const lines = [`\n# ${d.doc.charAt(0).toUpperCase()}${d.doc.slice(1)}.`];
       const meta = [`type ${d.type}${d.values ? ` (${d.values.join(' | ')})` : ''}${d.unit ? `, in ${d.unit}` : ''}`, `flag ${flagName(d.name)}`, `env ${envVarName(d.name)}`];
       if (d.owner) meta.push(`from plugin ${d.owner}`);
+      if (d.usedBy?.length) meta.push(`also used by ${d.usedBy.join(', ')}`);
       if (d.aliases?.length) meta.push(`formerly ${d.aliases.join(', ')} (deprecated names)`);
       if (d.deprecated) meta.push(`deprecated: ${d.deprecated}`);
       lines.push(`# ${meta.join('; ')}`);

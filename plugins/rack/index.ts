@@ -1,15 +1,14 @@
 // Ruby Rack apps (config.ru), loaded by helper-scripts/rack-loader.rb and
 // served over the session protocol.
-import type { Plugin } from '../../core/index.ts';
+import { definePlugin, type Plugin } from '../../core/index.ts';
 import { detectByStartupFile } from '../../core/index.ts';
 
 const NAME = 'passenger:rack';
 const RACK = { name: 'rack', startupFiles: ['config.ru'] };
 
 export default function rack(): Plugin {
-  return {
+  return definePlugin({
     name: NAME,
-    apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true,
@@ -22,20 +21,19 @@ export default function rack(): Plugin {
         });
       });
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(RACK));
-      kernel.hooks.resolveLoader.tap(NAME, (app, method) => app.appType !== 'rack' ? undefined : {
+      kernel.hooks.resolveLoader.for('rack').tap(NAME, (app, method) => ({
         command: String(app.options.ruby),
         args: [kernel.helperScript(method === 'smart' ? 'rack-preloader.rb' : 'rack-loader.rb')],
         readiness: { kind: 'handshake' },
-      });
-      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
-        if (app.appType !== 'rack') return cmd;
+      }));
+      kernel.hooks.buildSpawnCommand.for('rack').tap(NAME, (cmd, app) => {
         cmd.env.RACK_ENV = app.options.environment;
         cmd.env.RAILS_ENV = app.options.environment;
         cmd.handshake.batch_scheduling = String(app.options.batch_scheduling);
         return cmd;
       });
       // Loaded when an app fails to start, the only time hints are needed.
-      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./ruby-hints.ts')).rubyHints(report, ctx, NAME));
+      kernel.hooks.enrichErrorReport.for('rack').tapPromise(NAME, async (report, ctx) => (await import('./ruby-hints.ts')).rubyHints(report, ctx, NAME));
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 // `passenger detect [DIR]`: what `run` would do with this directory, and why.
+import { callResolveLoader } from '../../hooks.ts';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { prepareSpawnCommand } from '../../spawn/prepare.ts';
@@ -14,7 +15,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, method, '(generated per process)');
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
-  const note = (await kernel.hooks.resolveLoader.promise(app, method))?.note;
+  const note = (await callResolveLoader(kernel.hooks, app, method))?.note;
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
