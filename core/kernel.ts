@@ -9,9 +9,7 @@ import { validatePlugin, type Plugin } from './plugin.ts';
 import { guardHook, type GuardOptions } from './plugin-guard.ts';
 import { PassengerError } from './errors/passenger-error.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import { coreOptions } from './config/schema.ts';
-import { sessionProtocol } from './protocols/session.ts';
-import { httpSessionProtocol } from './protocols/http-session.ts';
+import { corePlugin } from './core-plugin.ts';
 import { helperScript } from './paths.ts';
 import type { Hook, HookMap, SyncHook } from 'tapable';
 
@@ -62,6 +60,8 @@ export class Kernel {
         },
       });
     }
+    // The core's options and protocols come from a plugin like everyone else's.
+    this.use(corePlugin());
   }
 
   /** Every for(type) made so far, to find taps for app types nobody registers. */
@@ -91,9 +91,6 @@ export class Kernel {
   boot(): void {
     if (this.#booted) return;
     this.#booted = true;
-    for (const def of coreOptions) this.options.add(def);
-    this.protocols.add(sessionProtocol);
-    this.protocols.add(httpSessionProtocol);
     callStamped(this.hooks.registerAppTypes, this.appTypes);
     callStamped(this.hooks.registerOptions, this.options);
     callStamped(this.hooks.registerProtocols, this.protocols);

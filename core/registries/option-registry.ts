@@ -4,7 +4,7 @@
 // refused at boot, naming both registrants.
 import { PassengerError } from '../errors/passenger-error.ts';
 import type { OptionDef } from './options.ts';
-import { Registry } from './registry.ts';
+import { ownerText, Registry } from './registry.ts';
 
 /** snake_case: what maps one-to-one onto PASSENGER_UPPER_CASE and --dashed-flags. */
 const NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
@@ -28,7 +28,7 @@ export class OptionRegistry extends Registry<OptionDef> {
 
   override add(item: OptionDef): void {
     const owner = item.owner ?? this.currentOwner;
-    const by = (o: string | undefined) => o ?? 'the core';
+    const by = ownerText;
     const existing = this.get(item.name);
     if (existing && (item.shared || existing.shared)) return this.#share(existing, item, owner);
     for (const name of [item.name, ...(item.aliases ?? [])]) {
@@ -66,7 +66,7 @@ export class OptionRegistry extends Registry<OptionDef> {
       const def = this.resolve(name)?.def;
       if (!def) {
         throw new PassengerError('PSG_ERR_PLUGIN',
-          `plugin ${by ?? 'the core'} uses option "${name}", which no plugin registers: install and add the plugin that provides it`, { plugin: by });
+          `plugin ${ownerText(by)} uses option "${name}", which no plugin registers: install and add the plugin that provides it`, { plugin: by });
       }
       if (by !== undefined && by !== def.owner && !def.usedBy?.includes(by)) def.usedBy = [...def.usedBy ?? [], by];
     }
@@ -74,7 +74,7 @@ export class OptionRegistry extends Registry<OptionDef> {
   }
 
   #share(existing: OptionDef, item: OptionDef, owner: string | undefined): void {
-    const by = (o: string | undefined) => o ?? 'the core';
+    const by = ownerText;
     if (!existing.shared || !item.shared) {
       const [notShared, other] = existing.shared ? [owner, existing.owner] : [existing.owner, owner];
       throw new PassengerError('PSG_ERR_PLUGIN_DUPLICATE',

@@ -11,13 +11,13 @@ export default function rack(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true,
+        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true, supportsThreads: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => {
         r.add({ name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path' });
         r.add({
           name: 'batch_scheduling', type: 'boolean', default: true, scope: 'app',
-          doc: "run Rack app processes under Linux's SCHED_BATCH, so a request handed to them does not preempt the core on a busy CPU (2 CPUs, 32 connections: 10-33 % more throughput and a lower p99; one connection: 0-15 % slower)",
+          doc: "run Rack app processes under Linux's SCHED_BATCH, so a request handed to them does not preempt the core on a busy CPU (measurements: docs/architecture.md)",
         });
       });
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(RACK));

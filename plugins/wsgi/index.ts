@@ -12,7 +12,7 @@ export default function wsgi(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true,
+        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true, supportsThreads: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));
       kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(WSGI));

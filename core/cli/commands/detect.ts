@@ -28,6 +28,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     loader: [cmd.command, ...cmd.args],
     interpreter: interpreter ?? null,
     interpreterSource: type.interpreterOption ? note ?? app.sources[type.interpreterOption] ?? 'default' : null,
+    threads: type.supportsThreads ? app.options.threads : null,
     user: cmd.user,
     environment: app.options.environment,
     configFile: configFile?.path ?? null,
@@ -47,6 +48,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['loader', `${result.loader.join(' ')} (${method === 'smart' ? 'preloader: smart spawning' : 'direct spawning'})`],
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
+  rows.push(['threads', type.supportsThreads ? `${app.options.threads} per process` : `not supported by this app type (threads: ${app.options.threads} has no effect)`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
   for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));
