@@ -55,7 +55,7 @@ describe('the kernel contract', () => {
         k.hooks.resolveLoader.for('spec').tap('thrower', () => { throw new Error('bad loader'); });
       }));
       kernel.boot();
-      const detect = await rejected(kernel.hooks.detectAppType.promise({ appRoot: '/x', options: {}, exists: async () => false, readFile: async () => undefined }));
+      const detect = await rejected(kernel.hooks.detectAppType.promise({ appRoot: '/x', options: {}, exists: async () => false, readFile: async () => undefined, nearMiss: () => {} }));
       expect(detect.code).to.equal('PSG_ERR_PLUGIN');
       expect(detect.message).to.equal('plugin thrower failed in hook detectAppType: bad detect');
       const loader = await rejected(callResolveLoader(kernel.hooks, app('spec'), 'direct'));
@@ -81,7 +81,7 @@ describe('the kernel contract', () => {
       const { kernel } = kernelWithLog();
       kernel.use(plugin('sleeper', (k) => k.hooks.detectAppType.tapPromise('sleeper', () => new Promise(() => {}))));
       kernel.boot();
-      const e = await rejected(kernel.hooks.detectAppType.promise({ appRoot: '/x', options: {}, exists: async () => false, readFile: async () => undefined }));
+      const e = await rejected(kernel.hooks.detectAppType.promise({ appRoot: '/x', options: {}, exists: async () => false, readFile: async () => undefined, nearMiss: () => {} }));
       expect(e.code).to.equal('PSG_ERR_PLUGIN_TIMEOUT');
       expect(e.message).to.equal('plugin sleeper did not finish hook detectAppType within 5000 ms');
     });
