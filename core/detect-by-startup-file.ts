@@ -17,8 +17,8 @@ export interface StartupFileCheck {
   check?(file: string, text: string, ctx: DetectContext): boolean | string | Promise<boolean | string>;
 }
 
-export function detectByStartupFile(type: Pick<AppTypeDescriptor, 'name' | 'startupFiles' | 'displayName'> | Pick<AppTypeDescriptor, 'name' | 'startupFiles'>, opts: StartupFileCheck = {}) {
-  const display = 'displayName' in type ? type.displayName : type.name;
+export function detectByStartupFile(type: Pick<AppTypeDescriptor, 'name' | 'startupFiles'> & { displayName?: string }, opts: StartupFileCheck = {}) {
+  const display = type.displayName ?? type.name;
   return async (ctx: DetectContext): Promise<AppTypeMatch | undefined> => {
     const requested = ctx.options.app_type as string | undefined;
     const configured = ctx.options.startup_file as string | undefined;
