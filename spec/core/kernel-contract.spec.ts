@@ -119,6 +119,7 @@ describe('the kernel contract', () => {
       const { kernel } = kernelWithLog();
       kernel.boot();
       expect(thrown(() => kernel.options.add({ name: 'late', type: 'string', scope: 'app', doc: 'x' })).message).to.include('after boot');
+      expect(thrown(() => kernel.options.use('port')).message).to.include('after boot');
       expect(thrown(() => kernel.appTypes.add({ name: 'late', displayName: 'x', startupFiles: [], protocol: 'session' })).message).to.include('after boot');
       expect(thrown(() => kernel.protocols.add({ name: 'late', forward: async () => ({ ok: true }) })).message).to.include('after boot');
       expect(thrown(() => kernel.use(plugin('late', () => {}), 'a spec')).message).to.equal('plugin from a spec was added after boot');
