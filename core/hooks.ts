@@ -18,6 +18,11 @@ export interface DetectContext {
   exists(relPath: string): Promise<boolean>;
   /** Reads a file relative to the app root, or undefined when missing. */
   readFile(relPath: string): Promise<string | undefined>;
+  /**
+   * Says why the directory is almost yours ("found main.py, but it defines no
+   * ASGI app"): when no detector matches, the error lists it first.
+   */
+  nearMiss(message: string): void;
 }
 
 export interface AppTypeMatch {

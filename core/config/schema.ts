@@ -33,7 +33,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'ssl_redirect', type: 'boolean', default: false, scope: 'instance', doc: 'with ssl_port: plain HTTP requests on port are redirected to HTTPS' },
   { name: 'http2', type: 'boolean', default: true, scope: 'instance', doc: 'offer HTTP/2 next to HTTP/1.1 (ALPN) when ssl is on' },
   // Application
-  { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'sets RACK_ENV, RAILS_ENV, NODE_ENV, PASSENGER_APP_ENV; "development" by default, like passenger start' },
+  { name: 'environment', type: 'string', default: 'development', scope: 'app', doc: 'the environment the app runs in, given to it as PASSENGER_APP_ENV and in the variables its app type reads; "development" by default, like passenger start' },
   { name: 'app_name', type: 'string', scope: 'app', doc: "the app's name in logs and metrics (default: the app directory's base name)" },
   { name: 'trace_context', type: 'boolean', default: false, scope: 'app', doc: 'give requests without a W3C traceparent header a new one, and remember its trace id (docs/metrics.md)' },
   { name: 'app_type', type: 'string', scope: 'app', doc: 'force an app type instead of detecting it (see passenger detect)' },
