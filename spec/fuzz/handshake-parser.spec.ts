@@ -63,6 +63,13 @@ describe('fuzz: spawn handshake parser', function () {
     }), fuzzParameters(300));
   });
 
+  it('keeps a property named __proto__ (found by this fuzzer: assigning it dropped it)', () => {
+    const { events } = feedAll([`!> ${GREETING}`, '!> Ready', '!> socket: main;unix:/x;session;1', '!> __proto__: value', '!> constructor: c', '!>']);
+    const ready = events.at(-1) as { properties: Record<string, string> };
+    expect(Object.entries(ready.properties)).to.deep.equal([['__proto__', 'value'], ['constructor', 'c']]);
+    expect(Object.getPrototypeOf(ready.properties)).to.equal(Object.prototype);
+  });
+
   it('answers any lines with events or PSG_ERR_SPAWN_PROTOCOL, never another error', () => {
     const nearGrammar = fc.oneof(
       fc.string({ maxLength: 40 }),
