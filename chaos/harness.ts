@@ -33,6 +33,9 @@ export interface FaultResult {
 // Processes started here carry this token in their environment, inherited through every spawn.
 const token = process.env.PASSENGER_SPEC_TOKEN ?? (process.env.PASSENGER_SPEC_TOKEN = randomBytes(8).toString('hex'));
 
+/** Slow-client faults: a request of the load loop not answered within this long failed (it was stuck behind a slow client). */
+export const SERVED_WITHIN_MS = 2500;
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function procStat(pid: number): { ppid: number; state: string } | undefined {
@@ -163,8 +166,11 @@ export interface FaultContext {
   corePid(): number | undefined;
   /** The pool's app processes (not preloaders), from the admin API. */
   poolPids(): Promise<number[]>;
-  /** Starts the load loop (call once). */
-  startLoad(clients?: number): Load;
+  /**
+   * Starts the load loop (call once). A request not answered within `timeoutMs` counts as failed: for the slow-client
+   * faults that is the property "other clients are still served" (a request queued behind a slow client waits seconds; served, milliseconds).
+   */
+  startLoad(clients?: number, timeoutMs?: number): Load;
   note(text: string): void;
   expect(ok: boolean, property: string): void;
   /** Seconds the fault's load runs, by mode. */
@@ -232,7 +238,7 @@ export async function runFault(fault: Fault, app: AppKind, mode: Mode, log: (lin
         const status = (await adminRequest<StatusReply>(join(d, 'admin.sock'), password, 'GET', '/status')).body;
         return status.pool.groups.flatMap((g) => g.processes.map((x) => x.pid));
       },
-      startLoad: (clients = 4) => (load = new Load(s.port, clients)),
+      startLoad: (clients = 4, timeoutMs = 5000) => (load = new Load(s.port, clients, timeoutMs)),
       note: (t) => { notes.push(t); },
       expect: (ok, property) => { if (!ok) result.violations.push(property); },
       seconds: (short, full) => (mode === 'short' ? short : full) * 1000,

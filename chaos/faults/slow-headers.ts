@@ -2,7 +2,7 @@
 // they get 408 after client_header_timeout (3 s here), and other clients are
 // served all along.
 import type { Fault } from '../harness.ts';
-import { sleep } from '../harness.ts';
+import { sleep, SERVED_WITHIN_MS } from '../harness.ts';
 import { tally, trickle } from '../raw-clients.ts';
 
 export const slowHeaders: Fault = {
@@ -10,7 +10,7 @@ export const slowHeaders: Fault = {
   description: 'clients trickle a request head, 1 byte per 500 ms (20 short, 200 full)',
   apps: ['node', 'rack'],
   async run(ctx) {
-    const load = ctx.startLoad(4);
+    const load = ctx.startLoad(4, SERVED_WITHIN_MS);
     const n = ctx.mode === 'short' ? 20 : 200;
     const slow = Promise.all(Array.from({ length: n }, () => trickle(ctx.server.port, 'GET / HTTP/1.1\r\nHost: chaos\r\n', 'X-Slow: 1\r\n', 500, ctx.seconds(6, 15))));
     await sleep(ctx.seconds(6, 15));

@@ -3,7 +3,7 @@
 // processes are free for other clients at once. The core's RSS peak shows
 // what holding those responses costs.
 import type { Fault } from '../harness.ts';
-import { sleep } from '../harness.ts';
+import { sleep, SERVED_WITHIN_MS } from '../harness.ts';
 import { slowReader, tally } from '../raw-clients.ts';
 
 export const slowReaders: Fault = {
@@ -11,7 +11,7 @@ export const slowReaders: Fault = {
   description: 'clients request 16 MiB (64 MiB full) and read nothing (8 short, 40 full)',
   apps: ['rack', 'node'],
   async run(ctx) {
-    const load = ctx.startLoad(4);
+    const load = ctx.startLoad(4, SERVED_WITHIN_MS);
     const n = ctx.mode === 'short' ? 8 : 40;
     const mb = ctx.mode === 'short' ? 16 : 64;
     const readers = Promise.all(Array.from({ length: n }, () => slowReader(ctx.server.port, `/big?mb=${mb}`, ctx.seconds(5, 15))));
