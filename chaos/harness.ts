@@ -98,6 +98,8 @@ export class Load {
   sent = 0;
   failed = 0;
   readonly successes: number[] = [];
+  /** Why requests failed: error code, `timeout` or `status N`, with counts. */
+  readonly reasons = new Map<string, number>();
   #stopped = false;
   #loops: Promise<void>[] = [];
   #started = 0;
@@ -122,23 +124,29 @@ export class Load {
   async #loop(agent: http.Agent): Promise<void> {
     while (!this.#stopped) {
       this.sent++;
-      const ok = await this.#get(agent);
-      if (ok) this.successes.push(Date.now());
-      else { this.failed++; await sleep(50); } // a real client backs off a little; a refusal window is not counted 1000 times
+      const failure = await this.#get(agent);
+      if (failure === undefined) this.successes.push(Date.now());
+      else {
+        this.failed++;
+        this.reasons.set(failure, (this.reasons.get(failure) ?? 0) + 1);
+        await sleep(50);
+      } // a real client backs off a little; a refusal window is not counted 1000 times
     }
   }
 
-  #get(agent: http.Agent): Promise<boolean> {
+  /** One GET; resolves with why it failed, or undefined when it got `200 ok`. */
+  #get(agent: http.Agent): Promise<string | undefined> {
     return new Promise((resolve) => {
+      const why = (e: NodeJS.ErrnoException) => resolve(e.message === 'timeout' ? 'timeout' : e.code ?? e.message);
       const req = http.get({ host: '127.0.0.1', port: this.port, path: '/', agent }, (res) => {
         let body = '';
         res.setEncoding('latin1');
         res.on('data', (c: string) => { body += c; });
-        res.on('end', () => resolve(res.statusCode === 200 && body === 'ok'));
-        res.on('error', () => resolve(false));
+        res.on('end', () => resolve(res.statusCode === 200 && body === 'ok' ? undefined : `status ${res.statusCode}`));
+        res.on('error', why);
       });
       req.setTimeout(this.timeoutMs, () => req.destroy(new Error('timeout')));
-      req.on('error', () => resolve(false));
+      req.on('error', why);
     });
   }
 
@@ -254,6 +262,7 @@ export async function runFault(fault: Fault, app: AppKind, mode: Mode, log: (lin
       result.sent = load.sent;
       result.failed = load.failed;
       result.longestGapMs = load.longestGapMs;
+      if (load.reasons.size > 0) notes.push(`failures: ${[...load.reasons].map(([r, n]) => `${n}× ${r}`).join(', ')}`);
     }
     sample();
   } catch (e) {

@@ -5,7 +5,7 @@
 // property did not hold. Bounded: every fault has fixed durations, and the
 // harness ends whatever outlives a server.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../spec/support/passenger.ts';
 import { faults } from './faults/index.ts';
@@ -18,6 +18,8 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1]! : undef
 
 const results: FaultResult[] = [];
 const started = Date.now();
+// Figures depend on what else the machine runs: the load average is part of the table's caption.
+const loadBefore = loadavg()[0]!.toFixed(1);
 for (const fault of faults) {
   if (only !== undefined && !fault.name.includes(only)) continue;
   for (const app of mode === 'short' ? fault.apps.slice(0, 1) : fault.apps) {
@@ -27,7 +29,7 @@ for (const fault of faults) {
 const table = resultsTable(results);
 const when = new Date().toISOString();
 const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
-const summary = `Chaos suite, ${mode} mode, ${when}, ${((Date.now() - started) / 1000).toFixed(0)} s on ${machine}.`;
+const summary = `Chaos suite, ${mode} mode, ${when}, ${((Date.now() - started) / 1000).toFixed(0)} s on ${machine}; load average ${loadBefore} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`;
 console.log(`\n${summary}\n\n${table}\n`);
 
 if (mode === 'full' && only === undefined) {

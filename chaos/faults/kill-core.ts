@@ -13,10 +13,14 @@ export const killCore: Fault = {
     const load = ctx.startLoad(clients);
     await sleep(ctx.seconds(1.5, 5));
     const core = ctx.corePid()!;
+    const killedAt = Date.now();
     process.kill(core, 'SIGKILL');
     await ctx.server.waitForOutput(/core restarted \(pid \d+\) and serving again/, 20000);
+    const restartedAt = Date.now();
     const okAtRestart = load.successes.length;
     await sleep(ctx.seconds(3, 10));
+    const firstOk = load.successes.find((t) => t > killedAt);
+    ctx.note(`new core serving ${((restartedAt - killedAt) / 1000).toFixed(1)} s after the kill, first success ${firstOk ? `${((firstOk - killedAt) / 1000).toFixed(1)} s` : 'never'} (the app's processes are spawned again)`);
     const now = ctx.corePid();
     ctx.expect(now !== undefined && now !== core, 'a new core runs');
     ctx.expect(load.successes.length > okAtRestart, 'requests succeed again after the restart');
