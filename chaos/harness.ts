@@ -195,7 +195,7 @@ export interface Fault {
   args?(mode: Mode): string[];
   /** The server is expected to be dead after the fault (so no SIGTERM stop). */
   killsServer?: boolean;
-  /** No process survives to remove the instance directory (it is stale: never chosen by CLI commands, removed here). */
+  /** No process survives to remove the instance directory (it is stale: the next server on the registry removes it; here the harness does). */
   leavesInstanceDir?: boolean;
   run(ctx: FaultContext): Promise<Load | undefined>;
 }
@@ -289,7 +289,7 @@ export async function runFault(fault: Fault, app: AppKind, mode: Mode, log: (lin
     }
     if (server) {
       const dirsLeft = server.instanceDirs();
-      if (dirsLeft.length > 0 && fault.leavesInstanceDir) notes.push('stale instance directory left (no process survives to remove it)');
+      if (dirsLeft.length > 0 && fault.leavesInstanceDir) notes.push('stale instance directory left (no process survives to remove it; the next start removes it)');
       else if (dirsLeft.length > 0) result.violations.push(`instance directory left behind: ${dirsLeft.join(', ')}`);
       rmSync(server.registryDir, { recursive: true, force: true });
     }

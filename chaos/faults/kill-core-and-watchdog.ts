@@ -1,8 +1,8 @@
 // kill -9 of the watchdog and the core at the same instant (both frozen first,
 // so neither can clean up after the other): no app process or preloader may
 // survive them. The harness's leftover count is the figure. The instance
-// directory stays (nothing is left alive to remove it); CLI commands skip it
-// because its watchdog is gone.
+// directory stays (nothing is left alive to remove it) until the next server
+// started on the same registry removes it (core/instance/stale-instances.ts).
 import type { Fault } from '../harness.ts';
 import { sleep } from '../harness.ts';
 
