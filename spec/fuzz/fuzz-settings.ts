@@ -8,7 +8,7 @@ export function fuzzParameters<T>(runs: number): Parameters<T> {
   return {
     seed: Number(process.env.FUZZ_SEED ?? 20261205),
     numRuns: Number(process.env.FUZZ_RUNS ?? runs),
-    // A property that loops would otherwise hang the spec: fast-check fails the run instead.
+    // A property that takes too long in all fails (checked between runs: a single run that never returns would stall the spec).
     interruptAfterTimeLimit: 8000,
     markInterruptAsFailure: true,
   };
