@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/logger.ts';
 import { InstanceDir } from '../instance/instance-dir.ts';
+import { removeStaleInstances } from '../instance/stale-instances.ts';
 import type { CoreInit, CoreMessage } from '../instance/core-process.ts';
 import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
@@ -31,6 +32,7 @@ const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
 
 export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const { log } = opts;
+  for (const stale of removeStaleInstances(opts.registryDir)) log.info(`removed the stale instance directory ${stale.name} (its watchdog, pid ${stale.watchdogPid}, was killed)`);
   const instance = InstanceDir.create(opts.registryDir);
   if (opts.scgiSecret !== undefined) instance.writeScgiSecret(opts.scgiSecret);
   const scgiSocket = opts.listen.scgiSocket ?? instance.requestSocket;
