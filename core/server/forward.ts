@@ -137,7 +137,7 @@ export class Forwarder {
         sendError(req, res, e, app);
         return;
       }
-      noteCheckout(res);
+      noteCheckout(res, session.process.pid);
       const spool = this.#buffersResponse(app, session.process) ? new SpoolingResponse(res, this.#opts.bufferDir) : undefined;
       const outcome = await this.#send(app, session, req, spool ?? res);
       session.close(outcome.processHealthy !== false);

@@ -1,13 +1,15 @@
 // Request events for plugins (requestStarted, requestFinished): a response
 // wrapper that notes status, bytes and timings on its way to the client, and
-// fires the hooks. Built only when a plugin taps one of the two hooks, so an
-// untapped server pays one check per request; the wrapper itself is the event
-// object (one allocation per request, nothing per chunk).
+// fires the hooks; it also puts the request's X-Request-Id on the response.
+// Built only when a plugin taps one of the two hooks or request_id is on, so
+// a server with neither pays one check per request; the wrapper itself is the
+// event object (one allocation per request, nothing per chunk).
 import type { AppSpec } from '../config/app-spec.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { KernelHooks, RejectionReason, RequestEvent } from '../hooks.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { applyTraceContext } from './trace-context.ts';
+import { applyRequestId, withRequestId } from './request-id.ts';
 
 const REJECTIONS: Partial<Record<ErrorCode, RejectionReason>> = {
   PSG_ERR_POOL_QUEUE_FULL: 'queue_full',
@@ -21,6 +23,7 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
   readonly request: FrontRequest;
   readonly startedAt = performance.now();
   queueMs = -1;
+  pid = 0;
   status = 0;
   bytes = 0;
   durationMs = -1;
@@ -41,7 +44,8 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
   get clientGone(): boolean { return this.#inner.clientGone; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.status = status;
-    this.#inner.writeHead(status, reason, headers);
+    const id = this.request.requestId;
+    this.#inner.writeHead(status, reason, id === undefined ? headers : withRequestId(headers, id));
   }
   write(chunk: Buffer): boolean {
     this.bytes += chunk.length;
@@ -80,13 +84,17 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
 export function observe(hooks: KernelHooks, app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
   if (res instanceof ObservedResponse) return res;
   if (app.options.trace_context === true && req.traceId === undefined) applyTraceContext(req);
-  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return res;
+  if (app.options.request_id !== false && req.requestId === undefined) applyRequestId(req);
+  if (req.requestId === undefined && !hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return res;
   return new ObservedResponse(hooks, app, req, res);
 }
 
-/** A session was checked out: the request stopped waiting for a process. */
-export function noteCheckout(res: FrontResponse): void {
-  if (res instanceof ObservedResponse) res.queueMs = performance.now() - res.startedAt;
+/** A session was checked out: the request stopped waiting for a process (`pid`). */
+export function noteCheckout(res: FrontResponse, pid = 0): void {
+  if (res instanceof ObservedResponse) {
+    res.queueMs = performance.now() - res.startedAt;
+    res.pid = pid;
+  }
 }
 
 /** The server answers with an error: remember when that is a refusal. */
