@@ -22,6 +22,14 @@ export interface LineWriter {
   readonly path: string;
 }
 
+function whyNot(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ELOOP') return 'it is a symbolic link';
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'its directory does not exist';
+  if (code === 'EACCES') return `permission denied for uid ${process.getuid?.()}`;
+  return code ?? String(e);
+}
+
 const FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 /**
@@ -33,7 +41,7 @@ function openAppend(path: string, key: string): number {
   if (process.getuid?.() === 0) {
     let control;
     try { control = pathControl(dirname(path)); } catch (e) {
-      throw new PassengerError('PSG_ERR_LOG_FILE', `${key}: cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)} on its directory`, { key, path });
+      throw new PassengerError('PSG_ERR_LOG_FILE', `${key}: cannot open ${path} for appending: ${whyNot(e)}`, { key, path });
     }
     if (!onlyRootControls(control)) {
       throw new PassengerError('PSG_ERR_CONFIG_UNSAFE_PATH',
@@ -44,9 +52,7 @@ function openAppend(path: string, key: string): number {
   try {
     fd = openSync(path, FLAGS, 0o640);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ELOOP' ? 'it is a symbolic link' : code === 'ENOENT' ? 'its directory does not exist' : code ?? String(e);
-    throw new PassengerError('PSG_ERR_LOG_FILE', `${key}: cannot open ${path} for appending: ${why}`, { key, path });
+    throw new PassengerError('PSG_ERR_LOG_FILE', `${key}: cannot open ${path} for appending: ${whyNot(e)}`, { key, path });
   }
   if (!fstatSync(fd).isFile()) {
     closeSync(fd);
