@@ -15,7 +15,8 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
 import { bufferRequestBody } from './buffering/request-body.ts';
 import { SpoolingResponse } from './buffering/response-spool.ts';
-import { noteCheckout, observe, settle } from './observed-response.ts';
+import { noteCheckout, observe, observeAnswered, settle } from './observed-response.ts';
+import type http from 'node:http';
 import type { KernelHooks } from '../hooks.ts';
 import type { Duplex } from 'node:stream';
 
@@ -55,6 +56,11 @@ export class Forwarder {
   /** The response to write to: request events and trace context (observed-response.ts). */
   observe(app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
     return this.#hooks ? observe(this.#hooks, app, req, res) : res;
+  }
+
+  /** The front end answered the request itself (static files): request events all the same. */
+  answered(app: AppSpec, req: FrontRequest, res: http.ServerResponse, startedAt: number): void {
+    if (this.#hooks) observeAnswered(this.#hooks, app, req, res, startedAt);
   }
 
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {

@@ -4,6 +4,7 @@
 // Built only when a plugin taps one of the two hooks or request_id is on, so
 // a server with neither pays one check per request; the wrapper itself is the
 // event object (one allocation per request, nothing per chunk).
+import type http from 'node:http';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { KernelHooks, RejectionReason, RequestEvent } from '../hooks.ts';
@@ -105,4 +106,42 @@ export function noteError(res: FrontResponse, code: ErrorCode | undefined): void
 /** The forwarding path is done with the request. */
 export function settle(res: FrontResponse): void {
   if (res instanceof ObservedResponse) res.settle();
+}
+
+/** A request the front end answered itself (a static file, a redirect to HTTPS), as an event. */
+class AnsweredEvent implements RequestEvent {
+  readonly queueMs = -1;
+  readonly pid = 0;
+  readonly rejection = undefined;
+  status = 0;
+  bytes = 0;
+  durationMs = -1;
+  aborted = false;
+  readonly app: AppSpec;
+  readonly request: FrontRequest;
+  readonly startedAt: number;
+  constructor(app: AppSpec, request: FrontRequest, startedAt: number) {
+    this.app = app;
+    this.request = request;
+    this.startedAt = startedAt;
+  }
+}
+
+/**
+ * The same request events for a response the front end wrote with node's own
+ * response object. Bytes are the body's Content-Length (what static files
+ * send; a HEAD or a 304 sends none), or 0 when it had none.
+ */
+export function observeAnswered(hooks: KernelHooks, app: AppSpec, req: FrontRequest, res: http.ServerResponse, startedAt: number): void {
+  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return;
+  const e = new AnsweredEvent(app, req, startedAt);
+  hooks.requestStarted.call(e);
+  res.once('close', () => {
+    e.status = res.headersSent ? res.statusCode : 0;
+    const length = Number(res.getHeader('content-length') ?? 0);
+    e.bytes = req.method === 'HEAD' || e.status === 304 || !Number.isFinite(length) ? 0 : length;
+    e.aborted = !res.writableFinished;
+    e.durationMs = performance.now() - startedAt;
+    hooks.requestFinished.call(e);
+  });
 }

@@ -6,7 +6,9 @@
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { makeApp, removeApps } from '../support/tmp-app.ts';
+import { httpGet } from '../support/http-get.ts';
 import { fixtureApp, passengerCommand, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 
 const nodeApp = fixtureApp('node-basic');
@@ -41,6 +43,7 @@ describe('logs', function () {
     await stopAndClean(p);
     p = undefined;
     rmSync(dir, { recursive: true, force: true });
+    removeApps();
   });
 
   it('writes the access log as JSON lines, every field present and right, secret query values masked', async () => {
@@ -87,6 +90,25 @@ describe('logs', function () {
     expect(app).to.equal('node-basic');
     expect(Number(linePid)).to.equal(pid);
     expect(got.join('\n')).not.to.include('hunter2');
+  });
+
+  it('logs the static files the server sends itself, with their size', async () => {
+    const log = join(dir, 'access.json');
+    const app = makeApp({
+      'package.json': '{"name":"static-log","main":"app.js"}',
+      'app.js': "require('http').createServer((q, s) => s.end('app')).listen(process.env.PORT || 3000);",
+      'public/site.css': 'body{}\n',
+    });
+    p = await startPassenger(app, { args: ['--access-log', log, '--access-log-format', 'json'] });
+    const css = await httpGet(`${p.url}/site.css`);
+    expect(css.body.toString()).to.equal('body{}\n');
+    const again = await httpGet(`${p.url}/site.css`, { 'If-None-Match': css.headers.etag! });
+    expect(again.status).to.equal(304);
+    const got = (await waitForLines(log, 2)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(got.map((e) => [e.url, e.status, e.bytes, e.pid, e.queue_ms, e.app])).to.deep.equal([
+      ['/site.css', 200, 7, null, null, basename(app)],
+      ['/site.css', 304, 0, null, null, basename(app)],
+    ]);
   });
 
   it('keeps a well-formed X-Request-Id from a trusted proxy, and replaces it from any other client', async () => {
