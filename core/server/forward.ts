@@ -4,6 +4,7 @@
 // the same processes), release the session. A client that goes away ends its
 // request at whichever phase it is in. Each failure maps to one response
 // (server/error-response.ts) and one log line.
+import { maskQuery } from '../errors/mask-query.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pool } from '../pool/pool.ts';
@@ -69,7 +70,7 @@ export class Forwarder {
     try {
       await this.#handle(app, req, res);
     } catch (e) {
-      this.#log.error(`${req.method} ${req.url}: ${describeError(e)}`);
+      this.#log.error(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
       sendError(req, res, e, app);
     } finally {
       settle(res);
@@ -120,8 +121,8 @@ export class Forwarder {
       req.contentLength = buffered.length;
       release = buffered.release;
     } catch (e) {
-      if (isClientGone(e)) { this.#log.debug(`${req.method} ${req.url}: ${describeError(e)}`); return; }
-      this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+      if (isClientGone(e)) { this.#log.debug(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`); return; }
+      this.#log.warn(`${req.method} ${maskQuery(req.url)} (${app.name}): ${describeError(e)}`);
       sendError(req, res, e, app);
       return;
     }
@@ -154,7 +155,7 @@ export class Forwarder {
       if (outcome.retryable) this.#pool.findGroup(app.appRoot)?.retire(session.process, 'crash');
       if (outcome.retryable && attempt < MAX_ATTEMPTS && !res.headersSent) continue;
       const err = outcome.error ?? new PassengerError('PSG_ERR_APP_RESPONSE', 'the request failed');
-      this.#log.warn(`${req.method} ${req.url} -> ${app.name} process ${session.process.pid}: ${err.message}`);
+      this.#log.warn(`${req.method} ${maskQuery(req.url)} -> ${app.name} process ${session.process.pid}: ${err.message}`);
       if (!res.headersSent) sendError(req, res, err, app);
       return;
     }
@@ -167,7 +168,7 @@ export class Forwarder {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      this.#log.warn(`${req.method} ${req.url}: process ${p.pid} exceeded max_request_time (${limit} s); replacing it`);
+      this.#log.warn(`${req.method} ${maskQuery(req.url)}: process ${p.pid} exceeded max_request_time (${limit} s); replacing it`);
       this.#pool.findGroup(app.appRoot)?.kill(p, 'max_request_time');
     }, limit * 1000);
     return p.protocol.forward(p.target, req, res).then((o) => {
@@ -200,8 +201,8 @@ export class Forwarder {
 
   #logRefusal(app: AppSpec, req: FrontRequest, e: unknown): void {
     const code = isPassengerError(e) ? e.code : '';
-    if (code === 'PSG_ERR_POOL_APP_FAILED') this.#log.warn(`${req.method} ${req.url}: ${describeError(e)}`);
-    else this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+    if (code === 'PSG_ERR_POOL_APP_FAILED') this.#log.warn(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
+    else this.#log.warn(`${req.method} ${maskQuery(req.url)} (${app.name}): ${describeError(e)}`);
   }
 
   /** Resolves when no request is in flight. */

@@ -213,6 +213,15 @@ describe('logs', function () {
     expect(p.output()).not.to.include('/prod-line');
   });
 
+  it("masks secret query values in the server's own lines about a request", async () => {
+    p = await startPassenger(fixtureApp('broken-node-missing-module'), { args: ['--environment', 'production'] });
+    const r = await get(`${p.url}/login?reset_token=Zq8vLm3xWp7r&next=/home`);
+    expect(r.status).to.equal(500);
+    const line = await p.waitForOutput(/GET \/login\S*: .*/);
+    expect(line).to.include('/login?reset_token=••••••&next=/home');
+    expect(p.output()).not.to.include('Zq8vLm3xWp7r');
+  });
+
   it('refuses a log file it cannot open, naming the option and the file', async () => {
     p = await startPassenger(nodeApp, { args: ['--access-log', join(dir, 'missing-dir/access.log')], expectExit: true });
     expect(p.child.exitCode).to.not.equal(0);
