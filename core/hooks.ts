@@ -69,6 +69,8 @@ export interface RequestEvent {
   readonly startedAt: number;
   /** Time spent waiting for a process; -1 while (or when) it got none. */
   readonly queueMs: number;
+  /** The app process that served it (the last one tried); 0 when none did. */
+  readonly pid: number;
   /** The status sent to the client; 0 when none was sent. */
   readonly status: number;
   /** Response body bytes written to the client. */

@@ -12,6 +12,7 @@ import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
+import { reopenLogWriters } from '../log/log-file.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 
 export interface WatchdogOptions {
@@ -131,6 +132,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   };
   // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
   const onReload = () => {
+    for (const e of reopenLogWriters()) log.error(`${describeError(e)}; the old file stays in use`);
     if (core?.connected) core.send({ type: 'reload' });
     else log.warn(`${RELOAD_SIGNAL}: no core is running; nothing to reload`);
   };
