@@ -5,7 +5,7 @@
 // The values of query parameters whose names say secret (token, api_key,
 // password…) are masked: access logs are kept long and read by many.
 import type { RequestEvent } from '../hooks.ts';
-import { maskQuery } from '../errors/mask-query.ts';
+import { maskQuery } from '../error-reports/mask-query.ts';
 
 export { maskQuery };
 

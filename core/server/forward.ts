@@ -4,7 +4,7 @@
 // the same processes), release the session. A client that goes away ends its
 // request at whichever phase it is in. Each failure maps to one response
 // (server/error-response.ts) and one log line.
-import { maskQuery } from '../errors/mask-query.ts';
+import { maskQuery } from '../error-reports/mask-query.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pool } from '../pool/pool.ts';

@@ -3,7 +3,7 @@
 // strictly, pick the app from PASSENGER_APP_ROOT, stream the body to the
 // forwarding path and the CGI-style reply back. Malformed input closes the
 // connection with one log line; the server keeps serving.
-import { maskQuery } from '../../errors/mask-query.ts';
+import { maskQuery } from '../../error-reports/mask-query.ts';
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';

@@ -3,7 +3,7 @@
 // HTTP part (ETag, Last-Modified, 304, Range, 206/416, HEAD) and streams from
 // the file; this module decides which file, and that it lies inside the tree.
 // A path that names no file costs one stat (none when the directory is absent).
-import { maskQuery } from '../../errors/mask-query.ts';
+import { maskQuery } from '../../error-reports/mask-query.ts';
 import type http from 'node:http';
 import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
