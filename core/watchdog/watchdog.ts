@@ -105,15 +105,18 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
       if (stopping) { finish(0); return; }
       killOrphans();
       if (!everReady) { finish(code === 2 ? 2 : 1); return; }
-      // Take the sockets back at once: from now on connections wait for the next core.
-      listeners.open().catch((e: unknown) => log.error(`cannot listen again while the core restarts: ${describeError(e)}`));
       const now = Date.now();
       recentCrashes = [...recentCrashes.filter((t) => now - t < 60_000), now];
-      log.error(`the core exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
       // A core that keeps crashing is restarted with growing delays, never in a tight loop.
       const delay = recentCrashes.length <= 2 ? 0 : Math.min(250 * 2 ** (recentCrashes.length - 3), 10_000);
       coreRestarts++;
-      setTimeout(startCore, delay);
+      // Take the sockets back at once: from now on connections wait for the next core. The line is
+      // logged and the core started once they are bound again, so neither races the rebinding.
+      listeners.open().catch((e: unknown) => log.error(`cannot listen again while the core restarts: ${describeError(e)}`)).finally(() => {
+        if (stopping) return;
+        log.error(`the core exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
+        setTimeout(startCore, delay);
+      });
     });
   };
 

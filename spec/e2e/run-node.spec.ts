@@ -140,11 +140,20 @@ describe('passenger run: stopping', function () {
 
   it('lets an in-flight request finish before stopping', async () => {
     const p = await startPassenger(fixtureApp('node-basic'));
-    const inflight = request(`${p.url}/stream`);
-    await new Promise((r) => setTimeout(r, 30));
+    // SIGTERM once the response has begun: the request is then surely in flight, however loaded the machine.
+    let begun!: () => void;
+    const responseBegun = new Promise<void>((r) => { begun = r; });
+    const inflight = new Promise<string>((resolve, reject) => {
+      http.get(`${p.url}/stream`, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); begun(); });
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    await responseBegun;
     const stopped = p.stop('SIGTERM');
-    const r = await inflight;
-    expect(r.body.toString()).to.equal('part 0\npart 1\npart 2\npart 3\npart 4\n');
+    expect(await inflight).to.equal('part 0\npart 1\npart 2\npart 3\npart 4\n');
     expect(await stopped).to.equal(0);
     await stopAndClean(p);
   });
