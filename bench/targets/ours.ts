@@ -33,7 +33,8 @@ function appFlags(app: AppKind, appDir: string): string[] {
 }
 
 /** `metrics`: with the metrics listener on (a loopback port), to measure what metrics cost the request path. */
-export function oursTarget(app: AppKind, entry: OursEntry, metrics = false): Target {
+/** `extraArgs`: more `passenger run` options (bench/ab.ts). */
+export function oursTarget(app: AppKind, entry: OursEntry, metrics = false, extraArgs: string[] = []): Target {
   return {
     id: metrics ? `ours-${app}-metrics` : `ours-${app}`,
     server: 'ours',
@@ -51,7 +52,7 @@ export function oursTarget(app: AppKind, entry: OursEntry, metrics = false): Tar
         '--min-instances', String(o.processes), '--max-pool-size', String(o.maxProcesses),
         '--max-request-queue-size', '0', '--environment', 'production', '--log-level', 'warn',
         '--instance-registry-dir', registry, ...appFlags(app, o.appDir),
-        ...(metrics ? ['--metrics-address', `127.0.0.1:${await getPort({ host: '127.0.0.1' })}`] : [])];
+        ...(metrics ? ['--metrics-address', `127.0.0.1:${await getPort({ host: '127.0.0.1' })}`] : []), ...extraArgs];
       const l = launch(process.execPath, args, { cwd: o.appDir });
       return {
         startedAt: l.startedAt,

@@ -54,6 +54,8 @@ export class Exchange implements ResponseSink, ConnUser {
   retried = false;
   /** The response is complete; the rest of an unread body is still going out. */
   finishing = false;
+  /** A body chunk of the current read went to the client (see onData). */
+  wrote = false;
 
   constructor(wire: Wire, pool: UpstreamPool, req: FrontRequest, res: FrontResponse, resolve: (o: ForwardOutcome) => void) {
     this.wire = wire;
@@ -115,8 +117,8 @@ export class Exchange implements ResponseSink, ConnUser {
   body(chunk: Buffer): void {
     const conn = this.conn;
     if (this.res.write(chunk)) {
-      // Queued below the client's high-water mark (rare): the next read goes elsewhere.
-      if (this.res.holdsData()) conn.releaseReadBuffer();
+      // Whether the client side still holds it (queued below its high-water mark: rare) is asked once per read, after the read's last chunk (onData).
+      this.wrote = true;
       return;
     }
     // A slow client: no read until it drained, by which time the chunk went out
@@ -139,7 +141,12 @@ export class Exchange implements ResponseSink, ConnUser {
       this.fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${this.target.pid}: ${(e as Error).message}`, false);
       return;
     }
-    if (this.parser.done) this.complete(true);
+    if (this.parser.done) { this.complete(true); return; }
+    // Held by the client side: the next read (which net sets up as soon as this callback returns) goes elsewhere.
+    if (this.wrote) {
+      this.wrote = false;
+      if (!this.settled && this.conn.user === this && this.res.holdsData()) this.conn.releaseReadBuffer();
+    }
   }
 
   onEnd(): void {

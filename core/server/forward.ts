@@ -17,6 +17,7 @@ import { sendError } from './error-response.ts';
 import { bufferRequestBody } from './buffering/request-body.ts';
 import { SpoolingResponse } from './buffering/response-spool.ts';
 import { noteCheckout, observe, observeAnswered, settle } from './observed-response.ts';
+import { noteIdle, noteRequestStarted } from '../protocols/gc-pacer.ts';
 import type http from 'node:http';
 import type { KernelHooks } from '../hooks.ts';
 import type { Duplex } from 'node:stream';
@@ -67,6 +68,7 @@ export class Forwarder {
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
     res = this.observe(app, req, res);
     this.inFlight++;
+    noteRequestStarted();
     try {
       await this.#handle(app, req, res);
     } catch (e) {
@@ -74,7 +76,10 @@ export class Forwarder {
       sendError(req, res, e, app);
     } finally {
       settle(res);
-      if (--this.inFlight === 0) this.#notifyIdle();
+      if (--this.inFlight === 0) {
+        this.#notifyIdle();
+        noteIdle(this.#isIdle);
+      }
     }
   }
 
@@ -204,6 +209,8 @@ export class Forwarder {
     if (code === 'PSG_ERR_POOL_APP_FAILED') this.#log.warn(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
     else this.#log.warn(`${req.method} ${maskQuery(req.url)} (${app.name}): ${describeError(e)}`);
   }
+
+  readonly #isIdle = (): boolean => this.inFlight === 0;
 
   /** Resolves when no request is in flight. */
   idle(): Promise<void> {

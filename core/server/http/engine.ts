@@ -8,13 +8,14 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
-import type { FrontRequest, FrontResponse } from '../front.ts';
+import type { FrontRequest } from '../front.ts';
 import { sendError } from '../error-response.ts';
 import { PassengerError } from '../../errors/passenger-error.ts';
 import type { ProxyTrust } from '../trusted-proxies.ts';
 import { checkRequestHead } from './request-rules.ts';
 import { describeParseError, rawResponse } from './parse-errors.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
+import { NodeFrontResponse } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 
 export interface HttpEngineOptions {
@@ -69,62 +70,6 @@ const REFUSAL_CODES = { 400: 'PSG_ERR_HTTP_BAD_REQUEST', 501: 'PSG_ERR_HTTP_NOT_
 
 /** Socket errors that mean the client left, not that it sent a malformed request. */
 const GONE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
-/** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
-const LINGER_MS = 5000;
-
-class NodeFrontResponse implements FrontResponse {
-  readonly #req: http.IncomingMessage;
-  readonly #res: http.ServerResponse;
-  #bodyStarted = false;
-  constructor(req: http.IncomingMessage, res: http.ServerResponse) {
-    this.#req = req;
-    this.#res = res;
-  }
-  get headersSent(): boolean { return this.#res.headersSent; }
-  // node marks the response destroyed when its connection closes.
-  get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
-  writeHead(status: number, reason: string, headers: string[]): void {
-    this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
-    // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
-    process.nextTick(NodeFrontResponse.#flushHead, this);
-  }
-  static #flushHead(self: NodeFrontResponse): void {
-    if (!self.#bodyStarted && !self.#res.destroyed) self.#res.flushHeaders();
-  }
-  write(chunk: Buffer): boolean {
-    this.#bodyStarted = true;
-    return this.#res.write(chunk);
-  }
-  holdsData(): boolean { return this.#res.writableLength > 0; }
-  /**
-   * An app may answer before it read the body (a 413 for an upload, say).
-   * Ending the response lets node close the connection, and closing it with
-   * unread bytes resets it: the client, still sending, would get ECONNRESET
-   * instead of the answer. So the rest of the body is read and dropped first
-   * (a lingering close, as nginx does), for at most LINGER_MS.
-   */
-  end(): void {
-    this.#bodyStarted = true;
-    const req = this.#req;
-    // complete: the whole request was read off the connection (a bodiless one at once), consumed or not.
-    if (req.complete || req.destroyed) { this.#res.end(); return; }
-    const finish = () => {
-      clearTimeout(timer);
-      if (!this.#res.writableEnded) this.#res.end();
-    };
-    const timer = setTimeout(finish, LINGER_MS);
-    timer.unref();
-    req.once('end', finish);
-    req.once('close', finish);
-    req.resume();
-  }
-  abort(): void { this.#res.destroy(); }
-  onDrain(cb: () => void): void { this.#res.once('drain', cb); }
-  onClose(cb: () => void): void {
-    this.#res.once('close', () => { if (!this.#res.writableFinished) cb(); });
-  }
-}
 
 export class HttpEngine {
   readonly #server: http.Server;
@@ -248,7 +193,7 @@ export class HttpEngine {
     if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
-    const out = new NodeFrontResponse(req, res);
+    const out = new NodeFrontResponse(req, res, overHttp2);
     // The version rules are about text request lines; an HTTP/2 stream (tls/h2-request.ts) has none, and its headers are checked as 1.1's.
     const verdict = checkRequestHead(overHttp2 ? { method: req.method, url: req.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: req.rawHeaders } : req);
     if (!verdict.ok) {

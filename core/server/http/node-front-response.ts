@@ -1,0 +1,78 @@
+// The FrontResponse of the built-in HTTP engine: node's ServerResponse, with
+// the head passed on at once when the body comes later, a lingering close for
+// unread request bodies, and an honest answer to "is a written chunk still
+// queued here?" (holdsData).
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+import type { FrontResponse } from '../front.ts';
+
+/** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
+const LINGER_MS = 5000;
+
+export class NodeFrontResponse implements FrontResponse {
+  readonly #req: http.IncomingMessage;
+  readonly #res: http.ServerResponse;
+  /** The client's connection over HTTP/1; undefined over HTTP/2, whose streams are no sockets to uncork. */
+  readonly #socket: Socket | undefined;
+  #bodyStarted = false;
+  constructor(req: http.IncomingMessage, res: http.ServerResponse, overHttp2: boolean) {
+    this.#req = req;
+    this.#res = res;
+    this.#socket = overHttp2 ? undefined : req.socket;
+  }
+  get headersSent(): boolean { return this.#res.headersSent; }
+  // node marks the response destroyed when its connection closes.
+  get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
+  writeHead(status: number, reason: string, headers: string[]): void {
+    this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
+    // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
+    process.nextTick(NodeFrontResponse.#flushHead, this);
+  }
+  static #flushHead(self: NodeFrontResponse): void {
+    if (!self.#bodyStarted && !self.#res.destroyed) self.#res.flushHeaders();
+  }
+  write(chunk: Buffer): boolean {
+    this.#bodyStarted = true;
+    return this.#res.write(chunk);
+  }
+  /**
+   * node corks the connection after a write until the end of the tick, so a
+   * chunk just written always looked held: the exchange then moved its app
+   * connection's reads to a fresh 16 KiB buffer for every response. Asked
+   * here, the connection is uncorked first (what the tick's writes queued goes
+   * out in one writev, as at the end of the tick), and only what the kernel
+   * did not take counts.
+   */
+  holdsData(): boolean {
+    const socket = this.#socket;
+    if (socket !== undefined && socket.writableCorked > 0) socket.uncork();
+    return this.#res.writableLength > 0;
+  }
+  /**
+   * An app may answer before it read the body (a 413 for an upload, say).
+   * Ending the response lets node close the connection, and closing it with
+   * unread bytes resets it: the client, still sending, would get ECONNRESET
+   * instead of the answer. So the rest of the body is read and dropped first
+   * (a lingering close, as nginx does), for at most LINGER_MS.
+   */
+  end(): void {
+    this.#bodyStarted = true;
+    const req = this.#req;
+    // complete: the whole request was read off the connection (a bodiless one at once), consumed or not.
+    if (req.complete || req.destroyed) { this.#res.end(); return; }
+    const finish = () => {
+      clearTimeout(timer);
+      if (!this.#res.writableEnded) this.#res.end();
+    };
+    const timer = setTimeout(finish, LINGER_MS);
+    timer.unref();
+    req.once('end', finish);
+    req.once('close', finish);
+    req.resume();
+  }
+  abort(): void { this.#res.destroy(); }
+  onDrain(cb: () => void): void { this.#res.once('drain', cb); }
+  onClose(cb: () => void): void {
+    this.#res.once('close', () => { if (!this.#res.writableFinished) cb(); });
+  }
+}
