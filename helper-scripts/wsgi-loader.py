@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib
 import passenger_handshake as handshake  # noqa: E402  (needs the path set above)
 from passenger_app_callable import find_callable  # noqa: E402
 from passenger_loader_process import (  # noqa: E402
-    enter_app_root, fail_spawn, run_startup_file, serve_until_stopped, set_process_title, start_control_channel,
+    enter_app_root, fail_spawn, import_startup_file, run_startup_file, serve_until_stopped, set_process_title,
+    start_control_channel,
 )
 from wsgi_session_server import WsgiSessionServer  # noqa: E402
 
@@ -25,10 +26,15 @@ STARTUP_MODULE_NAME = 'passenger_wsgi'
 SHUTDOWN_GRACE_SECONDS = 4.0
 
 
-def load_application(startup_file):
-    """Runs the startup file as module ``passenger_wsgi`` and returns its ``application``."""
-    module = run_startup_file(startup_file, STARTUP_MODULE_NAME)
-    return find_callable(module, startup_file, ('application',), 'WSGI')
+def load_application(app_root, startup_file):
+    """Runs passenger_wsgi.py (or any file the app names) as module ``passenger_wsgi`` and
+    returns its ``application``; a file found by zero-config detection (a Django project's
+    wsgi.py, a Flask app.py) is imported under its own name and may call it ``app``."""
+    if os.path.basename(startup_file) == 'passenger_wsgi.py' or not startup_file.endswith('.py'):
+        module = run_startup_file(startup_file, STARTUP_MODULE_NAME)
+        return find_callable(module, startup_file, ('application',), 'WSGI')
+    module = import_startup_file(app_root, startup_file, STARTUP_MODULE_NAME)
+    return find_callable(module, startup_file, ('application', 'app'), 'WSGI')
 
 
 def make_server(application, options):
@@ -53,7 +59,7 @@ def main():
         options = channel.read_handshake()
         channel.detach_from_stdin()
         app_root, startup_file = enter_app_root(options)
-        server = make_server(load_application(startup_file), options)
+        server = make_server(load_application(app_root, startup_file), options)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from the app included
         fail_spawn(exc, focus_file=startup_file, internal_files=(__file__,))
     set_process_title('Passenger WsgiApp: %s' % app_root)

@@ -39,5 +39,5 @@ def serve_child(application, channel, options):
 
 
 if __name__ == '__main__':
-    run_preloader('wsgi', lambda options, startup_file: loader.load_application(startup_file),
+    run_preloader('wsgi', lambda options, startup_file: loader.load_application(os.path.abspath(options['app_root']), startup_file),
                   serve_child, INTERNAL_FILES)

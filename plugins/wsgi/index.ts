@@ -1,13 +1,15 @@
-// Python WSGI apps (passenger_wsgi.py), loaded by helper-scripts/wsgi-loader.py
-// and served over the session protocol. The interpreter is the `python`
-// option, else a virtualenv in the app root, else python3.
+// Python WSGI apps (passenger_wsgi.py, or a Django or Flask layout found
+// without one), loaded by helper-scripts/wsgi-loader.py and served over the
+// session protocol. The interpreter is the `python` option, else a virtualenv
+// in the app root, else python3.
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppSpec, Plugin } from '../../core/index.ts';
-import { detectByStartupFile } from '../../core/index.ts';
+import { Stage } from '../../core/index.ts';
+import { detectExplicit, detectLayouts, LOOKED_FOR, STARTUP_FILES } from '../python/detect.ts';
 
 const NAME = 'passenger:wsgi';
-const WSGI = { name: 'wsgi', startupFiles: ['passenger_wsgi.py'] };
+const WSGI = { name: 'wsgi', startupFiles: STARTUP_FILES.wsgi, lookedFor: LOOKED_FOR.wsgi };
 const VIRTUALENVS = ['.venv', 'venv'];
 
 /** The interpreter for an app, and why it was chosen. */
@@ -35,7 +37,8 @@ export default function wsgi(): Plugin {
         name: 'python', type: 'string', scope: 'app',
         doc: 'the Python interpreter for WSGI apps: a command or a path (default: .venv/ or venv/ in the app, else python3)',
       }));
-      kernel.hooks.detectAppType.tapPromise(NAME, detectByStartupFile(WSGI));
+      kernel.hooks.detectAppType.tapPromise(NAME, detectExplicit('wsgi'));
+      kernel.hooks.detectAppType.tapPromise({ name: NAME, stage: Stage.late }, detectLayouts('wsgi'));
       kernel.hooks.resolveLoader.tapPromise(NAME, async (app, method) => {
         if (app.appType !== 'wsgi') return undefined;
         const { python, reason } = await choosePython(app);
@@ -48,7 +51,10 @@ export default function wsgi(): Plugin {
         return cmd;
       });
       // Loaded when an app fails to start, the only time hints are needed.
-      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./python-hints.ts')).pythonHints(report, ctx, NAME));
+      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => {
+        if (report.appType !== 'wsgi') return report;
+        return (await import('./python-hints.ts')).pythonHints(report, ctx, NAME);
+      });
     },
   };
 }

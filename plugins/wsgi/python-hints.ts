@@ -111,7 +111,7 @@ function hintsFor(report: ErrorReport, ctx: ErrorContext): ReportHint[] {
 }
 
 export function pythonHints(report: ErrorReport, ctx: ErrorContext, plugin: string): ErrorReport {
-  if (report.appType !== 'wsgi' || !report.errorClass) return report;
+  if ((report.appType !== 'wsgi' && report.appType !== 'asgi') || !report.errorClass) return report;
   for (const hint of hintsFor(report, ctx)) report.hints.push({ ...hint, plugin });
   return report;
 }

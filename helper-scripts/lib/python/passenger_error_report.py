@@ -64,3 +64,12 @@ def report_error(exc, focus_file=None, internal_files=()):
         '',
     ]
     write_control(lines, trailer=format_error_detail(exc, focus_file, internal_files))
+
+
+def report_failure(error_class, summary, detail):
+    """An ``!> Error`` block for a failure that is not a Python exception of ours (an ASGI
+    app's failed lifespan startup, reported with the app's own traceback)."""
+    version = '%d.%d.%d' % sys.version_info[:3]
+    write_control(['Error', 'error_class: %s' % error_class, 'summary: %s' % summary, 'html: false',
+                   'interpreter: %s' % (sys.executable or 'python'), 'python_version: %s' % version, ''],
+                  trailer=detail)

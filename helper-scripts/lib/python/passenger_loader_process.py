@@ -3,6 +3,7 @@ children: entering the app root, running the startup file, the process title, an
 the process ends (the spawner's shutdown byte, SIGTERM, or a failure while loading)."""
 
 import atexit
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -40,6 +41,29 @@ def run_startup_file(startup_file, module_name):
         sys.modules.pop(module_name, None)
         raise
     return module
+
+
+def _module_name(app_root, startup_file):
+    """main.py -> 'main', mysite/wsgi.py -> 'mysite.wsgi' when importable as such, else None."""
+    rel = os.path.relpath(startup_file, app_root)
+    if rel.startswith('..') or not rel.endswith('.py'):
+        return None
+    parts = rel[:-3].split(os.sep)
+    if not all(part.isidentifier() for part in parts):
+        return None
+    for depth in range(1, len(parts)):
+        if not os.path.isfile(os.path.join(app_root, *parts[:depth], '__init__.py')):
+            return None
+    return '.'.join(parts)
+
+
+def import_startup_file(app_root, startup_file, fallback_name):
+    """Imports a startup file under its own module name when it has one (so the app importing
+    itself, as Django's settings do, gets the same module), else runs it as fallback_name."""
+    name = _module_name(app_root, startup_file)
+    if name is None:
+        return run_startup_file(startup_file, fallback_name)
+    return importlib.import_module(name)
 
 
 def set_process_title(title):
