@@ -17,10 +17,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, 'lib', 'python'))
 
 from asgi_app_process import AppProcess, load_application  # noqa: E402  (needs the path set above)
-from asgi_fork_guard import check_no_running_loop  # noqa: E402
+from asgi_fork_guard import check_no_running_loop, remember_loops  # noqa: E402
 from passenger_preloader import run_preloader  # noqa: E402
 
 INTERNAL_FILES = (__file__,)
+
+
+def load(options, startup_file):
+    application = load_application(os.path.abspath(options['app_root']), startup_file)
+    remember_loops()
+    return application
 
 
 def serve_child(application, channel, options):
@@ -28,5 +34,4 @@ def serve_child(application, channel, options):
 
 
 if __name__ == '__main__':
-    run_preloader('asgi', lambda options, startup_file: load_application(os.path.abspath(options['app_root']), startup_file),
-                  serve_child, INTERNAL_FILES, before_fork=check_no_running_loop)
+    run_preloader('asgi', load, serve_child, INTERNAL_FILES, before_fork=check_no_running_loop)

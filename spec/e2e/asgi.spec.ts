@@ -194,6 +194,18 @@ describe('passenger run: ASGI processes, spawning and limits', function () {
     await p.waitForOutput(/process \d+ ready in \d+ ms \(http_session, concurrency 3\)/);
   });
 
+  it('refuses to fork from a preloader in which the app left an event loop running, and says what to do', async () => {
+    p = await startPassenger(fixtureApp('asgi-loop-at-import'));
+    const r = await request(`${p.url}/`, { headers: { Accept: 'application/json' } });
+    expect(r.status).to.equal(500);
+    expect(r.json<Report>().summary).to.match(/refused: the app left 1 asyncio event loop\(s\) running while it was imported \(threads: metrics-loop\).*lifespan startup.*spawn_method to direct/);
+  });
+
+  it('serves that app with spawn_method direct', async () => {
+    p = await startPassenger(fixtureApp('asgi-loop-at-import'), { args: ['--spawn-method', 'direct'] });
+    expect((await request(`${p.url}/`)).text).to.equal('forked anyway');
+  });
+
   it('serves Django\'s ASGI handler with app_type asgi: an async view and a sync view', async () => {
     p = await startPassenger(fixtureApp('asgi-django'), { args: ['--app-type', 'asgi'] });
     expect((await request(`${p.url}/async/ada?q=1`)).json()).to.deep.include({ view: 'async', name: 'ada', q: '1' });

@@ -6,14 +6,26 @@ startup, which runs in every child, not while it is imported."""
 import asyncio
 import gc
 import threading
+import weakref
+
+# Loops that existed when the app was loaded: the preloader then freezes the heap
+# (gc.freeze), after which gc.get_objects() no longer lists them.
+_loops_at_load = weakref.WeakSet()
+
+
+def remember_loops():
+    """Called right after the app is imported, before the heap is frozen."""
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.AbstractEventLoop):
+            _loops_at_load.add(obj)
 
 
 def running_event_loops():
-    """Event loops that are running in this process, found without importing the app's code."""
+    """Event loops that are running in this process (in any thread)."""
     loops = []
     if asyncio._get_running_loop() is not None:
         loops.append(asyncio._get_running_loop())
-    for obj in gc.get_objects():
+    for obj in list(_loops_at_load) + gc.get_objects():
         if isinstance(obj, asyncio.AbstractEventLoop) and obj not in loops:
             try:
                 if obj.is_running():
