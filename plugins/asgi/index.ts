@@ -37,7 +37,8 @@ export default function asgi(): Plugin {
       // Loaded when an app fails to start, the only time hints are needed.
       kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => {
         if (report.appType !== 'asgi') return report;
-        return (await import('../wsgi/python-hints.ts')).pythonHints(report, ctx, NAME);
+        const withHints = (await import('../wsgi/python-hints.ts')).pythonHints(report, ctx, NAME);
+        return (await import('../python/other-interpreters.ts')).otherInterpreterHint(withHints, ctx, NAME);
       });
     },
   };

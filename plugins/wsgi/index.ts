@@ -53,7 +53,8 @@ export default function wsgi(): Plugin {
       // Loaded when an app fails to start, the only time hints are needed.
       kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => {
         if (report.appType !== 'wsgi') return report;
-        return (await import('./python-hints.ts')).pythonHints(report, ctx, NAME);
+        const withHints = (await import('./python-hints.ts')).pythonHints(report, ctx, NAME);
+        return (await import('../python/other-interpreters.ts')).otherInterpreterHint(withHints, ctx, NAME);
       });
     },
   };

@@ -234,6 +234,15 @@ describe('passenger run: ASGI processes, spawning and limits', function () {
     expect(report.hints.map((h) => h.title)).to.include('Look at main.py, line 8');
   });
 
+  it('names /usr/bin/python3 and the python option when the default python3 lacks fastapi', async () => {
+    const dir = copyFixture('asgi-fastapi', made);
+    rmSync(join(dir, 'Passengerfile.json'));
+    p = await startPassenger(dir);
+    const report = (await request(`${p.url}/`, { headers: { Accept: 'application/json' } })).json<Report & { hints: { title: string; command?: string }[] }>();
+    expect(report.summary).to.equal("No module named 'fastapi'");
+    expect(report.hints[0]).to.deep.include({ title: '/usr/bin/python3 has "fastapi": set the python option to use it', command: 'passenger run --python /usr/bin/python3' });
+  });
+
   it('says "this is an ASGI app" with the fix when a FastAPI app is given to the WSGI loader', async () => {
     p = await startPassenger(fixtureApp('wsgi-given-asgi'));
     const r = await request(`${p.url}/`, { headers: { Accept: 'application/json' } });
