@@ -16,6 +16,12 @@ export interface AppTypeDescriptor {
   interpreterOption?: string;
   /** Whether a preloader exists, so `spawn_method: smart` applies. */
   hasPreloader?: boolean;
+  /**
+   * Whether its loader serves several requests at once in one process, as many
+   * as the `threads` option (the `threads` handshake key). Without it, `threads`
+   * has no effect, and `passenger detect` says so.
+   */
+  supportsThreads?: boolean;
   /** The plugin that registered it; filled in by the kernel. */
   owner?: string;
 }

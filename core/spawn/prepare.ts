@@ -1,6 +1,7 @@
 // From an AppSpec to the full SpawnCommand: the owning plugin names the
 // loader (resolveLoader), the core adds what every app gets (cwd, env, user,
 // handshake keys), then every plugin may adjust it (buildSpawnCommand).
+import { callBuildSpawnCommand, callResolveLoader } from '../hooks.ts';
 import { randomBytes } from 'node:crypto';
 import { makePrivateDir } from '../instance/private-dir.ts';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ export interface SpawnEnvironment {
 const LOG_LEVELS: Record<string, string> = { error: '1', warn: '2', info: '3', debug: '5' };
 
 export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, method: SpawnMethod, connectPassword = randomBytes(24).toString('hex')): Promise<SpawnCommand> {
-  const loader = await env.kernel.hooks.resolveLoader.promise(app, method);
+  const loader = await callResolveLoader(env.kernel.hooks, app, method);
   if (!loader) {
     throw new PassengerError('PSG_ERR_SPAWN_NO_LOADER', `no plugin knows how to start app type "${app.appType}" (${app.appRoot})`, { appRoot: app.appRoot });
   }
@@ -62,7 +63,7 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     // The app creates its socket here, so it needs a private directory of its own.
     command.handshake.socket_dir = env.socketDirFor?.(user.uid, user.gid) ?? userSocketDir(env.socketDir, user.uid, user.gid);
   }
-  const final = await env.kernel.hooks.buildSpawnCommand.promise(command, app);
+  const final = await callBuildSpawnCommand(env.kernel.hooks, command, app);
   if (final.uid !== undefined && final.uid !== me.uid) assertUserCanReach(final, app);
   return final;
 }

@@ -3,43 +3,39 @@
 // one. Loaded by helper-scripts/asgi-loader.py (asgi-preloader.py for smart
 // spawning) and served over http_session, WebSockets included. One process
 // serves many requests at once; force_max_concurrent_requests_per_process
-// caps that. The interpreter is the `python` option (registered by the wsgi
-// plugin), else a virtualenv in the app root, else python3.
-import type { Plugin } from '../../core/index.ts';
-import { Stage } from '../../core/index.ts';
-import { detectExplicit, detectLayouts, LOOKED_FOR, STARTUP_FILES } from '../python/detect.ts';
-import { choosePython } from '../wsgi/index.ts';
+// caps that. The interpreter is the shared `python` option, else a
+// virtualenv in the app root, else python3 (languages/python.ts).
+import { definePlugin, Stage, type Plugin } from '../../core/index.ts';
+import { choosePython, pythonHints, pythonOption, type PythonOptions } from '../languages/index.ts';
+import { detectExplicit, detectLayouts, LOOKED_FOR, STARTUP_FILES } from '../languages/python-detect.ts';
 
 const NAME = 'passenger:asgi';
 
 export default function asgi(): Plugin {
-  return {
+  return definePlugin<PythonOptions>({
     name: NAME,
-    apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: 'asgi', displayName: 'Python (ASGI)', startupFiles: STARTUP_FILES.asgi, lookedFor: LOOKED_FOR.asgi,
         protocol: 'http_session', interpreterOption: 'python', hasPreloader: true,
       }));
+      kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));
       kernel.hooks.detectAppType.tapPromise(NAME, detectExplicit('asgi'));
       kernel.hooks.detectAppType.tapPromise({ name: NAME, stage: Stage.late }, detectLayouts('asgi'));
-      kernel.hooks.resolveLoader.tapPromise(NAME, async (app, method) => {
-        if (app.appType !== 'asgi') return undefined;
+      kernel.hooks.resolveLoader.for('asgi').tapPromise(NAME, async (app, method) => {
         const { python, reason } = await choosePython(app);
         const script = method === 'smart' ? 'asgi-preloader.py' : 'asgi-loader.py';
         return { command: python, args: [kernel.helperScript(script)], readiness: { kind: 'handshake' }, note: reason };
       });
-      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
-        if (app.appType !== 'asgi') return cmd;
+      kernel.hooks.buildSpawnCommand.for('asgi').tap(NAME, (cmd) => {
         cmd.env.PYTHONUNBUFFERED = '1';
         return cmd;
       });
       // Loaded when an app fails to start, the only time hints are needed.
-      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => {
-        if (report.appType !== 'asgi') return report;
-        const withHints = (await import('../wsgi/python-hints.ts')).pythonHints(report, ctx, NAME);
-        return (await import('../python/other-interpreters.ts')).otherInterpreterHint(withHints, ctx, NAME);
+      kernel.hooks.enrichErrorReport.for('asgi').tapPromise(NAME, async (report, ctx) => {
+        const withHints = await pythonHints(report, ctx, NAME);
+        return (await import('../languages/python-other-interpreters.ts')).otherInterpreterHint(withHints, ctx, NAME);
       });
     },
-  };
+  });
 }

@@ -3,7 +3,7 @@
 // generic app. Bundled (`meteor build` output: main.js and programs/server/):
 // a Node app for the Node loader, configured through ROOT_URL, MONGO_URL and
 // METEOR_SETTINGS. Neither has a preloader.
-import type { Plugin } from '../../core/index.ts';
+import { definePlugin, type Plugin } from '../../core/index.ts';
 import { detectMeteor, isUnbundled, METEOR } from './detect.ts';
 import { meteorEnv, settingsPath } from './environment.ts';
 
@@ -16,9 +16,8 @@ async function freePort(): Promise<number> {
 }
 
 export default function meteor(): Plugin {
-  return {
+  return definePlugin({
     name: NAME,
-    apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: METEOR, displayName: 'Meteor', startupFiles: ['.meteor', 'main.js'], protocol: 'http_session',
@@ -31,8 +30,7 @@ export default function meteor(): Plugin {
         r.add({ name: 'meteor_app_settings', type: 'string', scope: 'app', doc: "a JSON settings file for a Meteor app (METEOR_SETTINGS / meteor run --settings), relative to the app" });
       });
       kernel.hooks.detectAppType.tapPromise(NAME, detectMeteor);
-      kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
-        if (app.appType !== METEOR) return undefined;
+      kernel.hooks.resolveLoader.for(METEOR).tapPromise(NAME, async (app) => {
         if (isUnbundled(app.startupFile)) {
           const port = await freePort();
           const settings = settingsPath(app);
@@ -54,10 +52,10 @@ export default function meteor(): Plugin {
           readiness: { kind: 'handshake' },
         };
       });
-      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
-        if (app.appType === METEOR) cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
+      kernel.hooks.buildSpawnCommand.for(METEOR).tap(NAME, (cmd, app) => {
+        cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
         return cmd;
       });
     },
-  };
+  });
 }

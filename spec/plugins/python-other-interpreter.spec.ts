@@ -1,9 +1,9 @@
-// plugins/python/other-interpreters.ts with real interpreters: pyenv's python3
+// plugins/languages/python-other-interpreters.ts with real interpreters: pyenv's python3
 // (no third-party modules) and Debian's /usr/bin/python3 (which has flask).
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import type { AppSpec, ErrorContext, ErrorReport } from '../../core/index.ts';
-import { otherInterpreterHint } from '../../plugins/python/other-interpreters.ts';
+import { otherInterpreterHint } from '../../plugins/languages/python-other-interpreters.ts';
 import { sampleReport } from '../errors/sample-report.ts';
 
 const PYENV_PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim();

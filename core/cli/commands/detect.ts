@@ -1,4 +1,5 @@
 // `passenger detect [DIR]`: what `run` would do with this directory, and why.
+import { callResolveLoader } from '../../hooks.ts';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { prepareSpawnCommand } from '../../spawn/prepare.ts';
@@ -14,7 +15,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, method, '(generated per process)');
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
-  const note = (await kernel.hooks.resolveLoader.promise(app, method))?.note;
+  const note = (await callResolveLoader(kernel.hooks, app, method))?.note;
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
@@ -27,6 +28,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     loader: [cmd.command, ...cmd.args],
     interpreter: interpreter ?? null,
     interpreterSource: type.interpreterOption ? note ?? app.sources[type.interpreterOption] ?? 'default' : null,
+    threads: type.supportsThreads ? app.options.threads : null,
     user: cmd.user,
     environment: app.options.environment,
     configFile: configFile?.path ?? null,
@@ -46,6 +48,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['loader', `${result.loader.join(' ')} (${method === 'smart' ? 'preloader: smart spawning' : 'direct spawning'})`],
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
+  rows.push(['threads', type.supportsThreads ? `${app.options.threads} per process` : `not supported by this app type (threads: ${app.options.threads} has no effect)`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
   for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -6,7 +6,7 @@
 import { extname, isAbsolute, join } from 'node:path';
 import type { AppTypeMatch, DetectContext } from '../../core/index.ts';
 import { PassengerError } from '../../core/index.ts';
-import { definesCallable, djangoStartup, frameworkStartup, showsAsgi, showsWsgi, type PythonInterface } from './layouts.ts';
+import { definesCallable, djangoStartup, frameworkStartup, showsAsgi, showsWsgi, type PythonInterface } from './python-layouts.ts';
 
 export const STARTUP_FILES: Record<PythonInterface, string[]> = {
   wsgi: ['passenger_wsgi.py'],
