@@ -15,6 +15,9 @@ from passenger_http_rules import (
 
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP_HEADERS)
 _DISCONNECT = {'type': 'http.disconnect'}
+# Pieces of a response up to this size are joined into one write (one send() for small responses).
+JOIN_LIMIT = 16 * 1024
+WRITE_SLICE = 64 * 1024
 _REASONS = {
     100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
     206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
@@ -162,9 +165,21 @@ class HttpCycle:
             more = bool(message.get('more_body', False))
             if self.disconnected:
                 return  # ASGI: sends after a disconnect are no-ops
-            self._write_body(body, more)
+            conn = self.conn
+            for part in self._frame(body, more):
+                if len(part) <= WRITE_SLICE:
+                    conn.write(part)
+                    continue
+                # A large body goes out in slices, each once the socket took the previous one:
+                # handing asyncio 1 MiB at once costs a copy of the unsent rest into its buffer.
+                view = memoryview(part)
+                for start in range(0, len(part), WRITE_SLICE):
+                    conn.write(view[start:start + WRITE_SLICE])
+                    await conn.drain()
             if more:
-                await self.conn.drain()
+                await conn.drain()
+            else:
+                self._finish_body()
             return
         if kind == 'http.response.start':
             if self.started:
@@ -186,29 +201,36 @@ class HttpCycle:
             raise AppProtocolError('http.response.trailers: this server does not send response trailers')
         raise AppProtocolError('unexpected message %r in an http connection' % (kind if kind else message,))
 
-    def _write_body(self, body, more):
-        """_unsent: None before the head went out, -1 when chunked, else body bytes still owed."""
+    def _frame(self, body, more):
+        """What goes on the wire for one body message, in order. _unsent: None before the
+        head went out, -1 when chunked, else body bytes still owed. Small pieces are joined
+        into one write; a large body stays a part of its own (send() slices it)."""
+        parts = []
         if self._unsent is None:
-            self.conn.write(self._head_with(body, more))
-        elif self._no_body:
+            parts.append(self._head(body, more))
+        if self._no_body:
             pass
         elif self._unsent == -1:
             if body:
-                self.conn.write(b'%x\r\n%s\r\n' % (len(body), body))
+                parts += (b'%x\r\n' % len(body), body, b'\r\n')
             if not more:
-                self.conn.write(b'0\r\n\r\n')
+                parts.append(b'0\r\n\r\n')
         elif body:
-            self.conn.write(self._fit(body))
-        if not more:
-            self.complete = True
-            if self._unsent > 0 and not self._no_body:
-                self.conn.log('the response to %s ended %d bytes short of its Content-Length' % (
-                    self.conn.describe(), self._unsent))
-                self.failed = True
-            self._wake()
+            parts.append(self._fit(body))
+        if len(parts) > 1 and sum(len(part) for part in parts) <= JOIN_LIMIT:
+            return [b''.join(parts)]
+        return parts
 
-    def _head_with(self, body, more):
-        """The status line and headers with this response's framing, and the first body part."""
+    def _finish_body(self):
+        self.complete = True
+        if self._unsent > 0 and not self._no_body:
+            self.conn.log('the response to %s ended %d bytes short of its Content-Length' % (
+                self.conn.describe(), self._unsent))
+            self.failed = True
+        self._wake()
+
+    def _head(self, body, more):
+        """The status line and headers with this response's framing."""
         head = self._head_lines
         if self._no_body:
             self._unsent = 0
@@ -225,15 +247,6 @@ class HttpCycle:
         if not self.keep_alive:
             head.append(b'Connection: close\r\n')
         head.append(b'\r\n')
-        if self._no_body:
-            pass
-        elif self._unsent == -1:
-            if body:
-                head.append(b'%x\r\n%s\r\n' % (len(body), body))
-            if not more:
-                head.append(b'0\r\n\r\n')
-        elif body:
-            head.append(self._fit(body))
         return b''.join(head)
 
     def _fit(self, body):
