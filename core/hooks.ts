@@ -18,6 +18,11 @@ export interface DetectContext {
   exists(relPath: string): Promise<boolean>;
   /** Reads a file relative to the app root, or undefined when missing. */
   readFile(relPath: string): Promise<string | undefined>;
+  /**
+   * Says why the directory is almost yours ("found main.py, but it defines no
+   * ASGI app"): when no detector matches, the error lists it first.
+   */
+  nearMiss(message: string): void;
 }
 
 export interface AppTypeMatch {
@@ -64,6 +69,8 @@ export interface RequestEvent {
   readonly startedAt: number;
   /** Time spent waiting for a process; -1 while (or when) it got none. */
   readonly queueMs: number;
+  /** The app process that served it (the last one tried); 0 when none did. */
+  readonly pid: number;
   /** The status sent to the client; 0 when none was sent. */
   readonly status: number;
   /** Response body bytes written to the client. */

@@ -21,9 +21,11 @@ export type { Protocol, ForwardTarget, ForwardOutcome } from './registries/proto
 export type { Registry } from './registries/registry.ts';
 export type { FrontRequest, FrontResponse } from './server/front.ts';
 export { Stage } from './stage.ts';
-export { detectByStartupFile } from './detect-by-startup-file.ts';
+export { detectByStartupFile, type StartupFileCheck } from './detect-by-startup-file.ts';
 export { chooseInterpreter, type InterpreterRule, type InterpreterChoice } from './interpreter.ts';
 export { shellQuote } from './util/shell-quote.ts';
+export { portLoader, PORT_TOKEN, type PortLoaderOptions } from './spawn/port-loader.ts';
+export { freePort } from './spawn/free-port.ts';
 export { editDistance } from './util/edit-distance.ts';
 export { PassengerError, isPassengerError } from './errors/passenger-error.ts';
 export { codes, type ErrorCode } from './errors/codes.ts';

@@ -11,6 +11,7 @@ import { PassengerError } from './errors/passenger-error.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { corePlugin } from './core-plugin.ts';
 import { helperScript } from './paths.ts';
+import { freePort } from './spawn/free-port.ts';
 import type { Hook, HookMap, SyncHook } from 'tapable';
 
 const guards: Record<keyof KernelHooks, GuardOptions> = {
@@ -68,6 +69,9 @@ export class Kernel {
   readonly #perTypeKeys: [PerAppTypeHookName, string, Hook<unknown[], unknown>][] = [];
 
   get plugins(): readonly Plugin[] { return this.#plugins; }
+
+  /** A free TCP port on a loopback address (127.0.0.1 unless given). A port loader needs none: see portLoader. */
+  freePort(host?: string): Promise<number> { return freePort(host); }
 
   /** The absolute path of a loader shipped with the server (helper-scripts/). */
   helperScript(name: string): string { return helperScript(name); }

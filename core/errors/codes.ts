@@ -9,6 +9,7 @@ export const codes = {
   PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
   PSG_ERR_CONFIG_UNSAFE: 'running as root, the server refused a configuration file or option that a less privileged user controls',
   PSG_ERR_CONFIG_UNSAFE_PATH: 'a path option names a file or directory that other users could read or replace',
+  PSG_ERR_LOG_FILE: 'a log file (log_file, access_log, app_log_file) cannot be opened',
   // Plugins
   PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
   PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',

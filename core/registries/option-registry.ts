@@ -58,6 +58,7 @@ export class OptionRegistry extends Registry<OptionDef> {
    * plugin registers it.
    */
   use(name: string): void {
+    if (this.sealed) throw new PassengerError('PSG_ERR_PLUGIN', `option "${name}" was declared used after boot; declare it from registerOptions`, { plugin: this.currentOwner });
     this.#uses.push({ name, by: this.currentOwner });
   }
 

@@ -25,6 +25,8 @@ export class Registry<T extends { name: string; owner?: string }> {
 
   protected get kind(): string { return this.#kind; }
 
+  protected get sealed(): boolean { return this.#sealed; }
+
   add(item: T): void {
     if (item.owner === undefined && this.#currentOwner !== undefined) item = { ...item, owner: this.#currentOwner };
     if (this.#sealed) {

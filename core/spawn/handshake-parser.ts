@@ -64,7 +64,8 @@ export class HandshakeParser {
     const key = body.slice(0, sep);
     const value = body.slice(sep + 2);
     if (key === 'socket' && this.#state === 'readyBlock') this.#sockets.push(parseSocketLine(value));
-    else this.#props[key] = value;
+    // Defined, not assigned: `this.#props['__proto__'] = v` would drop the property (found by spec/fuzz).
+    else Object.defineProperty(this.#props, key, { value, enumerable: true, writable: true, configurable: true });
     return { type: 'control' };
   }
 }

@@ -2,6 +2,8 @@
 // loader (resolveLoader), the core adds what every app gets (cwd, env, user,
 // handshake keys), then every plugin may adjust it (buildSpawnCommand).
 import { callBuildSpawnCommand, callResolveLoader } from '../hooks.ts';
+import { freePort } from './free-port.ts';
+import { assignPort } from './port-loader.ts';
 import { randomBytes } from 'node:crypto';
 import { makePrivateDir } from '../instance/private-dir.ts';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ export interface SpawnEnvironment {
   defaultUser: string;
   defaultGroup?: string | undefined;
   logLevel: string;
+  /** `passenger detect`: describe the command only; no port is picked for a port loader. */
+  describeOnly?: boolean;
 }
 
 const LOG_LEVELS: Record<string, string> = { error: '1', warn: '2', info: '3', debug: '5' };
@@ -62,6 +66,12 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     command.gid = user.gid;
     // The app creates its socket here, so it needs a private directory of its own.
     command.handshake.socket_dir = env.socketDirFor?.(user.uid, user.gid) ?? userSocketDir(env.socketDir, user.uid, user.gid);
+  }
+  // A port loader left the port to the core (port-loader.ts): a fresh one per spawn.
+  if (command.readiness.kind === 'port' && command.readiness.port === 0 && !env.describeOnly) {
+    const port = await freePort(command.readiness.host);
+    command.readiness = { ...command.readiness, port };
+    assignPort(command, port);
   }
   const final = await callBuildSpawnCommand(env.kernel.hooks, command, app);
   if (final.uid !== undefined && final.uid !== me.uid) assertUserCanReach(final, app);

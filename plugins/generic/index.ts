@@ -1,7 +1,7 @@
 // Generic apps: any command that listens on $PORT (Passenger's
 // app_start_command). The command runs under /bin/sh with PORT set to a free
 // port; the app is ready when that port accepts connections.
-import { definePlugin, type Plugin } from '../../core/index.ts';
+import { definePlugin, portLoader, type Plugin } from '../../core/index.ts';
 import { Stage } from '../../core/index.ts';
 
 const NAME = 'passenger:generic';
@@ -23,15 +23,8 @@ export default function generic(): Plugin {
       kernel.hooks.resolveLoader.for('generic').tapPromise(NAME, async (app) => {
         const command = app.options.app_start_command;
         if (!command) return undefined;
-        // get-port is loaded by the first generic app, not by every core.
-        const { default: getPort } = await import('get-port');
-        const port = await getPort({ host: '127.0.0.1' });
-        return {
-          command: '/bin/sh',
-          args: ['-c', command],
-          env: { PORT: String(port) },
-          readiness: { kind: 'port', host: '127.0.0.1', port, protocol: 'http_session', concurrency: 0 },
-        };
+        // The core picks the port at each spawn and sets PORT, which the shell expands.
+        return portLoader({ command: '/bin/sh', args: ['-c', command] });
       });
       kernel.hooks.buildSpawnCommand.for('generic').tap(NAME, (cmd, app) => {
         cmd.env.NODE_ENV ??= app.options.environment;
