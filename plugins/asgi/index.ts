@@ -7,7 +7,7 @@
 // virtualenv in the app root, else python3 (languages/python.ts).
 import { definePlugin, Stage, type Plugin } from '../../core/index.ts';
 import { choosePython, pythonHints, pythonOption, type PythonOptions } from '../languages/index.ts';
-import { detectExplicit, detectLayouts, LOOKED_FOR, STARTUP_FILES } from '../languages/python-detect.ts';
+import { detectExplicit, detectLayouts, DISPLAY_NAMES, LOOKED_FOR, STARTUP_FILES } from '../languages/python-detect.ts';
 
 const NAME = 'passenger:asgi';
 
@@ -16,7 +16,7 @@ export default function asgi(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        name: 'asgi', displayName: 'Python (ASGI)', startupFiles: STARTUP_FILES.asgi, lookedFor: LOOKED_FOR.asgi,
+        name: 'asgi', displayName: DISPLAY_NAMES.asgi, startupFiles: STARTUP_FILES.asgi, lookedFor: LOOKED_FOR.asgi,
         protocol: 'http_session', interpreterOption: 'python', hasPreloader: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));

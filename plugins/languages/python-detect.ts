@@ -15,8 +15,10 @@ export const STARTUP_FILES: Record<PythonInterface, string[]> = {
 
 export const LOOKED_FOR: Record<PythonInterface, string> = {
   wsgi: 'passenger_wsgi.py, a Django project (manage.py), or app.py/wsgi.py creating Flask(',
-  asgi: 'passenger_asgi.py or asgi.py defining application or app, or main.py/app.py creating FastAPI( or Starlette(',
+  asgi: 'passenger_asgi.py, asgi.py defining application or app, or main.py/app.py creating FastAPI( or Starlette(',
 };
+
+export const DISPLAY_NAMES: Record<PythonInterface, string> = { wsgi: 'Python (WSGI)', asgi: 'Python (ASGI)' };
 
 /** A configured startup file's interface, read from its source: the other one only when it shows that one alone. */
 async function configuredInterface(ctx: DetectContext, file: string): Promise<PythonInterface | undefined> {
@@ -41,8 +43,16 @@ export function detectExplicit(iface: PythonInterface) {
     for (const file of STARTUP_FILES[iface]) {
       const source = await ctx.readFile(file);
       if (source === undefined) continue;
-      if (iface === 'asgi' && !definesCallable(source)) continue; // asgi.py is also the name of Django's module
-      const why = iface === 'asgi' ? `found ${file}, which defines \`${definesCallable(source)}\`` : `found ${file}`;
+      let why = `found ${file}`;
+      if (file === 'asgi.py') {
+        // asgi.py is also the name of other modules (Django's sits in the project package): ours only with a callable.
+        const callable = definesCallable(source);
+        if (!callable) {
+          ctx.nearMiss(`found asgi.py, but it defines no \`application\` or \`app\` (rename the callable, or set startup_file) (${DISPLAY_NAMES.asgi})`);
+          continue;
+        }
+        why += `, which defines \`${callable}\``;
+      }
       return { appType: iface, startupFile: abs(file), reason: requested ? `app_type is ${iface}; ${why}` : why };
     }
     return undefined;
@@ -63,7 +73,11 @@ export function detectLayouts(iface: PythonInterface) {
       if (found && 'appType' in found) return explicit ? { ...found, reason: `app_type is ${iface}; ${found.reason}` } : found;
       if (found) notes.push(found.passedOver);
     }
-    if (!explicit) return undefined;
+    if (!explicit) {
+      // Not ours after all; if nothing else claims the directory, the error says what was found and why it did not fit.
+      for (const note of notes) ctx.nearMiss(`${note} (${DISPLAY_NAMES[iface]})`);
+      return undefined;
+    }
     if (notes.length) {
       throw new PassengerError('PSG_ERR_DETECT_NO_MATCH', `app_type is ${iface}, but no startup file fits: ${notes.join('; ')}; or set startup_file`, { appRoot: ctx.appRoot });
     }

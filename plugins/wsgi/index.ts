@@ -4,7 +4,7 @@
 // virtualenv in the app root, else python3 (languages/python.ts).
 import { definePlugin, Stage, type Plugin } from '../../core/index.ts';
 import { choosePython, pythonOption, type PythonOptions } from '../languages/index.ts';
-import { detectExplicit, detectLayouts, LOOKED_FOR, STARTUP_FILES } from '../languages/python-detect.ts';
+import { detectExplicit, detectLayouts, DISPLAY_NAMES, LOOKED_FOR, STARTUP_FILES } from '../languages/python-detect.ts';
 
 const NAME = 'passenger:wsgi';
 const WSGI = { name: 'wsgi', startupFiles: STARTUP_FILES.wsgi, lookedFor: LOOKED_FOR.wsgi };
@@ -14,7 +14,7 @@ export default function wsgi(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true, supportsThreads: true,
+        ...WSGI, displayName: DISPLAY_NAMES.wsgi, protocol: 'session', interpreterOption: 'python', hasPreloader: true, supportsThreads: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));
       kernel.hooks.detectAppType.tapPromise(NAME, detectExplicit('wsgi'));

@@ -100,6 +100,21 @@ describe('passenger detect: Python layouts, read and never run', function () {
     const unrelated = makeApp({ 'asgi.py': 'X = 1\n', 'main.py': 'import starlette.applications\napp = starlette.applications.Starlette()\n' });
     expect((await detect(unrelated)).reason).to.equal('main.py creates a Starlette app (`app = Starlette(...)`)');
   });
+
+  it('says which Python files it found and why they did not fit when nothing matches', async () => {
+    const dir = makeApp({ 'asgi.py': 'X = 1\n', 'main.py': 'from fastapi import FastAPI\napi = FastAPI()\n', 'app.py': 'import flask\nserver = flask.Flask(__name__)\n' });
+    const r = await passengerCommand(['detect', dir, '--json']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.include('PSG_ERR_DETECT_NO_MATCH');
+    expect(r.stderr).to.include('found asgi.py, but it defines no `application` or `app` (rename the callable, or set startup_file) (Python (ASGI))');
+    expect(r.stderr).to.include('main.py creates FastAPI( as `api`; the loader serves `application` or `app` (add `app = api`) (Python (ASGI))');
+    expect(r.stderr).to.include('app.py creates Flask( as `server`; the loader serves `application` or `app` (add `app = server`) (Python (WSGI))');
+  });
+
+  it('claims passenger_asgi.py whatever it holds, so the loader can name what is missing in it', async () => {
+    const dir = makeApp({ 'passenger_asgi.py': 'from myproject.server import make_app\n' });
+    expect(await detect(dir)).to.deep.include({ appType: 'asgi', startupFile: join(dir, 'passenger_asgi.py'), reason: 'found passenger_asgi.py' });
+  });
 });
 
 describe('passenger run: a FastAPI app (python3-fastapi 0.92)', function () {
