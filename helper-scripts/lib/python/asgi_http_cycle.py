@@ -17,7 +17,7 @@ _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP_HEADERS)
 _DISCONNECT = {'type': 'http.disconnect'}
 # Pieces of a response up to this size are joined into one write (one send() for small responses).
 JOIN_LIMIT = 16 * 1024
-WRITE_SLICE = 64 * 1024
+WRITE_SLICE = 256 * 1024
 _REASONS = {
     100: 'Continue', 101: 'Switching Protocols', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
     206: 'Partial Content', 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 304: 'Not Modified',
