@@ -289,7 +289,6 @@ describe('WebSocket echo in a Starlette app', function () {
     const conf = await passengerCommand(['nginx-config', fixtureApp('asgi-starlette-ws'), '--listen', `127.0.0.1:${port}`, '--instance-registry-dir', p!.registryDir]);
     expect(conf.code, conf.stderr).to.equal(0);
     nginx = startNginx(conf.stdout);
-    await waitFor('nginx to listen', () => nginx!.exited() || nginx!.output().length >= 0, 100);
     let reply: { text: string; binary: Buffer } | undefined;
     const deadline = Date.now() + 15000;
     for (;;) {
