@@ -1,12 +1,12 @@
 #!/bin/sh
 # Installs the load generator and the peers `npm run bench` compares against:
-# wrk, Phusion Passenger 6 (standalone), puma (Rack) and gunicorn (WSGI).
+# wrk, Phusion Passenger 6 (standalone), puma (Rack), gunicorn (WSGI) and uvicorn (ASGI).
 # Idempotent: packages already present are left alone. A package that cannot
 # be installed is reported and skipped; the bench then skips that peer too.
 set -u
 
 # Arguments: a subset of the packages (default: all of them).
-PACKAGES="${*:-wrk passenger puma gunicorn}"
+PACKAGES="${*:-wrk passenger puma gunicorn python3-uvicorn}"
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else

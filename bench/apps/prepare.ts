@@ -10,6 +10,7 @@ const SOURCE = join(import.meta.dirname, 'hello');
 const FILES: Record<AppKind, string[]> = {
   rack: ['config.ru'],
   wsgi: ['passenger_wsgi.py'],
+  asgi: ['passenger_asgi.py'],
   node: ['app.js', 'bare-cluster.cjs'],
   generic: ['app.js'],
 };

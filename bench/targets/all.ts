@@ -4,6 +4,7 @@ import { gunicornTarget } from './gunicorn.ts';
 import { oursTarget, type OursEntry } from './ours.ts';
 import { passengerTarget } from './passenger6.ts';
 import { pumaTarget } from './puma.ts';
+import { uvicornTarget } from './uvicorn.ts';
 import { which } from './which.ts';
 import type { Target } from './target.ts';
 
@@ -16,11 +17,12 @@ export function oursTargets(entry: OursEntry, withMetrics = false): Target[] {
     oursTarget('node', entry, metrics),
     needs(oursTarget('rack', entry, metrics), 'ruby', 'the Rack loader needs it'),
     needs(oursTarget('wsgi', entry, metrics), 'python3', 'the WSGI loader needs it'),
+    needs(oursTarget('asgi', entry, metrics), 'python3', 'the ASGI loader needs it'),
     oursTarget('generic', entry, metrics),
   ];
   return [...ours(false), ...(withMetrics ? ours(true) : []), bareNodeTarget()];
 }
 
 export function peerTargets(): Target[] {
-  return [passengerTarget('node'), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget()];
+  return [passengerTarget('node'), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget(), uvicornTarget()];
 }

@@ -24,7 +24,7 @@ export function oursEntry(compiled: boolean): OursEntry {
 
 /** The app-type-specific flags; the same interpreters as the peers use. */
 function appFlags(app: AppKind, appDir: string): string[] {
-  if (app === 'wsgi') return existsSync('/usr/bin/python3') ? ['--python', '/usr/bin/python3'] : [];
+  if (app === 'wsgi' || app === 'asgi') return existsSync('/usr/bin/python3') ? ['--python', '/usr/bin/python3'] : [];
   if (app === 'generic') {
     // Passengerfile.json, so that the command needs no quoting on the command line.
     writeFileSync(join(appDir, 'Passengerfile.json'), JSON.stringify({ app_start_command: 'exec node app.js' }));

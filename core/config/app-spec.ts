@@ -20,6 +20,7 @@ export interface CoreOptions {
   spawn_method: 'smart' | 'direct';
   max_preloader_idle_time: number;
   threads: number;
+  force_max_concurrent_requests_per_process?: number;
   envvars: Record<string, string>;
   friendly_error_pages?: boolean;
   user?: string;

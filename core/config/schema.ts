@@ -58,6 +58,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'start_timeout', type: 'number', min: 0.1, default: 90, unit: 'seconds', scope: 'app', doc: 'how long a process may take to start' },
   { name: 'spawn_method', type: 'string', values: ['smart', 'direct'], default: 'smart', scope: 'app', doc: 'smart: fork processes from a preloader where the app type has one; direct: start each from scratch' },
   { name: 'max_preloader_idle_time', type: 'number', min: 0, default: 300, unit: 'seconds', scope: 'app', doc: 'an idle preloader is stopped after this long (0: never)' },
+  { name: 'force_max_concurrent_requests_per_process', type: 'integer', min: 0, scope: 'app', doc: 'requests one process is given at once, instead of the concurrency its loader reports (threaded loaders: threads; event-loop loaders: unlimited); 0: unlimited' },
   { name: 'threads', type: 'integer', min: 1, default: 1, scope: 'app', doc: 'requests one process serves at once, for app types whose loader supports threads (passenger detect says whether it does)' },
   { name: 'envvars', type: 'object', default: {}, scope: 'app', doc: 'extra environment variables for the app, as an object' },
   { name: 'friendly_error_pages', type: 'boolean', scope: 'app', doc: 'show startup errors in the browser (default: on in development, off otherwise)' },

@@ -36,12 +36,13 @@ export class AppProcess {
   /** Why it is being replaced, once it is. */
   retireReason: RetireReason | undefined;
 
-  constructor(spawned: SpawnedProcess, protocol: Protocol, log: Logger, generation: number, baseUri: string) {
+  /** forcedConcurrency: force_max_concurrent_requests_per_process, which overrides what the process reported. */
+  constructor(spawned: SpawnedProcess, protocol: Protocol, log: Logger, generation: number, baseUri: string, forcedConcurrency?: number) {
     this.pid = spawned.pid;
     this.spawned = spawned;
     this.protocol = protocol;
     const socket = spawned.sockets[0]!;
-    this.concurrency = socket.concurrency;
+    this.concurrency = forcedConcurrency ?? socket.concurrency;
     this.generation = generation;
     this.target = {
       socket,

@@ -411,7 +411,7 @@ export class Group {
         spawned.child.kill('SIGKILL');
         throw new PassengerError('PSG_ERR_SPAWN_PROTOCOL', `the app reported protocol "${spawned.sockets[0]!.protocol}", which no plugin registered (known: ${this.#host.kernel.protocols.list().map((p) => p.name).join(', ')})`);
       }
-      proc = new AppProcess(spawned, protocol, this.#host.log.child(`[${spec.name}]`), generation, spec.options.base_uri);
+      proc = new AppProcess(spawned, protocol, this.#host.log.child(`[${spec.name}]`), generation, spec.options.base_uri, spec.options.force_max_concurrent_requests_per_process);
     } catch (e) {
       this.#spawnEnded();
       await this.#onSpawnFailed(e, spec);

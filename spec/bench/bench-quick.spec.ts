@@ -73,7 +73,7 @@ describe('npm run bench -- --quick', function () {
 
   it('has every figure for our server and the bare app, and a reason for anything skipped', () => {
     const targets = result.targets as Record<string, unknown>[];
-    expect(targets.map((t) => t.id)).to.include.members(['ours-node', 'ours-rack', 'ours-wsgi', 'ours-generic', 'bare-node']);
+    expect(targets.map((t) => t.id)).to.include.members(['ours-node', 'ours-rack', 'ours-wsgi', 'ours-asgi', 'ours-generic', 'bare-node']);
     for (const t of targets) {
       if (t.status === 'skipped') { expect(t.reason, `${t.id as string} skipped without a reason`).to.be.a('string').and.not.equal(''); continue; }
       expect(t.status, `${t.id as string}: ${t.reason as string}`).to.equal('ran');

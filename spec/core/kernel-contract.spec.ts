@@ -170,7 +170,7 @@ describe('the kernel contract', () => {
       const { kernel } = kernelWithLog();
       for (const p of builtinPlugins()) kernel.use(p);
       kernel.boot();
-      for (const type of ['rack', 'wsgi', 'node']) {
+      for (const type of ['rack', 'wsgi', 'asgi', 'node']) {
         const taps = kernel.hooks.resolveLoader.get(type)!.taps.map((t) => t.name);
         expect(taps, type).to.have.length(1);
       }
@@ -184,20 +184,20 @@ describe('the kernel contract', () => {
     it('a shared option is declared by several plugins, and lists the others as its users', () => {
       const { kernel } = kernelWithLog();
       for (const p of builtinPlugins()) kernel.use(p);
-      kernel.use(sharing('asgi'));
+      kernel.use(sharing('python-extra'));
       kernel.boot();
       const def = kernel.options.get('python')!;
       expect(def.owner).to.equal('passenger:wsgi');
-      expect(def.usedBy).to.deep.equal(['asgi']);
+      expect(def.usedBy).to.deep.equal(['passenger:asgi', 'python-extra']);
     });
 
     it('a shared option declared differently fails, naming both plugins and the field', () => {
       const { kernel } = kernelWithLog();
       for (const p of builtinPlugins()) kernel.use(p);
-      kernel.use(sharing('asgi', { ...pythonOption, default: 'python3.12' }));
+      kernel.use(sharing('python-extra', { ...pythonOption, default: 'python3.12' }));
       const e = thrown(() => kernel.boot());
       expect(e.details.pluginCode).to.equal('PSG_ERR_PLUGIN_DUPLICATE');
-      expect(e.message).to.include('shared option "python" is declared differently by passenger:wsgi and by asgi: default is undefined and "python3.12"');
+      expect(e.message).to.include('shared option "python" is declared differently by passenger:wsgi and by python-extra: default is undefined and "python3.12"');
     });
 
     it('an option that is not shared still fails when registered again, saying how to read it instead', () => {

@@ -519,6 +519,39 @@ describe('helper-scripts/rack-loader.rb', function () {
     });
   });
 
+  describe('rack-loader.rb and rack-preloader.rb boot alike (lib/ruby/rack_boot.rb)', () => {
+    const preloaderScript = join(root, 'helper-scripts/rack-preloader.rb');
+    async function failingScript(script: string, appRoot: string, opts: StartOptions): Promise<LoaderFailure> {
+      try {
+        const run = await startLoader({
+          command: 'ruby', args: [script], appRoot, startupFile: join(appRoot, opts.startupFile ?? 'config.ru'),
+          extra: { app_type: 'rack', ...opts.extra }, timeoutMs: 10000,
+        });
+        await run.stop();
+      } catch (e) {
+        const failure = (e as { failure?: LoaderFailure }).failure;
+        if (failure) return failure;
+        throw e;
+      }
+      throw new Error(`${script} started although it should have failed`);
+    }
+
+    for (const script of [loaderScript, preloaderScript]) {
+      const name = script.split('/').pop()!;
+      it(`${name} refuses a log_level that is not a number, naming the key`, async () => {
+        const failure = await failingScript(script, fixture('rack-basic'), { extra: { log_level: 'loud' } });
+        expect(failure.error.error_class).to.equal('ArgumentError');
+        expect(failure.error.summary).to.equal('handshake key log_level must be an integer of at least 0, got "loud"');
+      });
+
+      it(`${name} reports an app that calls exit while loading with the same summary`, async () => {
+        const failure = await failingScript(script, fixture('rack-broken'), { startupFile: 'exit.ru' });
+        expect(failure.error.error_class).to.equal('SystemExit');
+        expect(failure.error.summary).to.equal('the application exited while loading (exit status 3)');
+      });
+    }
+  });
+
   describe('bundler', () => {
     let run: LoaderRun | undefined;
     let appRoot: string;

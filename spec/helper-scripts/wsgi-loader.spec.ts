@@ -433,6 +433,12 @@ describe('wsgi-loader.py', function () {
           expect(failure.detail).not.to.contain('Traceback');
         });
 
+        it('recognises an ASGI app (an async __call__) and says so with the fix, instead of a 500 per request', async function () {
+          const failure = await expectLoadFailure(python, 'wsgi-raw-asgi');
+          expect(failure.error.error_class).to.equal('passenger_app_callable.WrongInterface');
+          expect(failure.error.summary).to.equal(`\`application\` in ${join(appsDir, 'wsgi-raw-asgi/passenger_wsgi.py')} is an ASGI app (passenger_wsgi.EchoApp), not a WSGI one: set app_type to asgi (\`passenger run --app-type asgi\`, or "app_type": "asgi" in Passengerfile.json/.passengerrc), which serves it with helper-scripts/asgi-loader.py`);
+        });
+
         it('reports a syntax error with the file and line', async function () {
           const failure = await expectLoadFailure(python, 'wsgi-syntax-error');
           expect(failure.error.error_class).to.equal('SyntaxError');

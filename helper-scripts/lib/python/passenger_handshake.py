@@ -8,7 +8,6 @@ first the handshake keys, later one byte (or EOF) asking us to shut down.
 import os
 import sys
 import threading
-import traceback
 
 CONTROL_PREFIX = '!> '
 GREETING = 'I have control 1.0'
@@ -144,55 +143,3 @@ def report_ready(sockets):
     lines.extend('socket: ' + ';'.join(str(field) for field in socket) for socket in sockets)
     lines.append('')
     write_control(lines)
-
-
-def qualified_class_name(exc):
-    cls = type(exc)
-    if cls.__module__ in ('builtins', '__main__'):
-        return cls.__qualname__
-    return '%s.%s' % (cls.__module__, cls.__qualname__)
-
-
-def error_summary(exc):
-    if isinstance(exc, SystemExit):
-        return 'the application exited while loading (SystemExit: %r)' % (exc.code,)
-    try:
-        lines = str(exc).strip().splitlines()
-    except Exception:  # an exception whose __str__ fails still deserves a report
-        lines = []
-    return lines[0] if lines else qualified_class_name(exc)
-
-
-def _first_frame(tb, wanted):
-    while tb is not None and not wanted(tb.tb_frame.f_code.co_filename):
-        tb = tb.tb_next
-    return tb
-
-
-def format_error_detail(exc, focus_file=None, internal_files=()):
-    """The traceback from the first frame in focus_file (the app's startup file), else
-    from the first frame that is neither ours nor importlib's: those would bury the part
-    that matters. With no such frame (a SyntaxError, say), just the exception itself."""
-    tb = exc.__traceback__
-    start = _first_frame(tb, lambda name: name == focus_file) if focus_file else None
-    if start is None:
-        start = _first_frame(tb, lambda name: name not in internal_files
-                             and not name.startswith('<frozen importlib'))
-    if start is None:
-        return ''.join(traceback.format_exception_only(type(exc), exc))
-    return ''.join(traceback.format_exception(type(exc), exc, start))
-
-
-def report_error(exc, focus_file=None, internal_files=()):
-    """Prints the ``!> Error`` block followed by the traceback as the error's detail."""
-    version = '%d.%d.%d' % sys.version_info[:3]
-    lines = [
-        'Error',
-        'error_class: %s' % qualified_class_name(exc),
-        'summary: %s' % error_summary(exc),
-        'html: false',
-        'interpreter: %s' % (sys.executable or 'python'),
-        'python_version: %s' % version,
-        '',
-    ]
-    write_control(lines, trailer=format_error_detail(exc, focus_file, internal_files))

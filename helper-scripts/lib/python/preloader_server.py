@@ -19,11 +19,6 @@ COMMAND_TIMEOUT_SECONDS = 10.0
 MAX_COMMAND_SIZE = 1024
 
 
-def _log(message):
-    sys.stderr.write('[wsgi-preloader] %s\n' % message)
-    sys.stderr.flush()
-
-
 def _reap_children(signum, frame):
     while True:
         try:
@@ -35,7 +30,11 @@ def _reap_children(signum, frame):
 
 
 class PreloaderServer:
-    def __init__(self, socket_dir, password):
+    def __init__(self, socket_dir, password, kind='wsgi', before_fork=None):
+        """kind names the preloader in the log; before_fork() may raise to refuse a fork
+        whose child would be broken (the reason goes to the log)."""
+        self._log_prefix = '[%s-preloader] ' % kind
+        self._before_fork = before_fork
         self._password = password.encode('utf-8')
         self._owner_pid = os.getpid()
         self.socket_path = os.path.join(socket_dir, 'preloader.%d.%s.sock' % (os.getpid(), secrets.token_hex(6)))
@@ -82,6 +81,12 @@ class PreloaderServer:
             if command != 'spawn' or not hmac.compare_digest(password.encode('utf-8'), self._password):
                 self._refuse(conn, 'wrong password' if command == 'spawn' else 'unknown command %r' % command)
                 return
+            if self._before_fork is not None:
+                try:
+                    self._before_fork()
+                except Exception as error:
+                    self._refuse(conn, str(error))
+                    return
             sys.stdout.flush()
             sys.stderr.flush()
             try:
@@ -113,9 +118,12 @@ class PreloaderServer:
             return None
         return data.split(b'\n', 1)[0].decode('utf-8', 'replace').rstrip('\r')
 
-    @staticmethod
-    def _refuse(conn, reason):
-        _log('refused a spawn command: %s' % reason)
+    def _log(self, message):
+        sys.stderr.write('%s%s\n' % (self._log_prefix, message))
+        sys.stderr.flush()
+
+    def _refuse(self, conn, reason):
+        self._log('refused a spawn command: %s' % reason)
         try:
             conn.sendall(('!> refused: %s\n' % reason).encode('utf-8'))
         except OSError:

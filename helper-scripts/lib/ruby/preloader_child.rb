@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require_relative 'passenger_handshake'
+require_relative 'rack_boot'
 require_relative 'session_server'
 require_relative 'rack_app_loader'
 require_relative 'rack_session_handler'
@@ -26,9 +27,9 @@ module PassengerLoader
         options = handshake.negotiate
         PassengerLoader.run_fork_hooks
         server = SessionServer.new(socket_dir: options['socket_dir'], password: options['connect_password'],
-                                   threads: threads(options), log: @log)
+                                   threads: BootOptions.threads(options), log: @log)
       rescue Exception => e # rubocop:disable Lint/RescueException -- a hook may exit or raise anything
-        report(handshake, e)
+        BootOptions.fail_spawn(handshake, e)
       end
       handshake.report_ready([{ name: 'main', address: server.address, protocol: 'session',
                                 concurrency: server.threads, flags: SessionServer::SOCKET_FLAGS }])
@@ -50,22 +51,6 @@ module PassengerLoader
       # Every child would otherwise continue the preloader's random sequence.
       Random.srand
       $0 = $0.sub('Passenger RackPreloader', 'Passenger RackApp')
-    end
-
-    def threads(options)
-      value = options.fetch('threads', '1')
-      number = Integer(value, 10, exception: false)
-      raise ArgumentError, "handshake key threads must be a positive integer, got #{value.inspect}" unless number&.positive?
-
-      number
-    end
-
-    def report(handshake, error)
-      handshake.report_error(error)
-    rescue IOError, SystemCallError
-      # the spawner is gone
-    ensure
-      Process.exit!(1)
     end
   end
 end

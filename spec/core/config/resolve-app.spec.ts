@@ -143,7 +143,7 @@ describe('configuration', () => {
     it('fails with PSG_ERR_DETECT_NO_MATCH listing what it looked for', async () => {
       const e = await failure(resolve(makeApp({ 'README.md': '' })));
       expect(e.code).to.equal('PSG_ERR_DETECT_NO_MATCH');
-      expect(e.message).to.match(/config\.ru \(Ruby \(Rack\)\).*passenger_wsgi\.py \(Python \(WSGI\)\).*app\.js \(Node\.js\)/);
+      expect(e.message).to.match(/config\.ru \(Ruby \(Rack\)\).*passenger_wsgi\.py, a Django project \(manage\.py\), or app\.py\/wsgi\.py creating Flask\( \(Python \(WSGI\)\).*passenger_asgi\.py, asgi\.py .* \(Python \(ASGI\)\).*app\.js \(Node\.js\)/);
     });
 
     it('fails with PSG_ERR_DETECT_NO_DIR for a missing directory', async () => {
