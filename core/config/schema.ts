@@ -18,6 +18,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'plugins', type: 'plugins', default: [], scope: 'instance', doc: 'extra plugins: npm package names (passenger-plugin-x, or the short form x) or paths relative to the app directory' },
   { name: 'default_user', type: 'string', default: 'nobody', scope: 'instance', doc: 'user for apps whose startup file is owned by root, when the core runs as root behind a web server' },
   { name: 'default_group', type: 'string', scope: 'instance', doc: "group for such apps (default: default_user's primary group)" },
+  { name: 'drain_delay', type: 'number', min: 0, unit: 'seconds', scope: 'instance', doc: 'on a graceful stop (SIGTERM), keep serving this long while /readyz answers 503, so load balancers notice before the listeners close (default: 5 in production, 0 otherwise; Ctrl-C skips it; a second signal cuts it short)' },
   { name: 'shutdown_timeout', type: 'number', min: 0, default: 10, unit: 'seconds', scope: 'instance', doc: 'how long in-flight requests may take to finish when the server stops' },
   { name: 'trusted_proxies', type: 'string[]', default: ['127.0.0.0/8', '::1'], scope: 'instance', doc: 'peers whose X-Forwarded-For/-Proto/-Host are kept (For: appended): addresses, CIDR blocks (10.0.0.0/8, fd00::/8) or *; from others they are replaced' },
   { name: 'metrics_address', type: 'string', scope: 'instance', doc: 'serve /metrics (Prometheus), /healthz, /readyz and a status page on this TCP address (host:port); off unless set (docs/metrics.md)' },

@@ -29,6 +29,8 @@ import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
+import { catchEarlyStopSignals } from '../watchdog/early-signals.ts';
+import { DrainPause, drainDelaySeconds } from './drain.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -46,7 +48,10 @@ export type CoreMessage =
   /** The admin API asked to stop the whole instance. */
   | { type: 'stop-instance' }
   /** Booted: send the listening sockets (watchdog/listeners.ts). */
-  | { type: 'want-listeners' };
+  | { type: 'want-listeners' }
+  /** The drain pause of a graceful stop began (a second signal to the watchdog cuts it short), or ended. */
+  | { type: 'drain-pause'; seconds: number }
+  | { type: 'drain-pause-over' };
 
 function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
@@ -54,7 +59,7 @@ function tell(msg: CoreMessage): void {
 
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
-  default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
+  default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
   trusted_proxies: string[];
   client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string; metrics_address?: string;
@@ -88,6 +93,8 @@ function warnIfExposed(address: string, log: Logger): void {
 }
 
 export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void> {
+  // Booting can take seconds: a stop signal meanwhile is remembered and acted on once the core can stop cleanly.
+  const early = catchEarlyStopSignals();
   let booted;
   try {
     booted = await bootForApp({ builtins, appDir: init.appDir, flags: init.flags, env: process.env });
@@ -178,12 +185,23 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   };
 
   let stopping: Promise<void> | undefined;
+  const drainPause = new DrainPause();
+  const drainDelay = drainDelaySeconds({ drain_delay: opts.drain_delay, environment: app.options.environment });
   /** `orphaned`: the watchdog died (SIGKILL) and cannot remove the instance directory, so we do. */
   const stop = (reason: string, orphaned = false) => {
+    if (stopping && drainPause.cut()) log.info(`${reason} again: cutting the drain pause short`);
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
       // /readyz says 503 from now on, so load balancers stop sending while the rest drains.
       if (metrics) metrics.stopping = true;
+      engine.startDraining();
+      // Ctrl-C in a terminal skips the pause; so do a core that never served and one whose watchdog is gone.
+      if (drainDelay > 0 && ready && reason !== 'SIGINT' && !orphaned) {
+        log.info(`draining: /readyz answers 503, still serving for drain_delay (${drainDelay} s) so load balancers notice; a second stop signal cuts this short`);
+        tell({ type: 'drain-pause', seconds: drainDelay });
+        await drainPause.wait(drainDelay);
+        tell({ type: 'drain-pause-over' });
+      }
       const grace = opts.shutdown_timeout * 1000;
       await Promise.all([engine.close(grace), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
       await metrics?.close();
@@ -219,6 +237,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     },
   }, log);
   for (const s of STOP_SIGNALS) process.on(s, () => void stop(s));
+  early.release();
+  if (early.caught) void stop(`${early.caught} during start-up`);
   let reloading: Promise<void> | undefined;
   const reload = (reason: string) => {
     // One reload at a time; a signal during one is covered by it.
@@ -234,6 +254,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   process.on('disconnect', () => void stop('the watchdog went away', true));
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'stop') void stop('stop requested');
+    else if (m?.type === 'cut-drain-pause') { if (drainPause.cut()) log.info('a second stop signal to the watchdog: cutting the drain pause short'); }
     else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
   });
 

@@ -12,6 +12,7 @@ import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
+import type { EarlySignals } from './early-signals.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -24,6 +25,8 @@ export interface WatchdogOptions {
   /** The SCGI secret from scgi_secret_file, instead of a new one. */
   scgiSecret?: string | undefined;
   log: Logger;
+  /** Stop signals caught before the watchdog started (its handlers replace them). */
+  early?: EarlySignals | undefined;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
 
@@ -44,6 +47,8 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   let core: ChildProcess | undefined;
   let everReady = false;
   let stopping = false;
+  /** The core is in the drain pause of a graceful stop (core-process.ts). */
+  let drainPause = false;
   let recentCrashes: number[] = [];
   let coreRestarts = 0;
   let resolveExit!: (code: number) => void;
@@ -91,6 +96,8 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
         case 'fatal':
           log.error(m.message);
           break;
+        case 'drain-pause': drainPause = true; break;
+        case 'drain-pause-over': drainPause = false; break;
         case 'stop-instance':
           log.info('stopping: requested through the admin API');
           onSignal('SIGTERM');
@@ -116,15 +123,22 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      // A second Ctrl-C: stop now.
-      core?.kill('SIGKILL');
+      // A second signal during the drain pause cuts the pause short; otherwise (a second Ctrl-C, say) it stops now.
+      if (drainPause && core?.connected) {
+        drainPause = false;
+        log.info(`${signal} again: cutting the drain pause short`);
+        core.send({ type: 'cut-drain-pause' });
+      } else {
+        core?.kill('SIGKILL');
+      }
       return;
     }
     stopping = true;
     if (!core) { finish(0); return; }
     const c = core;
-    if (signal !== 'SIGINT') c.kill('SIGTERM'); // on Ctrl-C the terminal already sent SIGINT to the core
-    else setTimeout(() => c.kill('SIGTERM'), 100).unref();
+    if (signal !== 'SIGINT') c.kill('SIGTERM');
+    // On Ctrl-C the terminal already sent SIGINT to the core; SIGINT again (not SIGTERM) so it skips the drain pause too.
+    else setTimeout(() => c.kill('SIGINT'), 100).unref();
     setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
   };
   // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
@@ -136,6 +150,13 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   process.on(RELOAD_SIGNAL, onReload);
   for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, onReserved);
+  opts.early?.release();
+  if (opts.early?.caught) {
+    log.info(`stopping (${opts.early.caught} during start-up)`);
+    stopping = true;
+    finish(0);
+    return exited;
+  }
   listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
     log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${scgiSocket}: ${describeError(e)}`);
     finish(1);

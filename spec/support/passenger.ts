@@ -40,6 +40,11 @@ export interface StartOptions {
   expectExit?: boolean;
   /** The CLI's working directory (default: the spec runner's). */
   cwd?: string;
+  /** A command that runs the CLI (it must exec it, keeping the PID), e.g. ['ip', 'netns', 'exec', NAME] to run it in a network namespace. */
+  prefix?: string[];
+  /** Listen here instead of on a free loopback port (inside a namespace of one's own, any port is free). */
+  address?: string;
+  port?: number;
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
@@ -56,12 +61,16 @@ export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = proces
 }
 
 export async function startPassenger(appDir: string, opts: StartOptions = {}): Promise<RunningPassenger> {
-  const port = await getPort({ host: '127.0.0.1' });
+  const port = opts.port ?? await getPort({ host: '127.0.0.1' });
+  const address = opts.address ?? '127.0.0.1';
   const registryDir = mkdtempSync(join(tmpdir(), 'psg-registry-'));
   chmodSync(registryDir, 0o711); // like /tmp, apps running as other users can pass through to their own socket directory
   // From another working directory, tsx must be named by its path.
   const tsx = opts.cwd !== undefined ? pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href : 'tsx';
-  const child = spawn(process.execPath, ['--import', tsx, cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
+  const argv = [process.execPath, '--import', tsx, cliEntry, 'run', appDir, '--port', String(port), ...(opts.address ? ['--address', opts.address] : []),
+    '--instance-registry-dir', registryDir, ...(opts.args ?? [])];
+  const [command, ...commandArgs] = [...(opts.prefix ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
@@ -85,7 +94,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     if (!check()) listeners.add(listener);
   });
   const running: RunningPassenger = {
-    child, port, url: `http://127.0.0.1:${port}`, registryDir,
+    child, port, url: `http://${address}:${port}`, registryDir,
     output: () => out,
     waitForOutput,
     async stop(signal = 'SIGTERM') {

@@ -10,11 +10,13 @@ import { isRoot } from '../../spawn/user-switch.ts';
 import { parseMetricsAddress } from '../../metrics/listener.ts';
 import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
 import { takeActivatedSocket } from '../../watchdog/socket-activation.ts';
+import type { EarlySignals } from '../../watchdog/early-signals.ts';
+import { drainDelaySeconds } from '../../instance/drain.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
 const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
 
-export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>): Promise<number> {
+export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, early?: EarlySignals): Promise<number> {
   // First, so neither the core nor the apps ever see LISTEN_* (they were for this process only).
   const activated = takeActivatedSocket(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
@@ -40,13 +42,14 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
     coreEntry,
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
-    stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
+    stopTimeoutMs: (drainDelaySeconds({ drain_delay: o.drain_delay as number | undefined, environment: app.options.environment }) + (o.shutdown_timeout as number)) * 1000 + 10_000,
     listen: {
       address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined, scgiSocket, httpFd: activated?.fd,
       sslPort: o.ssl === true ? o.ssl_port as number | undefined : undefined,
     },
     scgiSecret,
     log,
+    early,
     onReady(m, instance) {
       const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
       log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`);

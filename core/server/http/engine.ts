@@ -73,18 +73,25 @@ const GONE = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 /** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
 const LINGER_MS = 5000;
 
+/** Shared by an engine and its responses: set once a graceful stop begins. */
+interface DrainState { draining: boolean }
+
 class NodeFrontResponse implements FrontResponse {
   readonly #req: http.IncomingMessage;
   readonly #res: http.ServerResponse;
+  readonly #drain: DrainState;
   #bodyStarted = false;
-  constructor(req: http.IncomingMessage, res: http.ServerResponse) {
+  constructor(req: http.IncomingMessage, res: http.ServerResponse, drain: DrainState) {
     this.#req = req;
     this.#res = res;
+    this.#drain = drain;
   }
   get headersSent(): boolean { return this.#res.headersSent; }
   // node marks the response destroyed when its connection closes.
   get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
   writeHead(status: number, reason: string, headers: string[]): void {
+    // Stopping: this response is the connection's last (Connection: close), so no idle keep-alive connection is cut later.
+    if (this.#drain.draining) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
     // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
     process.nextTick(NodeFrontResponse.#flushHead, this);
@@ -134,6 +141,7 @@ export class HttpEngine {
   readonly #trustBySocket = new WeakMap<Socket, boolean>();
   readonly #refusedSockets = new WeakSet<Socket>();
   readonly #limiter: ConnectionLimiter | undefined;
+  readonly #drain: DrainState = { draining: false };
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -248,7 +256,8 @@ export class HttpEngine {
     if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
-    const out = new NodeFrontResponse(req, res);
+    if (this.#drain.draining) res.shouldKeepAlive = false;
+    const out = new NodeFrontResponse(req, res, this.#drain);
     // The version rules are about text request lines; an HTTP/2 stream (tls/h2-request.ts) has none, and its headers are checked as 1.1's.
     const verdict = checkRequestHead(overHttp2 ? { method: req.method, url: req.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: req.rawHeaders } : req);
     if (!verdict.ok) {
@@ -278,8 +287,19 @@ export class HttpEngine {
     this.#onRequest(req, res, true);
   }
 
+  /**
+   * A graceful stop began: keep serving, but every response from now on is its
+   * connection's last (Connection: close). Clients and load balancers then
+   * open new connections, which go elsewhere once the listener closes,
+   * instead of finding their idle keep-alive connection cut.
+   */
+  startDraining(): void {
+    this.#drain.draining = true;
+  }
+
   /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
   async close(graceMs: number): Promise<void> {
+    this.#drain.draining = true;
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
