@@ -45,7 +45,8 @@ export function lbLoad(opts: { port: number; path: string; clients: number; maxP
     });
     req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
     req.on('error', (e) => done(`request: ${e.message}`));
-    req.end();
+    // A POST carries a small body: nginx never retries it on another host once sent.
+    req.end(opts.method === 'POST' ? 'x=1' : undefined);
   });
   const loops = Array.from({ length: opts.clients }, async () => {
     for (let i = 0; i < opts.maxPerClient && !stopped && Date.now() < deadline; i++) await once();

@@ -38,6 +38,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Resolve once the CLI exits instead of waiting for "serving" (for start-up failures). */
   expectExit?: boolean;
+  /** Resolve at once, without waiting for anything (to signal the server while it starts up). */
+  noWait?: boolean;
   /** The CLI's working directory (default: the spec runner's). */
   cwd?: string;
   /** A command that runs the CLI (it must exec it, keeping the PID), e.g. ['ip', 'netns', 'exec', NAME] to run it in a network namespace. */
@@ -109,6 +111,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     },
     instanceDirs: () => readdirSync(registryDir).filter((n) => /^passenger\.[^.]+$/.test(n)),
   };
+  if (opts.noWait) return running;
   if (opts.expectExit) {
     await exited;
     return running;

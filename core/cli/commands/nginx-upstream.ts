@@ -4,7 +4,7 @@
 // the file the hosts were started with, scgi_secret_file).
 //
 // The choices, each for a reason docs/deploy.md explains:
-// - proxy_next_upstream error/timeout/502/504: a host that stopped (refused
+// - proxy_next_upstream error/timeout/502/504 (SCGI: error/timeout): a host that stopped (refused
 //   connection) or died mid-request is skipped; nginx never retries
 //   non-idempotent requests (POST) that reached a host.
 // - keepalive to the upstreams, with keepalive_timeout (4 s) below the
@@ -85,7 +85,8 @@ server {
         scgi_param HTTP_TRANSFER_ENCODING "" if_not_empty;
         scgi_pass ${upstream};
         # A host that refuses (stopping) or fails is skipped; requests already sent are retried only if idempotent.
-        scgi_next_upstream error timeout http_502 http_504;
+        # (scgi_next_upstream knows no http_502/http_504.)
+        scgi_next_upstream error timeout;
         scgi_next_upstream_tries 3;
         scgi_connect_timeout 2s;
         scgi_buffering off;
