@@ -31,6 +31,7 @@ import type { Logger } from '../log/logger.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
 import { catchEarlyStopSignals } from '../watchdog/early-signals.ts';
 import { DrainPause, drainDelaySeconds } from './drain.ts';
+import { poolSizing } from './pool-sizing.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -118,7 +119,10 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     defaultUser: opts.default_user, defaultGroup: opts.default_group, logLevel: opts.log_level,
   }, log);
   const registry = new AppRegistry(kernel, process.env, flagLayer(init.flags), () => writeProperties());
-  const pool = new Pool(kernel, spawner, { maxPoolSize: opts.max_pool_size, poolIdleTime: opts.pool_idle_time, processGraceMs: 5000 },
+  // Unless configured, what fits in the container's CPU quota and memory limit.
+  const sizing = poolSizing(app, kernel.appTypes.get(app.appType));
+  if (!sizing.how.startsWith('default')) log.info(`max_pool_size ${sizing.how}`);
+  const pool = new Pool(kernel, spawner, { maxPoolSize: sizing.size, poolIdleTime: opts.pool_idle_time, processGraceMs: 5000 },
     (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
@@ -219,7 +223,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     async status() {
       await pool.monitorNow();
       return {
-        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket },
+        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket, maxPoolSize: sizing.size, poolSizing: sizing.how },
         pool: pool.stats(),
       };
     },

@@ -29,7 +29,7 @@ export default function wsgi(): Plugin {
     apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...WSGI, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true,
+        ...WSGI, processesPerCpu: 2, processMemoryMiB: 50, displayName: 'Python (WSGI)', protocol: 'session', interpreterOption: 'python', hasPreloader: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'python', type: 'string', scope: 'app',

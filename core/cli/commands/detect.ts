@@ -4,6 +4,7 @@ import { bootForApp } from '../../instance/boot.ts';
 import { prepareSpawnCommand } from '../../spawn/prepare.ts';
 import { createLogger } from '../../log/logger.ts';
 import { tmpdir } from 'node:os';
+import { poolSizing } from '../../instance/pool-sizing.ts';
 
 export async function detectCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, json: boolean): Promise<number> {
   const { kernel, app, configFile } = await bootForApp({ builtins, appDir, flags, env: process.env, log: createLogger('error') });
@@ -15,6 +16,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
   const note = (await kernel.hooks.resolveLoader.promise(app, method))?.note;
+  const sizing = poolSizing(app, type);
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
@@ -32,6 +34,8 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     configFile: configFile?.path ?? null,
     plugins: kernel.plugins.map((p) => p.name),
     deprecations: app.deprecations ?? [],
+    maxPoolSize: sizing.size,
+    poolSizing: sizing.how,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -46,7 +50,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['loader', `${result.loader.join(' ')} (${method === 'smart' ? 'preloader: smart spawning' : 'direct spawning'})`],
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
-  rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
+  rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')], ['max pool size', sizing.how]);
   for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
