@@ -3,7 +3,7 @@
 // The CLI runs this to validate before starting anything; the core runs it to serve.
 import { Kernel } from '../kernel.ts';
 import type { Plugin } from '../plugin.ts';
-import { createLogger, type Logger, type LogLevel } from '../log/logger.ts';
+import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log/logger.ts';
 import { findConfigFile, type ConfigFile } from '../config/search.ts';
 import { resolveAppRoot, resolveAppSpec } from '../config/resolve-app.ts';
 import { envVarName, mergeOptions, type Layer } from '../config/merge.ts';
@@ -28,8 +28,8 @@ export interface Booted {
 }
 
 /** Core options that must be known before plugins load (which plugins, how loud), from the usual layers. */
-function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], env: NodeJS.ProcessEnv): { plugins: PluginEntry[]; logLevel: LogLevel } {
-  const defs = coreOptions.filter((d) => d.name === 'plugins' || d.name === 'log_level');
+function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], env: NodeJS.ProcessEnv): { plugins: PluginEntry[]; logLevel: LogLevel; logFormat: LogFormat } {
+  const defs = coreOptions.filter((d) => d.name === 'plugins' || d.name === 'log_level' || d.name === 'log_format');
   const pick = (values: Record<string, unknown> | undefined) => Object.fromEntries(defs.filter((d) => values?.[d.name] !== undefined).map((d) => [d.name, values![d.name]]));
   const envValues = Object.fromEntries(defs.filter((d) => env[envVarName(d.name)]).map((d) => [d.name, env[envVarName(d.name)]]));
   const layers: Layer[] = [
@@ -39,7 +39,7 @@ function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], en
   ];
   const merged = mergeOptions(defs, layers);
   refusePluginsFromUntrustedFile(merged, file);
-  return { plugins: merged.values.plugins as PluginEntry[], logLevel: merged.values.log_level as LogLevel };
+  return { plugins: merged.values.plugins as PluginEntry[], logLevel: merged.values.log_level as LogLevel, logFormat: merged.values.log_format as LogFormat };
 }
 
 /** A flag layer: flags are text, validated against the sealed option registry. */
@@ -51,7 +51,7 @@ export async function bootForApp(input: BootInput): Promise<Booted> {
   const appRoot = await resolveAppRoot(input.appDir);
   const configFile = await findConfigFile(appRoot);
   const pre = preliminary(configFile, input.flags, input.env);
-  const kernel = new Kernel(input.log ?? createLogger(pre.logLevel));
+  const kernel = new Kernel(input.log ?? createLogger(pre.logLevel, undefined, undefined, pre.logFormat));
   for (const p of input.builtins) kernel.use(p);
   for (const entry of pre.plugins) {
     const { plugin, origin } = await loadPlugin(entry, appRoot);

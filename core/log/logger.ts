@@ -1,6 +1,9 @@
 // A small levelled logger with no dependency. Lines go to stderr as
-// `[passenger] [app pid] message`, so a terminal shows who said what.
+// `[passenger] [app pid] message`, so a terminal shows who said what; with
+// log_format json, to stdout as one JSON object per line (for Kubernetes and
+// log collectors): {"time","level","source","message"}.
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type LogFormat = 'text' | 'json';
 
 const ranks: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
@@ -17,13 +20,19 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 const stderrSink: LogSink = (line) => { process.stderr.write(line + '\n'); };
+const stdoutSink: LogSink = (line) => { process.stdout.write(line + '\n'); };
 
-export function createLogger(level: LogLevel = 'info', sink: LogSink = stderrSink, prefix = '[passenger]'): Logger {
+export function createLogger(level: LogLevel = 'info', sink?: LogSink, prefix = '[passenger]', format: LogFormat = 'text'): Logger {
   const rank = ranks[level];
+  const out = sink ?? (format === 'json' ? stdoutSink : stderrSink);
   const emit = (lvl: LogLevel, msg: string) => {
     if (ranks[lvl] > rank) return;
+    if (format === 'json') {
+      out(JSON.stringify({ time: new Date().toISOString(), level: lvl, source: prefix.replace(/^\[passenger\] ?/, '').replace(/^\[|\]$/g, '') || 'passenger', message: msg }));
+      return;
+    }
     const tag = lvl === 'info' ? '' : ` ${lvl.toUpperCase()}:`;
-    sink(`${prefix}${tag} ${msg}`);
+    out(`${prefix}${tag} ${msg}`);
   };
   return {
     level,
@@ -31,6 +40,6 @@ export function createLogger(level: LogLevel = 'info', sink: LogSink = stderrSin
     warn: (m) => emit('warn', m),
     info: (m) => emit('info', m),
     debug: (m) => emit('debug', m),
-    child: (p) => createLogger(level, sink, `${prefix} ${p}`),
+    child: (p) => createLogger(level, out, `${prefix} ${p}`, format),
   };
 }

@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { runWatchdog } from '../../watchdog/watchdog.ts';
-import { createLogger, type LogLevel } from '../../log/logger.ts';
+import { createLogger, type LogFormat, type LogLevel } from '../../log/logger.ts';
 import { isRoot } from '../../spawn/user-switch.ts';
 import { parseMetricsAddress } from '../../metrics/listener.ts';
 import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
@@ -21,7 +21,7 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const activated = takeActivatedSocket(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
-  const log = createLogger(o.log_level as LogLevel);
+  const log = createLogger(o.log_level as LogLevel, undefined, undefined, o.log_format as LogFormat);
   const metricsAddress = o.metrics_address as string | undefined;
   if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
   for (const d of app.deprecations ?? []) log.warn(d);
