@@ -28,7 +28,7 @@ import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
-import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS, UPGRADE_SIGNAL } from '../signals.ts';
 import { catchEarlyStopSignals } from '../watchdog/early-signals.ts';
 import { DrainPause, drainDelaySeconds } from './drain.ts';
 import { poolSizing } from './pool-sizing.ts';
@@ -39,6 +39,8 @@ export interface CoreInit {
   instanceDir: string;
   /** How often the watchdog restarted the core before this one (for metrics). */
   coreRestarts?: number;
+  /** Started by an upgrade (watchdog/upgrade.ts): the old instance still holds metrics_address for a while. */
+  upgrade?: boolean;
 }
 
 export type CoreMessage =
@@ -50,9 +52,13 @@ export type CoreMessage =
   | { type: 'stop-instance' }
   /** Booted: send the listening sockets (watchdog/listeners.ts). */
   | { type: 'want-listeners' }
+  /** For an upgrade (watchdog/upgrade.ts): one of the TCP listening sockets, sent back to the watchdog with this message; `last` ends the list. */
+  | { type: 'listener-back'; name: ListenerName | undefined; last: boolean }
   /** The drain pause of a graceful stop began (a second signal to the watchdog cuts it short), or ended. */
   | { type: 'drain-pause'; seconds: number }
-  | { type: 'drain-pause-over' };
+  | { type: 'drain-pause-over' }
+  /** SIGUSR2 reached the core: the watchdog does the upgrade. */
+  | { type: 'upgrade-requested' };
 
 function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
@@ -90,6 +96,27 @@ function warnIfExposed(address: string, log: Logger): void {
   const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
     log.warn(`SCGI on ${address} is reachable from other machines; anyone who can connect can choose the app and its options (PASSENGER_* parameters). Prefer the Unix socket or a loopback address.`);
+  }
+}
+
+/**
+ * After an upgrade the old instance keeps metrics_address until it has
+ * drained: the new core keeps trying in the background instead of failing.
+ */
+async function listenForMetrics(metrics: MetricsListener, upgrade: boolean, log: Logger): Promise<number | undefined> {
+  if (!upgrade) return metrics.listen();
+  try {
+    return await metrics.listen();
+  } catch (e) {
+    log.info(`metrics_address is still the old instance's (${describeError(e)}); taking it over once that one stops`);
+    const retry = (left: number) => setTimeout(() => {
+      metrics.listen().then((port) => log.info(`metrics listener on port ${port} (after the upgrade)`), () => {
+        if (left > 0) retry(left - 1);
+        else log.error('metrics_address never came free after the upgrade; metrics are off until a restart');
+      });
+    }, 500).unref();
+    retry(600);
+    return undefined;
   }
 }
 
@@ -255,18 +282,26 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   };
   process.on(RELOAD_SIGNAL, () => reload(`${RELOAD_SIGNAL} to the core`));
   for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, () => log.warn(`${s} ignored: ${RESERVED_SIGNALS[s]}`));
+  process.on(UPGRADE_SIGNAL, () => tell({ type: 'upgrade-requested' }));
   process.on('disconnect', () => void stop('the watchdog went away', true));
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'stop') void stop('stop requested');
+    else if (m?.type === 'send-listeners') {
+      // An upgrade: the new watchdog inherits these (the Unix socket it binds anew, by renaming over the path).
+      const tcp = [...handed].filter(([name]) => name !== 'scgi');
+      for (const [name, server] of tcp) process.send?.({ type: 'listener-back', name, last: false } satisfies CoreMessage, server);
+      tell({ type: 'listener-back', name: undefined, last: true });
+    }
     else if (m?.type === 'cut-drain-pause') { if (drainPause.cut()) log.info('a second stop signal to the watchdog: cutting the drain pause short'); }
     else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
   });
 
+  let handed = new Map<ListenerName, net.Server>();
   try {
     const names: ListenerName[] = ['http', 'scgi'];
     if (opts.scgi_address) names.push('scgi-tcp');
     if (sslPortWanted) names.push('https');
-    const handed = await receiveListeners(names);
+    handed = await receiveListeners(names);
     const tlsOnly = tlsFront !== undefined && !sslPortWanted;
     port = tlsOnly ? await tlsFront!.listen(handed.get('http')!) : await engine.listen(handed.get('http')!);
     if (sslPortWanted) sslPort = await tlsFront!.listen(handed.get('https')!);
@@ -284,7 +319,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
-    if (metrics) metricsPort = await metrics.listen();
+    if (metrics) metricsPort = await listenForMetrics(metrics, init.upgrade === true, log);
   } catch (e) {
     tell({ type: 'fatal', message: `cannot listen: ${describeError(e)}` });
     process.exit(1);

@@ -11,6 +11,7 @@ import { parseMetricsAddress } from '../../metrics/listener.ts';
 import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
 import { takeActivatedSocket } from '../../watchdog/socket-activation.ts';
 import type { EarlySignals } from '../../watchdog/early-signals.ts';
+import { takeUpgradeListeners } from '../../watchdog/upgrade.ts';
 import { drainDelaySeconds } from '../../instance/drain.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
@@ -19,12 +20,14 @@ const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
 export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, early?: EarlySignals): Promise<number> {
   // First, so neither the core nor the apps ever see LISTEN_* (they were for this process only).
   const activated = takeActivatedSocket(process.env);
+  const upgrade = takeUpgradeListeners(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
   const log = createLogger(o.log_level as LogLevel, undefined, undefined, o.log_format as LogFormat);
   const metricsAddress = o.metrics_address as string | undefined;
   if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
   for (const d of app.deprecations ?? []) log.warn(d);
+  if (upgrade) log.info(`upgrade: taking over the listening sockets of the instance of watchdog pid ${upgrade.fromPid}`);
   if (activated) {
     log.info(`HTTP on the socket passed by the service manager (LISTEN_FDS, fd ${activated.fd}); port and address are not used${activated.count > 1 ? `; ${activated.count - 1} further passed sockets are ignored` : ''}`);
   }
@@ -34,7 +37,8 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const scgiSocket = o.scgi_socket as string | undefined;
   if (scgiSocket !== undefined) {
     checkSocketDirectory(scgiSocket);
-    await checkSocketFree(scgiSocket);
+    // An upgrade takes the path over from the running instance.
+    if (!upgrade) await checkSocketFree(scgiSocket);
   }
   const secretFile = o.scgi_secret_file as string | undefined;
   const scgiSecret = secretFile === undefined ? undefined : loadOrCreateSecret(secretFile);
@@ -50,6 +54,7 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
     scgiSecret,
     log,
     early,
+    upgrade,
     onReady(m, instance) {
       const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
       log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`);
