@@ -1,9 +1,9 @@
 // The typed hooks object: the whole plugin API surface. Every hook says who
 // calls it and what a tap's return value means. Frozen: plugins tap, never add.
-import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook } from 'tapable';
+import { AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncHook } from 'tapable';
 import type { Registry } from './registries/registry.ts';
 import type { AppTypeDescriptor } from './registries/app-types.ts';
-import type { OptionDef } from './registries/options.ts';
+import type { OptionRegistry } from './registries/option-registry.ts';
 import type { Protocol } from './registries/protocols.ts';
 import type { AppSpec } from './config/app-spec.ts';
 import type { LoaderSpec, SpawnCommand, SpawnMethod } from './spawn/spawn-command.ts';
@@ -18,6 +18,11 @@ export interface DetectContext {
   exists(relPath: string): Promise<boolean>;
   /** Reads a file relative to the app root, or undefined when missing. */
   readFile(relPath: string): Promise<string | undefined>;
+  /**
+   * Says why the directory is almost yours ("found main.py, but it defines no
+   * ASGI app"): when no detector matches, the error lists it first.
+   */
+  nearMiss(message: string): void;
 }
 
 export interface AppTypeMatch {
@@ -27,8 +32,8 @@ export interface AppTypeMatch {
   reason: string;
 }
 
-export interface ErrorContext {
-  app: AppSpec;
+export interface ErrorContext<O extends object = {}> {
+  app: AppSpec<O>;
   /** The loader-reported error class and properties, when the loader got that far. */
   errorClass?: string;
   output: string[];
@@ -64,6 +69,8 @@ export interface RequestEvent {
   readonly startedAt: number;
   /** Time spent waiting for a process; -1 while (or when) it got none. */
   readonly queueMs: number;
+  /** The app process that served it (the last one tried); 0 when none did. */
+  readonly pid: number;
   /** The status sent to the client; 0 when none was sent. */
   readonly status: number;
   /** Response body bytes written to the client. */
@@ -92,21 +99,40 @@ export interface InstanceInfo {
   mode: 'standalone' | 'scgi';
 }
 
-export interface KernelHooks {
+/**
+ * The key of a per-app-type hook whose taps run for every app type, after
+ * the app type's own taps (a plugin that adds to every app's environment or
+ * error report taps `hooks.enrichErrorReport.for(ANY_APP_TYPE)`).
+ */
+export const ANY_APP_TYPE = '*';
+
+export type ResolveLoaderHook<O extends object = {}> = AsyncSeriesBailHook<[AppSpec<O>, SpawnMethod], LoaderSpec | undefined>;
+export type BuildSpawnCommandHook<O extends object = {}> = AsyncSeriesWaterfallHook<[SpawnCommand, AppSpec<O>]>;
+export type EnrichErrorReportHook<O extends object = {}> = AsyncSeriesWaterfallHook<[ErrorReport, ErrorContext<O>]>;
+
+/** The hooks keyed by app type: `hooks.resolveLoader.for('rack')`. */
+export const PER_APP_TYPE_HOOKS = ['resolveLoader', 'buildSpawnCommand', 'enrichErrorReport'] as const;
+export type PerAppTypeHookName = typeof PER_APP_TYPE_HOOKS[number];
+
+/** `O` types the plugin options in the AppSpec the per-app-type hooks pass (definePlugin<O>). */
+export interface KernelHooks<O extends object = {}> {
   /** Boot, once: a plugin adds the app types it runs. */
   readonly registerAppTypes: SyncHook<[Registry<AppTypeDescriptor>]>;
-  /** Boot, once: a plugin adds its options (e.g. `ruby`) to the schema. */
-  readonly registerOptions: SyncHook<[Registry<OptionDef>]>;
+  /** Boot, once: a plugin adds its options (e.g. `ruby`) to the schema, shares one (`shared: true`) or reads another plugin's (`use(name)`). */
+  readonly registerOptions: SyncHook<[OptionRegistry]>;
   /** Boot, once: protocols the core can speak to app processes. */
   readonly registerProtocols: SyncHook<[Registry<Protocol>]>;
   /** Per app: which type is this directory? First answer wins; `undefined` means "not mine". */
   readonly detectAppType: AsyncSeriesBailHook<[DetectContext], AppTypeMatch | undefined>;
-  /** Per spawn: the program that runs `app.appType`. The owning plugin answers; others return undefined. */
-  readonly resolveLoader: AsyncSeriesBailHook<[AppSpec, SpawnMethod], LoaderSpec | undefined>;
-  /** Per spawn: every tap may change the command (env, args, handshake keys) and must return it. */
-  readonly buildSpawnCommand: AsyncSeriesWaterfallHook<[SpawnCommand, AppSpec]>;
-  /** Per failed spawn: taps add hints and sections and must return the report. A throwing tap is skipped. */
-  readonly enrichErrorReport: AsyncSeriesWaterfallHook<[ErrorReport, ErrorContext]>;
+  /**
+   * Per spawn, keyed by app type: the program that runs the app. The first
+   * answer wins (`for(type)` taps, then `for(ANY_APP_TYPE)` taps).
+   */
+  readonly resolveLoader: HookMap<ResolveLoaderHook<O>>;
+  /** Per spawn, keyed by app type: every tap may change the command (env, args, handshake keys) and must return it. */
+  readonly buildSpawnCommand: HookMap<BuildSpawnCommandHook<O>>;
+  /** Per failed spawn, keyed by app type: taps add hints and sections and must return the report. A throwing tap is skipped. */
+  readonly enrichErrorReport: HookMap<EnrichErrorReportHook<O>>;
   /** Once the server listens. */
   readonly started: AsyncSeriesHook<[InstanceInfo]>;
   /** Before the server exits; bounded by the shutdown deadline. */
@@ -131,12 +157,12 @@ export interface KernelHooks {
 export function createHooks(): KernelHooks {
   return Object.freeze({
     registerAppTypes: new SyncHook<[Registry<AppTypeDescriptor>]>(['registry']),
-    registerOptions: new SyncHook<[Registry<OptionDef>]>(['registry']),
+    registerOptions: new SyncHook<[OptionRegistry]>(['registry']),
     registerProtocols: new SyncHook<[Registry<Protocol>]>(['registry']),
     detectAppType: new AsyncSeriesBailHook<[DetectContext], AppTypeMatch | undefined>(['context']),
-    resolveLoader: new AsyncSeriesBailHook<[AppSpec, SpawnMethod], LoaderSpec | undefined>(['app', 'method']),
-    buildSpawnCommand: new AsyncSeriesWaterfallHook<[SpawnCommand, AppSpec]>(['command', 'app']),
-    enrichErrorReport: new AsyncSeriesWaterfallHook<[ErrorReport, ErrorContext]>(['report', 'context']),
+    resolveLoader: new HookMap<ResolveLoaderHook>(() => new AsyncSeriesBailHook(['app', 'method']), 'resolveLoader'),
+    buildSpawnCommand: new HookMap<BuildSpawnCommandHook>(() => new AsyncSeriesWaterfallHook(['command', 'app']), 'buildSpawnCommand'),
+    enrichErrorReport: new HookMap<EnrichErrorReportHook>(() => new AsyncSeriesWaterfallHook(['report', 'context']), 'enrichErrorReport'),
     started: new AsyncSeriesHook<[InstanceInfo]>(['info']),
     shutdown: new AsyncSeriesHook<[string]>(['reason']),
     reload: new AsyncSeriesHook<[string]>(['reason']),
@@ -148,4 +174,35 @@ export function createHooks(): KernelHooks {
     requestStarted: new SyncHook<[RequestEvent]>(['request']),
     requestFinished: new SyncHook<[RequestEvent]>(['request']),
   });
+}
+
+/** The hooks an app type's taps run in: its own, then those for every type. */
+function forApp<H>(map: HookMap<H>, appType: string): H[] {
+  const hooks: H[] = [];
+  const own = map.get(appType);
+  if (own) hooks.push(own);
+  const any = appType === ANY_APP_TYPE ? undefined : map.get(ANY_APP_TYPE);
+  if (any) hooks.push(any);
+  return hooks;
+}
+
+/** Calls resolveLoader for an app: the first answer wins. */
+export async function callResolveLoader(hooks: KernelHooks, app: AppSpec, method: SpawnMethod): Promise<LoaderSpec | undefined> {
+  for (const hook of forApp(hooks.resolveLoader, app.appType)) {
+    const loader = await hook.promise(app, method);
+    if (loader !== undefined) return loader;
+  }
+  return undefined;
+}
+
+/** Calls buildSpawnCommand for an app: each tap gets the previous one's command. */
+export async function callBuildSpawnCommand(hooks: KernelHooks, command: SpawnCommand, app: AppSpec): Promise<SpawnCommand> {
+  for (const hook of forApp(hooks.buildSpawnCommand, app.appType)) command = await hook.promise(command, app);
+  return command;
+}
+
+/** Calls enrichErrorReport for the report's app type: each tap gets the previous one's report. */
+export async function callEnrichErrorReport(hooks: KernelHooks, report: ErrorReport, context: ErrorContext): Promise<ErrorReport> {
+  for (const hook of forApp(hooks.enrichErrorReport, report.appType)) report = await hook.promise(report, context);
+  return report;
 }

@@ -1,6 +1,6 @@
 // The kernel: creates the hooks, applies plugins, and seals the registries.
 // It holds no language-specific knowledge; plugins bring all of it.
-import { createHooks, type KernelHooks } from './hooks.ts';
+import { ANY_APP_TYPE, createHooks, PER_APP_TYPE_HOOKS, type KernelHooks, type PerAppTypeHookName } from './hooks.ts';
 import { Registry } from './registries/registry.ts';
 import type { AppTypeDescriptor } from './registries/app-types.ts';
 import { OptionRegistry } from './registries/option-registry.ts';
@@ -9,11 +9,10 @@ import { validatePlugin, type Plugin } from './plugin.ts';
 import { guardHook, type GuardOptions } from './plugin-guard.ts';
 import { PassengerError } from './errors/passenger-error.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import { coreOptions } from './config/schema.ts';
-import { sessionProtocol } from './protocols/session.ts';
-import { httpSessionProtocol } from './protocols/http-session.ts';
+import { corePlugin } from './core-plugin.ts';
 import { helperScript } from './paths.ts';
-import type { Hook, SyncHook } from 'tapable';
+import { freePort } from './spawn/free-port.ts';
+import type { Hook, HookMap, SyncHook } from 'tapable';
 
 const guards: Record<keyof KernelHooks, GuardOptions> = {
   registerAppTypes: { mode: 'rethrow', timeoutMs: 0 },
@@ -46,12 +45,33 @@ export class Kernel {
 
   constructor(log: Logger = createLogger()) {
     this.log = log;
+    const perType = new Set<string>(PER_APP_TYPE_HOOKS);
     for (const [name, opts] of Object.entries(guards)) {
+      if (perType.has(name)) continue;
       guardHook(this.hooks[name as keyof KernelHooks] as unknown as Hook<unknown[], unknown>, name, opts, log);
     }
+    // A per-app-type hook is made on the first for(type); each is guarded under the name a plugin wrote.
+    for (const name of PER_APP_TYPE_HOOKS) {
+      const map = this.hooks[name] as unknown as HookMap<Hook<unknown[], unknown>>;
+      map.intercept({
+        factory: (key: string, hook) => {
+          guardHook(hook, `${name}.for('${key}')`, guards[name], log);
+          this.#perTypeKeys.push([name, key, hook]);
+          return hook;
+        },
+      });
+    }
+    // The core's options and protocols come from a plugin like everyone else's.
+    this.use(corePlugin());
   }
 
+  /** Every for(type) made so far, to find taps for app types nobody registers. */
+  readonly #perTypeKeys: [PerAppTypeHookName, string, Hook<unknown[], unknown>][] = [];
+
   get plugins(): readonly Plugin[] { return this.#plugins; }
+
+  /** A free TCP port on a loopback address (127.0.0.1 unless given). A port loader needs none: see portLoader. */
+  freePort(host?: string): Promise<number> { return freePort(host); }
 
   /** The absolute path of a loader shipped with the server (helper-scripts/). */
   helperScript(name: string): string { return helperScript(name); }
@@ -75,21 +95,29 @@ export class Kernel {
   boot(): void {
     if (this.#booted) return;
     this.#booted = true;
-    for (const def of coreOptions) this.options.add(def);
-    this.protocols.add(sessionProtocol);
-    this.protocols.add(httpSessionProtocol);
     callStamped(this.hooks.registerAppTypes, this.appTypes);
     callStamped(this.hooks.registerOptions, this.options);
     callStamped(this.hooks.registerProtocols, this.protocols);
     this.appTypes.seal();
     this.options.seal();
     this.protocols.seal();
+    this.#warnAboutUnknownAppTypes();
+  }
+
+  // A tap for an app type nobody registers never runs: a typo, or a plugin that is not installed.
+  #warnAboutUnknownAppTypes(): void {
+    for (const [hook, key, tapped] of this.#perTypeKeys) {
+      if (key === ANY_APP_TYPE || this.appTypes.has(key)) continue;
+      for (const tap of tapped.taps) {
+        this.log.warn(`plugin ${tap.name} taps ${hook}.for('${key}'), but no plugin registers app type "${key}": that tap never runs`);
+      }
+    }
   }
 }
 
 // Tapable runs taps one at a time, so the tap being run is the plugin that
 // adds items: stamp them with its name, for "registered twice by X and Y" errors.
-function callStamped<T extends { name: string; owner?: string }>(hook: SyncHook<[Registry<T>]>, registry: Registry<T>): void {
+function callStamped<R extends Registry<{ name: string; owner?: string }>>(hook: SyncHook<[R]>, registry: R): void {
   hook.intercept({ tap: (tap) => registry.setCurrentOwner(tap.name) });
   hook.call(registry);
   registry.setCurrentOwner(undefined);

@@ -73,6 +73,12 @@ function refuseUnlessRootOnly(name: string, path: string): void {
     { plugin: name, file: path, controlledBy: control.users, ...(control.openTo !== undefined ? { openTo: control.openTo } : {}) });
 }
 
+/** Whether an import failed because the package `passenger-ts` (or a subpath of it) could not be resolved. */
+function missesPeer(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException;
+  return (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && /Cannot find (?:package|module) 'passenger-ts(?:\/[^']*)?'/.test(err.message);
+}
+
 /** Loads one configured plugin entry and returns what its factory made (validated by the kernel). */
 export async function loadPlugin(entry: PluginEntry, baseDir: string): Promise<{ plugin: unknown; origin: string }> {
   if (!Array.isArray(entry) && typeof entry === 'object') return { plugin: entry, origin: 'the configuration' };
@@ -83,6 +89,11 @@ export async function loadPlugin(entry: PluginEntry, baseDir: string): Promise<{
   try {
     mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
   } catch (e) {
+    if (missesPeer(e)) {
+      throw new PassengerError('PSG_ERR_PLUGIN_PEER_MISSING',
+        `plugin "${name}" (${path}) imports passenger-ts, which cannot be found from its folder: passenger-ts is a peer dependency of plugins; install it next to the plugin (npm install passenger-ts in ${baseDir}) or link this server's copy there (npm link passenger-ts)`,
+        { plugin: name, file: path }, { cause: e });
+    }
     throw new PassengerError('PSG_ERR_PLUGIN_INVALID', `plugin "${name}" (${path}) could not be loaded: ${(e as Error).message}`, { plugin: name }, { cause: e });
   }
   const exported = mod.default ?? mod.plugin;

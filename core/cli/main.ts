@@ -38,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
       case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
       case 'status': return await (await import('./commands/status.ts')).statusCommand(args.positionals[0], args.flags, sw.json === true, sw.watch === true);
       case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.positionals[0], args.flags);
+      case 'reload': return await (await import('./commands/reload.ts')).reloadCommand(args.positionals[0], args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
       case 'systemd-unit': return await (await import('./commands/systemd-unit.ts')).systemdUnitCommand(builtinPlugins(), dir, args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);

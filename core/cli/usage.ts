@@ -34,6 +34,8 @@ export const COMMANDS: readonly CommandHelp[] = [
     flags: [['--json', "the admin API's JSON"], ['--watch', 'redraw in place every second; q or Ctrl-C quits'], ...INSTANCE_FLAGS] },
   { name: 'stop', synopsis: '[APP_DIR]', summary: 'stop a running instance', takesOptions: false,
     details: `Asks the instance to stop gracefully and waits until it has. ${CHOOSING}`, flags: INSTANCE_FLAGS },
+  { name: 'reload', synopsis: '[APP_DIR]', summary: 'reopen log files and reload the TLS certificate of a running instance', takesOptions: false,
+    details: `Sends SIGHUP to the instance's watchdog, as logrotate's postrotate script should: log_file, access_log and app_log_file are reopened at their paths, and the certificate is read again; nothing stops serving. ${CHOOSING}`, flags: INSTANCE_FLAGS },
   { name: 'restart-app', synopsis: '[APP_DIR]', summary: 'rolling restart of one app of a running instance', takesOptions: false,
     details: `Replaces the app's processes one by one; the running ones serve until their replacements are ready. Without APP_DIR: the app the working directory is in, or the only app. ${CHOOSING}`, flags: INSTANCE_FLAGS },
   { name: 'nginx-config', synopsis: '[APP_DIR...]', summary: 'nginx server blocks for a running instance', takesOptions: false,

@@ -28,8 +28,11 @@ export interface CoreOptions {
   [key: string]: unknown;
 }
 
-/** Everything known about one application: the pool's group key and what a spawn needs. */
-export interface AppSpec {
+/**
+ * Everything known about one application: the pool's group key and what a spawn needs.
+ * `O` types the options a plugin registers (definePlugin<O>), next to the core's.
+ */
+export interface AppSpec<O extends object = {}> {
   /** Absolute, symlinks resolved. */
   appRoot: string;
   /** A short name for logs and metrics: app_name, else the directory's base name. */
@@ -39,7 +42,7 @@ export interface AppSpec {
   startupFile: string;
   /** Why the type was chosen, e.g. "found config.ru". */
   detectReason: string;
-  options: Readonly<CoreOptions>;
+  options: Readonly<CoreOptions & O>;
   /** Where each option's value came from: "default", a file path, "env PASSENGER_X", "flag --x". */
   sources: Readonly<Record<string, string>>;
   configFile?: string;

@@ -1,5 +1,6 @@
 // Renders .passengerrc.example from the option registry, so the documented
 // options can never drift from the real ones (a spec compares the two).
+import { CORE_PLUGIN_NAME } from '../registries/registry.ts';
 import type { OptionDef } from '../registries/options.ts';
 import { envVarName, flagName } from './merge.ts';
 
@@ -32,7 +33,8 @@ export function renderExampleConfig(defs: readonly OptionDef[]): string {
     for (const d of defs.filter((x) => x.scope === scope)) {
       const lines = [`\n# ${d.doc.charAt(0).toUpperCase()}${d.doc.slice(1)}.`];
       const meta = [`type ${d.type}${d.values ? ` (${d.values.join(' | ')})` : ''}${d.unit ? `, in ${d.unit}` : ''}`, `flag ${flagName(d.name)}`, `env ${envVarName(d.name)}`];
-      if (d.owner) meta.push(`from plugin ${d.owner}`);
+      if (d.owner && d.owner !== CORE_PLUGIN_NAME) meta.push(`from plugin ${d.owner}`);
+      if (d.usedBy?.length) meta.push(`also used by ${d.usedBy.join(', ')}`);
       if (d.aliases?.length) meta.push(`formerly ${d.aliases.join(', ')} (deprecated names)`);
       if (d.deprecated) meta.push(`deprecated: ${d.deprecated}`);
       lines.push(`# ${meta.join('; ')}`);

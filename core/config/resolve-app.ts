@@ -34,17 +34,19 @@ export async function resolveAppSpec(kernel: Kernel, input: ResolveInput): Promi
   const file = input.configFile === undefined ? await findConfigFile(appRoot) : input.configFile ?? undefined;
   const merged = mergeOptions(kernel.options.list(), [fileLayer(file), envLayer(kernel.options.list(), input.env ?? process.env), ...(input.layers ?? [])]);
   checkIdentityOptions(merged, file);
+  const nearMisses: string[] = [];
   const ctx: DetectContext = {
     appRoot,
     options: merged.values,
     exists: async (rel) => stat(join(appRoot, rel)).then(() => true, () => false),
     readFile: async (rel) => readFile(join(appRoot, rel), 'utf8').catch(() => undefined),
+    nearMiss: (message) => { nearMisses.push(message); },
   };
   const match = await kernel.hooks.detectAppType.promise(ctx);
   if (!match) {
     const looked = kernel.appTypes.list().filter((t) => t.startupFiles.length > 0 || t.lookedFor).map((t) => `${t.lookedFor ?? t.startupFiles.join(' or ')} (${t.displayName})`).join('; ');
     throw new PassengerError('PSG_ERR_DETECT_NO_MATCH',
-      `cannot tell what kind of app ${appRoot} is: looked for ${looked}; or set app_start_command to run any app that listens on $PORT`,
+      `cannot tell what kind of app ${appRoot} is: ${nearMisses.map((m) => `${m}; `).join('')}looked for ${looked}; or set app_start_command to run any app that listens on $PORT`,
       { appRoot });
   }
   if (!kernel.appTypes.has(match.appType)) {

@@ -2,7 +2,7 @@
 // parameters) into typed ones. Every error names where the value came from,
 // the key, what was expected and what was received.
 import { PassengerError } from '../errors/passenger-error.ts';
-import { editDistance } from '../spawn/handshake-parser.ts';
+import { editDistance } from '../util/edit-distance.ts';
 import type { OptionDef } from '../registries/options.ts';
 
 /** Where a value came from, as a user would look for it: a file path, `env PASSENGER_X`, `flag --x`. */

@@ -9,6 +9,7 @@ export const codes = {
   PSG_ERR_CONFIG_UNSAFE_JS: 'a JavaScript configuration file would run with more privilege than its app',
   PSG_ERR_CONFIG_UNSAFE: 'running as root, the server refused a configuration file or option that a less privileged user controls',
   PSG_ERR_CONFIG_UNSAFE_PATH: 'a path option names a file or directory that other users could read or replace',
+  PSG_ERR_LOG_FILE: 'a log file (log_file, access_log, app_log_file) cannot be opened',
   // Plugins
   PSG_ERR_PLUGIN: 'a plugin threw an error inside a hook',
   PSG_ERR_PLUGIN_TIMEOUT: 'a plugin did not finish a hook in time',
@@ -17,6 +18,7 @@ export const codes = {
   PSG_ERR_PLUGIN_API_VERSION: 'a plugin targets a plugin API this server does not provide',
   PSG_ERR_PLUGIN_DUPLICATE: 'two plugins registered the same name',
   PSG_ERR_PLUGIN_UNSAFE: 'running as root, the server refused a plugin that a less privileged user names or can change',
+  PSG_ERR_PLUGIN_PEER_MISSING: 'a plugin imports passenger-ts, which cannot be found from the plugin\'s folder',
   // Detection
   PSG_ERR_DETECT_NO_MATCH: 'no plugin recognised the application directory',
   PSG_ERR_DETECT_NO_DIR: 'the application directory does not exist',
@@ -46,14 +48,14 @@ export const codes = {
   // Admin and CLI
   PSG_ERR_ADMIN_AUTH: 'an admin request had a missing or wrong password',
   PSG_ERR_ADMIN_FORBIDDEN: 'an admin request needs the full-access password',
+  PSG_ERR_ADMIN_NOT_FOUND: 'an admin request named an unknown endpoint, app or process',
+  PSG_ERR_ADMIN_BAD_REQUEST: 'an admin request had a malformed body or the wrong method',
+  PSG_ERR_ADMIN_UNREACHABLE: 'the admin socket of an instance could not be reached',
   PSG_ERR_INSTANCE_NOT_FOUND: 'no running instance matched',
   PSG_ERR_INSTANCE_AMBIGUOUS: 'several instances are running and none was chosen',
   PSG_ERR_USAGE: 'the command line could not be understood',
   // Anything else
   PSG_ERR_INTERNAL: 'an unexpected error inside the server (a bug: please report it with the log)',
-  PSG_ERR_ADMIN_NOT_FOUND: 'an admin request named an unknown endpoint, app or process',
-  PSG_ERR_ADMIN_BAD_REQUEST: 'an admin request had a malformed body or the wrong method',
-  PSG_ERR_ADMIN_UNREACHABLE: 'the admin socket of an instance could not be reached',
   // Request handling (continued)
   PSG_ERR_CLIENT_GONE: 'the client went away before its response was complete',
   PSG_ERR_HTTP_BODY_TIMEOUT: 'a request body made no progress for client_body_timeout',

@@ -3,7 +3,8 @@
 // The CLI runs this to validate before starting anything; the core runs it to serve.
 import { Kernel } from '../kernel.ts';
 import type { Plugin } from '../plugin.ts';
-import { createLogger, type Logger, type LogFormat, type LogLevel } from '../log/logger.ts';
+import { type Logger, type LogFormat, type LogLevel } from '../log/logger.ts';
+import { configuredLogger } from '../log/configured-logger.ts';
 import { findConfigFile, type ConfigFile } from '../config/search.ts';
 import { resolveAppRoot, resolveAppSpec } from '../config/resolve-app.ts';
 import { envVarName, mergeOptions, type Layer } from '../config/merge.ts';
@@ -28,8 +29,12 @@ export interface Booted {
 }
 
 /** Core options that must be known before plugins load (which plugins, how loud), from the usual layers. */
-function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], env: NodeJS.ProcessEnv): { plugins: PluginEntry[]; logLevel: LogLevel; logFormat: LogFormat } {
-  const defs = coreOptions.filter((d) => d.name === 'plugins' || d.name === 'log_level' || d.name === 'log_format');
+interface Preliminary { plugins: PluginEntry[]; logLevel: LogLevel; logFormat: LogFormat; logFile: string | undefined }
+
+const PRELIMINARY = new Set(['plugins', 'log_level', 'log_format', 'log_file']);
+
+function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], env: NodeJS.ProcessEnv): Preliminary {
+  const defs = coreOptions.filter((d) => PRELIMINARY.has(d.name));
   const pick = (values: Record<string, unknown> | undefined) => Object.fromEntries(defs.filter((d) => values?.[d.name] !== undefined).map((d) => [d.name, values![d.name]]));
   const envValues = Object.fromEntries(defs.filter((d) => env[envVarName(d.name)]).map((d) => [d.name, env[envVarName(d.name)]]));
   const layers: Layer[] = [
@@ -39,7 +44,8 @@ function preliminary(file: ConfigFile | undefined, flags: BootInput['flags'], en
   ];
   const merged = mergeOptions(defs, layers);
   refusePluginsFromUntrustedFile(merged, file);
-  return { plugins: merged.values.plugins as PluginEntry[], logLevel: merged.values.log_level as LogLevel, logFormat: merged.values.log_format as LogFormat };
+  const v = merged.values;
+  return { plugins: v.plugins as PluginEntry[], logLevel: v.log_level as LogLevel, logFormat: v.log_format as LogFormat, logFile: v.log_file as string | undefined };
 }
 
 /** A flag layer: flags are text, validated against the sealed option registry. */
@@ -51,7 +57,7 @@ export async function bootForApp(input: BootInput): Promise<Booted> {
   const appRoot = await resolveAppRoot(input.appDir);
   const configFile = await findConfigFile(appRoot);
   const pre = preliminary(configFile, input.flags, input.env);
-  const kernel = new Kernel(input.log ?? createLogger(pre.logLevel, undefined, undefined, pre.logFormat));
+  const kernel = new Kernel(input.log ?? configuredLogger({ level: pre.logLevel, format: pre.logFormat, file: pre.logFile, appRoot }));
   for (const p of input.builtins) kernel.use(p);
   for (const entry of pre.plugins) {
     const { plugin, origin } = await loadPlugin(entry, appRoot);

@@ -28,6 +28,9 @@ import { describeError } from '../errors/passenger-error.ts';
 import { version } from '../paths.ts';
 import type { CoreOptions } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
+import { startAccessLog } from '../log/access-log.ts';
+import { appOutputLog } from '../log/app-output-log.ts';
+import { reopenLogWriters } from '../log/log-file.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS, UPGRADE_SIGNAL } from '../signals.ts';
 import { catchEarlyStopSignals } from '../watchdog/early-signals.ts';
 import { DrainPause, drainDelaySeconds } from './drain.ts';
@@ -73,6 +76,7 @@ interface InstanceOptions extends CoreOptions {
   ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
   scgi_socket?: string;
   scgi_secret_file?: string;
+  access_log?: string; access_log_format: 'combined' | 'json';
 }
 
 /** The listening sockets the watchdog owns and hands to each core it starts. */
@@ -159,6 +163,21 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       address: opts.metrics_address, instanceName: instance.name, readOnlyPassword: instance.readPasswords().readOnly, coreRestarts: init.coreRestarts ?? 0,
     })
     : undefined;
+  try {
+    // Tapped before any request, as the metrics; opening the files now makes a bad path fail the start, naming its option.
+    const accessLog = startAccessLog(kernel, {
+      path: opts.access_log, format: opts.access_log_format, environment: String(app.options.environment), appRoot: app.appRoot,
+    });
+    if (accessLog !== undefined && accessLog !== 'stdout') log.info(`access log: ${accessLog} (${opts.access_log_format})`);
+    appOutputLog(app, log);
+  } catch (e) {
+    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+    process.exit(2);
+  }
+  // logrotate renames the files, then sends SIGHUP: lines from then on go to new files at the same paths.
+  kernel.hooks.reload.tap('passenger:logs', () => {
+    for (const e of reopenLogWriters()) log.error(`${describeError(e)}; the old file stays in use`);
+  });
   const forwarder = new Forwarder(pool, log, {
     bufferDir: instance.buffers, maxBodySize: opts.max_body_size, clientBodyTimeoutMs: opts.client_body_timeout * 1000,
   }, kernel.hooks);

@@ -1,7 +1,8 @@
-// A small levelled logger with no dependency. Lines go to stderr as
-// `[passenger] [app pid] message`, so a terminal shows who said what; with
-// log_format json, to stdout as one JSON object per line (for Kubernetes and
-// log collectors): {"time","level","source","message"}.
+// A small levelled logger with no dependency. As text (the default), lines
+// are `[passenger] [app pid] message`, so a terminal shows who said what; as
+// JSON (log_format json), one object per line for log shippers:
+// {"time","level","pid","context","msg"}, where context is what the text
+// form puts in brackets after [passenger].
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type LogFormat = 'text' | 'json';
 
@@ -12,7 +13,7 @@ export interface Logger {
   warn(msg: string): void;
   info(msg: string): void;
   debug(msg: string): void;
-  /** A logger whose lines carry an extra prefix, e.g. the app and pid. */
+  /** A logger whose lines carry an extra prefix, e.g. the app and pid: `[app 123]`. */
   child(prefix: string): Logger;
   readonly level: LogLevel;
 }
@@ -20,26 +21,38 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 const stderrSink: LogSink = (line) => { process.stderr.write(line + '\n'); };
-const stdoutSink: LogSink = (line) => { process.stdout.write(line + '\n'); };
 
-export function createLogger(level: LogLevel = 'info', sink?: LogSink, prefix = '[passenger]', format: LogFormat = 'text'): Logger {
+const TEXT_ROOT = '[passenger]';
+
+/** `[passenger] [app 12]` → `app 12`, the JSON form's context. */
+function contextOf(prefix: string): string {
+  return prefix.startsWith(TEXT_ROOT) ? prefix.slice(TEXT_ROOT.length).trim().replace(/^\[|\]$/g, '').replace(/\] \[/g, ' ') : prefix;
+}
+
+export function createLogger(level: LogLevel = 'info', sink: LogSink = stderrSink, prefix = TEXT_ROOT, format: LogFormat = 'text'): Logger {
   const rank = ranks[level];
-  const out = sink ?? (format === 'json' ? stdoutSink : stderrSink);
-  const emit = (lvl: LogLevel, msg: string) => {
-    if (ranks[lvl] > rank) return;
-    if (format === 'json') {
-      out(JSON.stringify({ time: new Date().toISOString(), level: lvl, source: prefix.replace(/^\[passenger\] ?/, '').replace(/^\[|\]$/g, '') || 'passenger', message: msg }));
-      return;
-    }
-    const tag = lvl === 'info' ? '' : ` ${lvl.toUpperCase()}:`;
-    out(`${prefix}${tag} ${msg}`);
-  };
+  let emit: (lvl: LogLevel, msg: string) => void;
+  if (format === 'json') {
+    const context = contextOf(prefix);
+    // Built by hand around JSON.stringify of the message: the fixed fields need no escaping.
+    const head = `","pid":${process.pid}${context ? `,"context":${JSON.stringify(context)}` : ''},"msg":`;
+    emit = (lvl, msg) => {
+      if (ranks[lvl] > rank) return;
+      sink(`{"time":"${new Date().toISOString()}","level":"${lvl}${head}${JSON.stringify(msg)}}`);
+    };
+  } else {
+    emit = (lvl, msg) => {
+      if (ranks[lvl] > rank) return;
+      const tag = lvl === 'info' ? '' : ` ${lvl.toUpperCase()}:`;
+      sink(prefix === '' && tag === '' ? msg : `${prefix}${tag} ${msg}`);
+    };
+  }
   return {
     level,
     error: (m) => emit('error', m),
     warn: (m) => emit('warn', m),
     info: (m) => emit('info', m),
     debug: (m) => emit('debug', m),
-    child: (p) => createLogger(level, out, `${prefix} ${p}`, format),
+    child: (p) => createLogger(level, sink, prefix === '' ? p : `${prefix} ${p}`, format),
   };
 }

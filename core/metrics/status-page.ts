@@ -6,7 +6,7 @@
 // no paths, environment, options or report details: only what an operator
 // needs at a glance, and error ids to look up in the log.
 import { createHash } from 'node:crypto';
-import { html, SafeHtml } from '../errors/html.ts';
+import { html, SafeHtml } from '../error-reports/html.ts';
 import type { Pool } from '../pool/pool.ts';
 import type { AppProcess } from '../pool/app-process.ts';
 import type { MetricsCollector } from './collector.ts';

@@ -19,7 +19,7 @@ import { isAlive } from '../spawn/kill.ts';
 import type { ExitInfo } from '../hooks.ts';
 import { AppProcess, type RetireReason } from './app-process.ts';
 import { assertGroupInvariants } from './invariants.ts';
-import { forgetLoggedErrors } from '../errors/logged-errors.ts';
+import { forgetLoggedErrors } from '../error-reports/logged-errors.ts';
 import { Session, type PendingSession } from './session.ts';
 import { RequestQueue, type Waiter } from './request-queue.ts';
 import { RestartFiles } from './restart-files.ts';
@@ -445,7 +445,7 @@ export class Group {
     // no retry; the backoff itself runs from when requests get the report.
     this.#nextSpawnAt = Number.POSITIVE_INFINITY;
     // Loaded on the first failure: a healthy app never needs the report builder.
-    const { buildErrorReport } = await import('../errors/build-report.ts');
+    const { buildErrorReport } = await import('../error-reports/build-report.ts');
     let report: ErrorReport;
     try {
       report = await buildErrorReport(this.#host.kernel, spec, error, this.#log);

@@ -47,7 +47,7 @@ export class Exchange implements ResponseSink, ConnUser {
   parser: ResponseParser;
   pump: BodyPump | null = null;
   settled = false;
-  /** Bytes of the response seen on the current connection. */
+  /** Whether any byte of the response arrived on the current connection (a reused connection may then not be retried). */
   received = false;
   /** The app asked to close the connection after this response. */
   closeAfter = false;

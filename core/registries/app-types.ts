@@ -20,6 +20,12 @@ export interface AppTypeDescriptor {
   processesPerCpu?: number;
   /** A typical process's RSS in MiB (measured, docs/deploy.md), for max_pool_size under a memory limit (default 100). */
   processMemoryMiB?: number;
+  /**
+   * Whether its loader serves several requests at once in one process, as many
+   * as the `threads` option (the `threads` handshake key). Without it, `threads`
+   * has no effect, and `passenger detect` says so.
+   */
+  supportsThreads?: boolean;
   /** The plugin that registered it; filled in by the kernel. */
   owner?: string;
 }

@@ -13,8 +13,16 @@ export interface OptionDef {
   scope: 'instance' | 'app';
   /** A unit shown in docs, e.g. "seconds". */
   unit?: string;
-  /** The plugin that registered it; filled in by the kernel. */
+  /** The plugin that registered it first; filled in by the kernel. */
   owner?: string;
+  /**
+   * Several plugins may declare it (a `python` option for every plugin that runs
+   * Python apps): each adds the same definition (type, scope, default, values,
+   * min, unit), and the first one's doc is kept. Every declaration must say so.
+   */
+  shared?: boolean;
+  /** The other plugins that declared it (shared) or read it (`options.use(name)`); filled in by the kernel. */
+  usedBy?: string[];
   /**
    * Former names, still accepted everywhere the name is (config files,
    * PASSENGER_<ALIAS>, --alias, SCGI parameters) with a deprecation warning.

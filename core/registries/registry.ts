@@ -1,5 +1,13 @@
 import { PassengerError } from '../errors/passenger-error.ts';
 
+/** The built-in plugin that registers the core's own options and protocols (core/core-plugin.ts). */
+export const CORE_PLUGIN_NAME = 'passenger:core';
+
+/** Who registered something, for messages: a plugin's name, or "the core". */
+export function ownerText(owner: string | undefined): string {
+  return owner === undefined || owner === CORE_PLUGIN_NAME ? 'the core' : owner;
+}
+
 /** A named set that plugins add to at boot; sealed (read-only) afterwards. */
 export class Registry<T extends { name: string; owner?: string }> {
   readonly #kind: string;
@@ -17,6 +25,8 @@ export class Registry<T extends { name: string; owner?: string }> {
 
   protected get kind(): string { return this.#kind; }
 
+  protected get sealed(): boolean { return this.#sealed; }
+
   add(item: T): void {
     if (item.owner === undefined && this.#currentOwner !== undefined) item = { ...item, owner: this.#currentOwner };
     if (this.#sealed) {
@@ -25,7 +35,7 @@ export class Registry<T extends { name: string; owner?: string }> {
     const existing = this.#items.get(item.name);
     if (existing) {
       throw new PassengerError('PSG_ERR_PLUGIN_DUPLICATE',
-        `${this.#kind} "${item.name}" is registered twice (by ${existing.owner ?? 'the core'} and by ${item.owner ?? 'the core'})`,
+        `${this.#kind} "${item.name}" is registered twice (by ${ownerText(existing.owner)} and by ${ownerText(item.owner)})`,
         { plugin: item.owner });
     }
     this.#items.set(item.name, item);

@@ -5,8 +5,8 @@ import type { ErrorCode } from '../errors/codes.ts';
 import { AppFailedError } from '../pool/group.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
-import { renderReportHtml, renderGenericHtml } from '../errors/render-html.ts';
-import { PAGE_CSP } from '../errors/page-template.ts';
+import { renderReportHtml, renderGenericHtml } from '../error-reports/render-html.ts';
+import { PAGE_CSP } from '../error-reports/page-template.ts';
 import { noteError } from './observed-response.ts';
 
 const STATUS: Partial<Record<ErrorCode, [number, string]>> = {

@@ -4,6 +4,7 @@
 // the same processes), release the session. A client that goes away ends its
 // request at whichever phase it is in. Each failure maps to one response
 // (server/error-response.ts) and one log line.
+import { maskQuery } from '../error-reports/mask-query.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Pool } from '../pool/pool.ts';
@@ -15,7 +16,8 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
 import { bufferRequestBody } from './buffering/request-body.ts';
 import { SpoolingResponse } from './buffering/response-spool.ts';
-import { noteCheckout, observe, settle } from './observed-response.ts';
+import { noteCheckout, observe, observeAnswered, settle } from './observed-response.ts';
+import type http from 'node:http';
 import type { KernelHooks } from '../hooks.ts';
 import type { Duplex } from 'node:stream';
 
@@ -57,13 +59,18 @@ export class Forwarder {
     return this.#hooks ? observe(this.#hooks, app, req, res) : res;
   }
 
+  /** The front end answered the request itself (static files): request events all the same. */
+  answered(app: AppSpec, req: FrontRequest, res: http.ServerResponse, startedAt: number): void {
+    if (this.#hooks) observeAnswered(this.#hooks, app, req, res, startedAt);
+  }
+
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
     res = this.observe(app, req, res);
     this.inFlight++;
     try {
       await this.#handle(app, req, res);
     } catch (e) {
-      this.#log.error(`${req.method} ${req.url}: ${describeError(e)}`);
+      this.#log.error(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
       sendError(req, res, e, app);
     } finally {
       settle(res);
@@ -114,8 +121,8 @@ export class Forwarder {
       req.contentLength = buffered.length;
       release = buffered.release;
     } catch (e) {
-      if (isClientGone(e)) { this.#log.debug(`${req.method} ${req.url}: ${describeError(e)}`); return; }
-      this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+      if (isClientGone(e)) { this.#log.debug(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`); return; }
+      this.#log.warn(`${req.method} ${maskQuery(req.url)} (${app.name}): ${describeError(e)}`);
       sendError(req, res, e, app);
       return;
     }
@@ -137,7 +144,7 @@ export class Forwarder {
         sendError(req, res, e, app);
         return;
       }
-      noteCheckout(res);
+      noteCheckout(res, session.process.pid);
       const spool = this.#buffersResponse(app, session.process) ? new SpoolingResponse(res, this.#opts.bufferDir) : undefined;
       const outcome = await this.#send(app, session, req, spool ?? res);
       session.close(outcome.processHealthy !== false);
@@ -148,7 +155,7 @@ export class Forwarder {
       if (outcome.retryable) this.#pool.findGroup(app.appRoot)?.retire(session.process, 'crash');
       if (outcome.retryable && attempt < MAX_ATTEMPTS && !res.headersSent) continue;
       const err = outcome.error ?? new PassengerError('PSG_ERR_APP_RESPONSE', 'the request failed');
-      this.#log.warn(`${req.method} ${req.url} -> ${app.name} process ${session.process.pid}: ${err.message}`);
+      this.#log.warn(`${req.method} ${maskQuery(req.url)} -> ${app.name} process ${session.process.pid}: ${err.message}`);
       if (!res.headersSent) sendError(req, res, err, app);
       return;
     }
@@ -161,7 +168,7 @@ export class Forwarder {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      this.#log.warn(`${req.method} ${req.url}: process ${p.pid} exceeded max_request_time (${limit} s); replacing it`);
+      this.#log.warn(`${req.method} ${maskQuery(req.url)}: process ${p.pid} exceeded max_request_time (${limit} s); replacing it`);
       this.#pool.findGroup(app.appRoot)?.kill(p, 'max_request_time');
     }, limit * 1000);
     return p.protocol.forward(p.target, req, res).then((o) => {
@@ -194,8 +201,8 @@ export class Forwarder {
 
   #logRefusal(app: AppSpec, req: FrontRequest, e: unknown): void {
     const code = isPassengerError(e) ? e.code : '';
-    if (code === 'PSG_ERR_POOL_APP_FAILED') this.#log.warn(`${req.method} ${req.url}: ${describeError(e)}`);
-    else this.#log.warn(`${req.method} ${req.url} (${app.name}): ${describeError(e)}`);
+    if (code === 'PSG_ERR_POOL_APP_FAILED') this.#log.warn(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
+    else this.#log.warn(`${req.method} ${maskQuery(req.url)} (${app.name}): ${describeError(e)}`);
   }
 
   /** Resolves when no request is in flight. */

@@ -27,6 +27,8 @@ export interface FrontRequest {
   contentLength: number | undefined;
   /** The W3C trace id (32 hex digits) of this request, when trace_context is on (for the access log). */
   traceId?: string;
+  /** The X-Request-Id the app gets and the response carries, when request_id is on (server/request-id.ts). */
+  requestId?: string;
 }
 
 export interface FrontResponse {

@@ -1,13 +1,16 @@
 // Request events for plugins (requestStarted, requestFinished): a response
 // wrapper that notes status, bytes and timings on its way to the client, and
-// fires the hooks. Built only when a plugin taps one of the two hooks, so an
-// untapped server pays one check per request; the wrapper itself is the event
-// object (one allocation per request, nothing per chunk).
+// fires the hooks; it also puts the request's X-Request-Id on the response.
+// Built only when a plugin taps one of the two hooks or request_id is on, so
+// a server with neither pays one check per request; the wrapper itself is the
+// event object (one allocation per request, nothing per chunk).
+import type http from 'node:http';
 import type { AppSpec } from '../config/app-spec.ts';
 import type { ErrorCode } from '../errors/codes.ts';
 import type { KernelHooks, RejectionReason, RequestEvent } from '../hooks.ts';
 import type { FrontRequest, FrontResponse } from './front.ts';
 import { applyTraceContext } from './trace-context.ts';
+import { applyRequestId, withRequestId } from './request-id.ts';
 
 const REJECTIONS: Partial<Record<ErrorCode, RejectionReason>> = {
   PSG_ERR_POOL_QUEUE_FULL: 'queue_full',
@@ -21,6 +24,7 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
   readonly request: FrontRequest;
   readonly startedAt = performance.now();
   queueMs = -1;
+  pid = 0;
   status = 0;
   bytes = 0;
   durationMs = -1;
@@ -41,7 +45,8 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
   get clientGone(): boolean { return this.#inner.clientGone; }
   writeHead(status: number, reason: string, headers: string[]): void {
     this.status = status;
-    this.#inner.writeHead(status, reason, headers);
+    const id = this.request.requestId;
+    this.#inner.writeHead(status, reason, id === undefined ? headers : withRequestId(headers, id));
   }
   write(chunk: Buffer): boolean {
     this.bytes += chunk.length;
@@ -80,13 +85,17 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
 export function observe(hooks: KernelHooks, app: AppSpec, req: FrontRequest, res: FrontResponse): FrontResponse {
   if (res instanceof ObservedResponse) return res;
   if (app.options.trace_context === true && req.traceId === undefined) applyTraceContext(req);
-  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return res;
+  if (app.options.request_id !== false && req.requestId === undefined) applyRequestId(req);
+  if (req.requestId === undefined && !hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return res;
   return new ObservedResponse(hooks, app, req, res);
 }
 
-/** A session was checked out: the request stopped waiting for a process. */
-export function noteCheckout(res: FrontResponse): void {
-  if (res instanceof ObservedResponse) res.queueMs = performance.now() - res.startedAt;
+/** A session was checked out: the request stopped waiting for a process (`pid`). */
+export function noteCheckout(res: FrontResponse, pid = 0): void {
+  if (res instanceof ObservedResponse) {
+    res.queueMs = performance.now() - res.startedAt;
+    res.pid = pid;
+  }
 }
 
 /** The server answers with an error: remember when that is a refusal. */
@@ -97,4 +106,42 @@ export function noteError(res: FrontResponse, code: ErrorCode | undefined): void
 /** The forwarding path is done with the request. */
 export function settle(res: FrontResponse): void {
   if (res instanceof ObservedResponse) res.settle();
+}
+
+/** A request the front end answered itself (a static file, a redirect to HTTPS), as an event. */
+class AnsweredEvent implements RequestEvent {
+  readonly queueMs = -1;
+  readonly pid = 0;
+  readonly rejection = undefined;
+  status = 0;
+  bytes = 0;
+  durationMs = -1;
+  aborted = false;
+  readonly app: AppSpec;
+  readonly request: FrontRequest;
+  readonly startedAt: number;
+  constructor(app: AppSpec, request: FrontRequest, startedAt: number) {
+    this.app = app;
+    this.request = request;
+    this.startedAt = startedAt;
+  }
+}
+
+/**
+ * The same request events for a response the front end wrote with node's own
+ * response object. Bytes are the body's Content-Length (what static files
+ * send; a HEAD or a 304 sends none), or 0 when it had none.
+ */
+export function observeAnswered(hooks: KernelHooks, app: AppSpec, req: FrontRequest, res: http.ServerResponse, startedAt: number): void {
+  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return;
+  const e = new AnsweredEvent(app, req, startedAt);
+  hooks.requestStarted.call(e);
+  res.once('close', () => {
+    e.status = res.headersSent ? res.statusCode : 0;
+    const length = Number(res.getHeader('content-length') ?? 0);
+    e.bytes = req.method === 'HEAD' || e.status === 304 || !Number.isFinite(length) ? 0 : length;
+    e.aborted = !res.writableFinished;
+    e.durationMs = performance.now() - startedAt;
+    hooks.requestFinished.call(e);
+  });
 }

@@ -2,7 +2,7 @@
 // in its output as it goes to the log. The server's own environment counts
 // too: the app inherits it, and a loader may print it.
 import type { AppSpec } from '../config/app-spec.ts';
-import { SecretMasker } from '../errors/mask-secrets.ts';
+import { SecretMasker } from '../error-reports/mask-secrets.ts';
 import type { SpawnCommand } from './spawn-command.ts';
 
 export function secretMaskerFor(cmd: SpawnCommand | undefined, app?: AppSpec): SecretMasker {

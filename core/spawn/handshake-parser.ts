@@ -1,5 +1,6 @@
 // The loader side of the spawn handshake (docs/protocols.md section 1), as a
 // pure state machine over stdout lines: no I/O, so specs drive it with tables.
+import { editDistance } from '../util/edit-distance.ts';
 import { PassengerError } from '../errors/passenger-error.ts';
 import { parseSocketLine, type ProcessSocket } from './socket-address.ts';
 
@@ -63,7 +64,8 @@ export class HandshakeParser {
     const key = body.slice(0, sep);
     const value = body.slice(sep + 2);
     if (key === 'socket' && this.#state === 'readyBlock') this.#sockets.push(parseSocketLine(value));
-    else this.#props[key] = value;
+    // Defined, not assigned: `this.#props['__proto__'] = v` would drop the property (found by spec/fuzz).
+    else Object.defineProperty(this.#props, key, { value, enumerable: true, writable: true, configurable: true });
     return { type: 'control' };
   }
 }
@@ -76,19 +78,4 @@ function suggest(body: string): string {
   const head = body.split(/\s/)[0] ?? '';
   const near = KNOWN_STATUS.find((k) => editDistance(k.toLowerCase(), head.toLowerCase()) <= 2);
   return near ? ` (did you mean "!> ${near}"?)` : '';
-}
-
-/** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
 }

@@ -1,6 +1,9 @@
 // From an AppSpec to the full SpawnCommand: the owning plugin names the
 // loader (resolveLoader), the core adds what every app gets (cwd, env, user,
 // handshake keys), then every plugin may adjust it (buildSpawnCommand).
+import { callBuildSpawnCommand, callResolveLoader } from '../hooks.ts';
+import { freePort } from './free-port.ts';
+import { assignPort } from './port-loader.ts';
 import { randomBytes } from 'node:crypto';
 import { makePrivateDir } from '../instance/private-dir.ts';
 import { join } from 'node:path';
@@ -22,12 +25,14 @@ export interface SpawnEnvironment {
   defaultUser: string;
   defaultGroup?: string | undefined;
   logLevel: string;
+  /** `passenger detect`: describe the command only; no port is picked for a port loader. */
+  describeOnly?: boolean;
 }
 
 const LOG_LEVELS: Record<string, string> = { error: '1', warn: '2', info: '3', debug: '5' };
 
 export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, method: SpawnMethod, connectPassword = randomBytes(24).toString('hex')): Promise<SpawnCommand> {
-  const loader = await env.kernel.hooks.resolveLoader.promise(app, method);
+  const loader = await callResolveLoader(env.kernel.hooks, app, method);
   if (!loader) {
     throw new PassengerError('PSG_ERR_SPAWN_NO_LOADER', `no plugin knows how to start app type "${app.appType}" (${app.appRoot})`, { appRoot: app.appRoot });
   }
@@ -62,7 +67,13 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     // The app creates its socket here, so it needs a private directory of its own.
     command.handshake.socket_dir = env.socketDirFor?.(user.uid, user.gid) ?? userSocketDir(env.socketDir, user.uid, user.gid);
   }
-  const final = await env.kernel.hooks.buildSpawnCommand.promise(command, app);
+  // A port loader left the port to the core (port-loader.ts): a fresh one per spawn.
+  if (command.readiness.kind === 'port' && command.readiness.port === 0 && !env.describeOnly) {
+    const port = await freePort(command.readiness.host);
+    command.readiness = { ...command.readiness, port };
+    assignPort(command, port);
+  }
+  const final = await callBuildSpawnCommand(env.kernel.hooks, command, app);
   if (final.uid !== undefined && final.uid !== me.uid) assertUserCanReach(final, app);
   return final;
 }

@@ -13,6 +13,7 @@ import type { SpawnedProcess } from './spawn-process.ts';
 import { Preloader } from './preloader-process.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { secretMaskerFor } from './command-secrets.ts';
+import { appOutputLog } from '../log/app-output-log.ts';
 
 export interface SmartSpawner extends Spawner {
   /** Stops the app's preloader; the next spawn loads the app afresh. */
@@ -45,7 +46,7 @@ export function createSmartSpawner(env: SpawnEnvironment, log: Logger): SmartSpa
   const start = (app: AppSpec, cmd: SpawnCommand): Entry => {
     // The preloader's connect_password guards its command socket; each child gets its own.
     const own: SpawnCommand = { ...cmd, handshake: { ...cmd.handshake, connect_password: randomBytes(24).toString('hex') } };
-    const entry: Entry = { spec: app, preloader: Preloader.start(own, log, `${app.name} preloader`) };
+    const entry: Entry = { spec: app, preloader: Preloader.start(own, appOutputLog(app, log), `${app.name} preloader`) };
     entries.set(app.appRoot, entry);
     entry.preloader.then((p) => {
       running.set(app.appRoot, p);
@@ -92,7 +93,7 @@ export function createSmartSpawner(env: SpawnEnvironment, log: Logger): SmartSpa
       for (let attempt = 1; ; attempt++) {
         const { entry, preloader } = await preloaderFor(app, cmd);
         try {
-          const child = await preloader.fork(cmd, log, app.name);
+          const child = await preloader.fork(cmd, appOutputLog(app, log), app.name);
           armIdleTimer(app, entry);
           // Honest stats: the first process also waited for the preloader to load the app.
           return { ...child, spawnDurationMs: Math.round(performance.now() - began) };

@@ -5,6 +5,7 @@
 import type { AppSpec } from '../config/app-spec.ts';
 import type { Logger } from '../log/logger.ts';
 import { prepareSpawnCommand, type SpawnEnvironment } from './prepare.ts';
+import { appOutputLog } from '../log/app-output-log.ts';
 import { spawnProcess, type SpawnedProcess } from './spawn-process.ts';
 import type { SmartSpawner } from './smart-spawner.ts';
 import type { SpawnMethod } from './spawn-command.ts';
@@ -23,7 +24,7 @@ export function createDirectSpawner(env: SpawnEnvironment, log: Logger): Spawner
   return {
     async spawn(app) {
       const cmd = await prepareSpawnCommand(env, app, 'direct');
-      return spawnProcess(cmd, log, app.name);
+      return spawnProcess(cmd, appOutputLog(app, log), app.name);
     },
     methodFor: () => 'direct',
     async close() {},

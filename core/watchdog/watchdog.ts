@@ -6,11 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log/logger.ts';
 import { InstanceDir } from '../instance/instance-dir.ts';
+import { removeStaleInstances } from '../instance/stale-instances.ts';
 import type { CoreInit, CoreMessage } from '../instance/core-process.ts';
 import { killProcessGroup } from '../spawn/kill.ts';
 import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
+import { reopenLogWriters } from '../log/log-file.ts';
 import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS, UPGRADE_SIGNAL } from '../signals.ts';
 import type { EarlySignals } from './early-signals.ts';
 import { startUpgrade, type UpgradeInheritance } from './upgrade.ts';
@@ -37,6 +39,7 @@ const TOUCH_INTERVAL_MS = 6 * 3600 * 1000;
 
 export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   const { log } = opts;
+  for (const stale of removeStaleInstances(opts.registryDir)) log.info(`removed the stale instance directory ${stale.name} (its watchdog, pid ${stale.watchdogPid}, was killed)`);
   const instance = InstanceDir.create(opts.registryDir);
   if (opts.scgiSecret !== undefined) instance.writeScgiSecret(opts.scgiSecret);
   const scgiSocket = opts.listen.scgiSocket ?? instance.requestSocket;
@@ -155,6 +158,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   };
   // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
   const onReload = () => {
+    for (const e of reopenLogWriters()) log.error(`${describeError(e)}; the old file stays in use`);
     if (core?.connected) core.send({ type: 'reload' });
     else log.warn(`${RELOAD_SIGNAL}: no core is running; nothing to reload`);
   };

@@ -1,15 +1,14 @@
 // Generic apps: any command that listens on $PORT (Passenger's
 // app_start_command). The command runs under /bin/sh with PORT set to a free
 // port; the app is ready when that port accepts connections.
-import type { Plugin } from '../../core/index.ts';
+import { definePlugin, portLoader, type Plugin } from '../../core/index.ts';
 import { Stage } from '../../core/index.ts';
 
 const NAME = 'passenger:generic';
 
 export default function generic(): Plugin {
-  return {
+  return definePlugin({
     name: NAME,
-    apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: 'generic', displayName: 'Generic (app_start_command)', startupFiles: [], protocol: 'http_session',
@@ -21,26 +20,18 @@ export default function generic(): Plugin {
         if (ctx.options.app_type !== undefined && ctx.options.app_type !== 'generic') return undefined;
         return { appType: 'generic', startupFile: ctx.appRoot, reason: 'app_start_command is set' };
       });
-      kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
-        if (app.appType !== 'generic') return undefined;
+      kernel.hooks.resolveLoader.for('generic').tapPromise(NAME, async (app) => {
         const command = app.options.app_start_command;
         if (!command) return undefined;
-        // get-port is loaded by the first generic app, not by every core.
-        const { default: getPort } = await import('get-port');
-        const port = await getPort({ host: '127.0.0.1' });
-        return {
-          command: '/bin/sh',
-          args: ['-c', command],
-          env: { PORT: String(port) },
-          readiness: { kind: 'port', host: '127.0.0.1', port, protocol: 'http_session', concurrency: 0 },
-        };
+        // The core picks the port at each spawn and sets PORT, which the shell expands.
+        return portLoader({ command: '/bin/sh', args: ['-c', command] });
       });
-      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
-        if (app.appType === 'generic') cmd.env.NODE_ENV ??= app.options.environment;
+      kernel.hooks.buildSpawnCommand.for('generic').tap(NAME, (cmd, app) => {
+        cmd.env.NODE_ENV ??= app.options.environment;
         return cmd;
       });
       // Loaded when an app fails to start, the only time hints are needed.
-      kernel.hooks.enrichErrorReport.tapPromise(NAME, async (report, ctx) => (await import('./port-hints.ts')).portHints(report, ctx, NAME));
+      kernel.hooks.enrichErrorReport.for('generic').tapPromise(NAME, async (report, ctx) => (await import('./port-hints.ts')).portHints(report, ctx, NAME));
     },
-  };
+  });
 }

@@ -1,13 +1,9 @@
 // Error report hints for generic apps (app_start_command): a command that
 // never opened $PORT (with the port it was given, what it printed, and any
 // other port it seems to use instead), and what its exit code or signal says.
-import type { ErrorContext, ErrorReport, ReportHint } from '../../core/index.ts';
+import { shellQuote, type ErrorContext, type ErrorReport, type ReportHint } from '../../core/index.ts';
 
 const OUTPUT_QUOTED = 5;
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 /** A port the app says it listens on that is not the one it was given, with the line that says so. */
 function otherPort(output: readonly string[], given: string): { port: string; line: string } | undefined {
@@ -66,7 +62,6 @@ function exitedEarly(report: ErrorReport, command: string, port: string): Report
 }
 
 export function portHints(report: ErrorReport, ctx: ErrorContext, plugin: string): ErrorReport {
-  if (report.appType !== 'generic') return report;
   const command = ctx.app.options.app_start_command;
   const port = report.properties.port ?? report.environment.PORT;
   if (typeof command !== 'string' || !port) return report;

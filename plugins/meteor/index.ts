@@ -3,22 +3,15 @@
 // generic app. Bundled (`meteor build` output: main.js and programs/server/):
 // a Node app for the Node loader, configured through ROOT_URL, MONGO_URL and
 // METEOR_SETTINGS. Neither has a preloader.
-import type { Plugin } from '../../core/index.ts';
+import { definePlugin, portLoader, PORT_TOKEN, type Plugin } from '../../core/index.ts';
 import { detectMeteor, isUnbundled, METEOR } from './detect.ts';
 import { meteorEnv, settingsPath } from './environment.ts';
 
 const NAME = 'passenger:meteor';
 
-/** A free port; get-port is loaded by the first Meteor app, not by every core. */
-async function freePort(): Promise<number> {
-  const { default: getPort } = await import('get-port');
-  return getPort({ host: '127.0.0.1' });
-}
-
 export default function meteor(): Plugin {
-  return {
+  return definePlugin({
     name: NAME,
-    apiVersion: 1,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: METEOR, processesPerCpu: 1, processMemoryMiB: 250, displayName: 'Meteor', startupFiles: ['.meteor', 'main.js'], protocol: 'http_session',
@@ -31,21 +24,18 @@ export default function meteor(): Plugin {
         r.add({ name: 'meteor_app_settings', type: 'string', scope: 'app', doc: "a JSON settings file for a Meteor app (METEOR_SETTINGS / meteor run --settings), relative to the app" });
       });
       kernel.hooks.detectAppType.tapPromise(NAME, detectMeteor);
-      kernel.hooks.resolveLoader.tapPromise(NAME, async (app) => {
-        if (app.appType !== METEOR) return undefined;
+      kernel.hooks.resolveLoader.for(METEOR).tapPromise(NAME, async (app) => {
         if (isUnbundled(app.startupFile)) {
-          const port = await freePort();
           const settings = settingsPath(app);
-          return {
+          return portLoader({
             command: String(app.options.meteor),
-            args: ['run', '--port', String(port), ...(settings ? ['--settings', settings] : []),
+            args: ['run', '--port', PORT_TOKEN, ...(settings ? ['--settings', settings] : []),
               ...(app.options.environment === 'production' ? ['--production'] : [])],
-            env: { ...await meteorEnv(app, { withSettings: false }), PORT: String(port) },
-            readiness: { kind: 'port', host: '127.0.0.1', port, protocol: 'http_session', concurrency: 0 },
-          };
+            env: await meteorEnv(app, { withSettings: false }),
+          });
         }
         // The Node loader makes the bundle's listen() use our socket; PORT is a harmless fallback.
-        const port = await freePort();
+        const port = await kernel.freePort();
         const env = await meteorEnv(app, { withSettings: true, defaultRootUrl: `http://localhost:${String(app.options.port ?? port)}` });
         return {
           command: String(app.options.nodejs ?? process.execPath),
@@ -54,10 +44,10 @@ export default function meteor(): Plugin {
           readiness: { kind: 'handshake' },
         };
       });
-      kernel.hooks.buildSpawnCommand.tap(NAME, (cmd, app) => {
-        if (app.appType === METEOR) cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
+      kernel.hooks.buildSpawnCommand.for(METEOR).tap(NAME, (cmd, app) => {
+        cmd.env.NODE_ENV = app.options.envvars.NODE_ENV ?? app.options.environment;
         return cmd;
       });
     },
-  };
+  });
 }

@@ -3,11 +3,7 @@
 // a port already in use, and the line of the app's own code that threw.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
-import type { ErrorContext, ErrorReport, ReportHint } from '../../core/index.ts';
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
+import { shellQuote, type ErrorContext, type ErrorReport, type ReportHint } from '../../core/index.ts';
 
 interface PackageJson {
   type?: string;
@@ -192,7 +188,7 @@ function hintFor(report: ErrorReport, ctx: ErrorContext): ReportHint | undefined
 }
 
 export function nodeHints(report: ErrorReport, ctx: ErrorContext, plugin: string): ErrorReport {
-  if (report.appType !== 'node' || !report.errorClass) return report;
+  if (!report.errorClass) return report;
   const hint = hintFor(report, ctx);
   if (hint) report.hints.push({ ...hint, plugin });
   return report;

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { ErrorContext, ErrorReport, ReportHint } from '../../core/index.ts';
+import { shellQuote, type ErrorContext, type ErrorReport, type ReportHint } from '../../core/index.ts';
 
 interface RubyIdentity {
   /** The absolute path of the interpreter, or the command when it could not be asked. */
@@ -16,10 +16,6 @@ interface RubyIdentity {
 const PROBE_TIMEOUT_MS = 3000;
 // Enough of the app's environment to find the same Ruby (version managers read these); nothing secret.
 const RUBY_ENV = /^(PATH|HOME|LANG|GEM_|RBENV_|RUBY|BUNDLE_|CHRUBY|ASDF_|MISE_|RVM_|MY_RUBY_HOME)/;
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
 
 /**
  * Asks the interpreter the app ran with where it lives and which version it
@@ -149,7 +145,7 @@ async function hintFor(report: ErrorReport, cls: string): Promise<ReportHint | u
 }
 
 export async function rubyHints(report: ErrorReport, _ctx: ErrorContext, plugin: string): Promise<ErrorReport> {
-  if (report.appType !== 'rack' || !report.errorClass) return report;
+  if (!report.errorClass) return report;
   const hint = await hintFor(report, report.errorClass);
   if (hint) report.hints.push({ ...hint, plugin });
   return report;

@@ -4,13 +4,8 @@
 // app's own code that raised.
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { ErrorContext, ErrorReport, ReportHint } from '../../core/index.ts';
-
-const VIRTUALENVS = ['.venv', 'venv'];
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
+import { shellQuote, type ErrorContext, type ErrorReport, type ReportHint } from '../../core/index.ts';
+import { VIRTUALENVS } from '../languages/python.ts';
 
 interface Interpreter {
   path: string;
@@ -111,7 +106,7 @@ function hintsFor(report: ErrorReport, ctx: ErrorContext): ReportHint[] {
 }
 
 export function pythonHints(report: ErrorReport, ctx: ErrorContext, plugin: string): ErrorReport {
-  if (report.appType !== 'wsgi' || !report.errorClass) return report;
+  if (!report.errorClass) return report;
   for (const hint of hintsFor(report, ctx)) report.hints.push({ ...hint, plugin });
   return report;
 }

@@ -108,6 +108,14 @@ describe('no orphan processes', function () {
     await expectAllGone(await killWatchdogAndCore(p), ports);
   });
 
+  it('takes down an app a third-party plugin starts on $PORT (portLoader)', async () => {
+    p = await startPassenger(fixtureApp('thirdparty-procfile'));
+    expect((await fetch(`${p.url}/index.html`)).status).to.equal(200);
+    const ports = (await Promise.all(leftoverProcesses().filter((x) => x.cmd.includes('http.server')).map((x) => listeningPorts(x.pid)))).flat();
+    expect(ports.length).to.be.greaterThan(0);
+    await expectAllGone(await killWatchdogAndCore(p), ports);
+  });
+
   it('takes down a Rack app\'s preloader and the processes it forked (smart spawning)', async () => {
     p = await startPassenger(fixtureApp('rack-preload'), { args: ['--spawn-method', 'smart', '--min-instances', '2'], env: { ...process.env, PRELOAD_SLEEP: '0' } });
     await waitFor(async () => (await (await fetch(`${p!.url}/`)).text()).includes('hook=ran'), 10000, 'a forked process to answer');

@@ -29,7 +29,7 @@ const log = (kind, data) => appendFileSync(file, JSON.stringify({ kind, ...data 
 export default function observer() {
   return {
     name: 'observer',
-    apiVersion: 1,
+    apiVersion: 2,
     apply(kernel) {
       const h = kernel.hooks;
       h.requestStarted.tap('observer', (e) => log('requestStarted', { url: e.request.url, status: e.status, durationMs: e.durationMs }));

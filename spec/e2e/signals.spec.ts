@@ -13,7 +13,7 @@ const APP = `require('http').createServer((req, res) => res.end('up ' + process.
 // A plugin whose reload tap writes down each reload and what asked for it.
 const PROBE = `import { appendFileSync } from 'node:fs';
 export default () => ({
-  name: 'reload-probe', apiVersion: 1,
+  name: 'reload-probe', apiVersion: 2,
   apply(kernel) { kernel.hooks.reload.tapPromise('reload-probe', async (why) => appendFileSync(new URL('./reloads.log', import.meta.url), why + '\\n')); },
 });
 `;

@@ -14,7 +14,7 @@ import { makeApp, removeApps } from '../support/tmp-app.ts';
 import { httpGet } from '../support/http-get.ts';
 import { makeTestCa, type TestCa } from '../support/test-ca.ts';
 import { adminRequest } from '../../core/admin/client.ts';
-import { instancePath, password, properties } from '../core/admin/instance-helpers.ts';
+import { instancePath, password, properties, waitFor } from '../core/admin/instance-helpers.ts';
 
 const run = promisify(execFile);
 
@@ -190,6 +190,16 @@ describe('TLS and HTTP/2: ssl on port', function () {
     await p!.waitForOutput(/TLS certificate reloaded: CN=localhost-one/);
     expect(await servedCommonName(p!.port, ca)).to.equal('localhost-one');
     // Still serving after the signal.
+    expect((await curl(ca, ['--http2', `${https}/still`])).body).to.include('"url":"/still"');
+  });
+
+  it('reloads on SIGHUP to the watchdog, which passes the reload on (systemctl reload)', async () => {
+    copyFileSync(second.cert, certPath);
+    copyFileSync(second.key, keyPath);
+    expect(await servedCommonName(p!.port, ca)).to.equal('localhost-one');
+    process.kill(properties(p!).watchdogPid, 'SIGHUP');
+    // The admin API's reload logged this name before, so the served certificate is what tells.
+    await waitFor(async () => (await servedCommonName(p!.port, ca)) === 'localhost-two', 10000, 'the new certificate');
     expect((await curl(ca, ['--http2', `${https}/still`])).body).to.include('"url":"/still"');
   });
 });

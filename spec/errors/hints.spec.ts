@@ -7,6 +7,10 @@ import { pythonHints } from '../../plugins/wsgi/python-hints.ts';
 import { rubyHints } from '../../plugins/rack/ruby-hints.ts';
 import { portHints } from '../../plugins/generic/port-hints.ts';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
+import { Kernel } from '../../core/kernel.ts';
+import { createLogger } from '../../core/log/logger.ts';
+import { callEnrichErrorReport } from '../../core/hooks.ts';
+import { builtinPlugins } from '../../plugins/index.ts';
 import { sampleReport } from './sample-report.ts';
 
 function context(report: ErrorReport, options: Record<string, unknown> = {}): ErrorContext {
@@ -83,9 +87,15 @@ describe('node hints', () => {
     expect(onlyHint(nodeHints(r, context(r), 'passenger:node')).title).to.equal('Look at src/server.js, line 12');
   });
 
-  it('leaves reports of other app types alone', () => {
-    const r = sampleReport({ appType: 'rack', errorClass: 'Error [EADDRINUSE]', summary: 'listen EADDRINUSE: address already in use :::3000' });
-    expect(nodeHints(r, context(r), 'passenger:node').hints).to.deep.equal([]);
+  it('never sees reports of other app types (its tap is keyed by app type)', async () => {
+    const kernel = new Kernel(createLogger('error'));
+    for (const p of builtinPlugins()) kernel.use(p);
+    kernel.boot();
+    const eaddrinuse = { errorClass: 'Error [EADDRINUSE]', summary: 'listen EADDRINUSE: address already in use :::3000' };
+    const rack = sampleReport({ appType: 'rack', ...eaddrinuse });
+    expect((await callEnrichErrorReport(kernel.hooks, rack, context(rack))).hints.filter((h) => h.plugin === 'passenger:node')).to.deep.equal([]);
+    const node = sampleReport({ appType: 'node', ...eaddrinuse });
+    expect((await callEnrichErrorReport(kernel.hooks, node, context(node))).hints.map((h) => h.plugin)).to.deep.equal(['passenger:node']);
   });
 });
 

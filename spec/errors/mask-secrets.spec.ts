@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { isMasked, isSecretName, maskEnvironment, SecretMasker } from '../../core/errors/mask-secrets.ts';
-import { maskReport } from '../../core/errors/mask-report.ts';
-import { renderReportHtml } from '../../core/errors/render-html.ts';
-import { renderReportText } from '../../core/errors/render-text.ts';
+import { isMasked, isSecretName, maskEnvironment, SecretMasker } from '../../core/error-reports/mask-secrets.ts';
+import { maskReport } from '../../core/error-reports/mask-report.ts';
+import { renderReportHtml } from '../../core/error-reports/render-html.ts';
+import { renderReportText } from '../../core/error-reports/render-text.ts';
 import { sampleReport } from './sample-report.ts';
 
 describe('maskEnvironment', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { renderGenericHtml, renderReportHtml } from '../../core/errors/render-html.ts';
+import { renderGenericHtml, renderReportHtml } from '../../core/error-reports/render-html.ts';
 import { sampleReport } from './sample-report.ts';
 
 const EVIL = `<script>document.title='pwned'</script><img src=x onerror=alert(1)>"'&`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { renderReportText } from '../../core/errors/render-text.ts';
+import { renderReportText } from '../../core/error-reports/render-text.ts';
 import { sampleReport } from './sample-report.ts';
 
 describe('renderReportText', () => {

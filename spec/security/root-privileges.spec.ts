@@ -71,7 +71,7 @@ describe('running as root: nothing a less privileged user controls runs or is fo
     it('refuses a plugin named in a Passengerfile.json that nobody owns: neither the watchdog nor the core imports it', async () => {
       const dir = appDir('plugin-from-json', { ...NODE_APP, 'Passengerfile.json': '{"plugins": ["./evil-plugin.mjs"]}' });
       const marker = join(dir, 'evil-ran-as');
-      writeFileSync(join(dir, 'evil-plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'evil', apiVersion: 1, apply() {} });\n`);
+      writeFileSync(join(dir, 'evil-plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'evil', apiVersion: 2, apply() {} });\n`);
       chownSync(join(dir, 'evil-plugin.mjs'), NOBODY, NOBODY);
       p = await startPassenger(dir, { args: ['--user', 'nobody'], expectExit: true });
       expect(p.child.exitCode).to.equal(2);
@@ -83,7 +83,7 @@ describe('running as root: nothing a less privileged user controls runs or is fo
     it('refuses a plugin that root names on the command line when its file is in a directory nobody owns', async () => {
       const dir = appDir('plugin-flag-untrusted-file', NODE_APP);
       const marker = join(dir, 'plugin-ran-as');
-      writeFileSync(join(dir, 'plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'p', apiVersion: 1, apply() {} });\n`);
+      writeFileSync(join(dir, 'plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'p', apiVersion: 2, apply() {} });\n`);
       p = await startPassenger(dir, { args: ['--user', 'nobody', '--plugins', './plugin.mjs'], expectExit: true });
       expect(p.child.exitCode).to.equal(2);
       expect(p.output()).to.match(/PSG_ERR_PLUGIN_UNSAFE: plugin "\.\/plugin\.mjs" \(.*plugin\.mjs\): the server runs as root and does not load code that another user can change: nobody \(uid 65534\) can change it/);
@@ -93,7 +93,7 @@ describe('running as root: nothing a less privileged user controls runs or is fo
     it('still loads a plugin named in a root-owned file that no one else can write, from a root-owned directory', async () => {
       const dir = appDir('plugin-root-owned', { ...NODE_APP, 'Passengerfile.json': '{"plugins": ["./ok-plugin.mjs"], "min_instances": 0}' }, 0);
       const marker = join(dir, 'ok-ran-as');
-      writeFileSync(join(dir, 'ok-plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'ok', apiVersion: 1, apply() {} });\n`);
+      writeFileSync(join(dir, 'ok-plugin.mjs'), `${recordUid(marker)}export default () => ({ name: 'ok', apiVersion: 2, apply() {} });\n`);
       p = await startPassenger(dir, { args: ['--user', 'nobody'] });
       expect(ranAs(marker)).to.equal('0');
     });

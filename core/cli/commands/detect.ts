@@ -1,4 +1,5 @@
 // `passenger detect [DIR]`: what `run` would do with this directory, and why.
+import { callResolveLoader } from '../../hooks.ts';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { prepareSpawnCommand } from '../../spawn/prepare.ts';
@@ -12,10 +13,10 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   const o = app.options as Record<string, unknown>;
   // As the spawner decides: a preloader where the app type has one and spawn_method is smart.
   const method = app.options.spawn_method === 'smart' && type.hasPreloader ? 'smart' : 'direct';
-  const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info' }, app, method, '(generated per process)');
+  const cmd = await prepareSpawnCommand({ kernel, socketDir: tmpdir(), mode: 'standalone', defaultUser: String(o.default_user), logLevel: 'info', describeOnly: true }, app, method, '(generated per process)');
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
-  const note = (await kernel.hooks.resolveLoader.promise(app, method))?.note;
+  const note = (await callResolveLoader(kernel.hooks, app, method))?.note;
   const sizing = poolSizing(app, type);
   const result = {
     appRoot: app.appRoot,
@@ -29,6 +30,9 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     loader: [cmd.command, ...cmd.args],
     interpreter: interpreter ?? null,
     interpreterSource: type.interpreterOption ? note ?? app.sources[type.interpreterOption] ?? 'default' : null,
+    threads: type.supportsThreads ? app.options.threads : null,
+    // 0: a port loader's port, picked at each spawn (detect picks none: it starts nothing and holds nothing).
+    port: cmd.readiness.kind === 'port' ? cmd.readiness.port : null,
     user: cmd.user,
     environment: app.options.environment,
     configFile: configFile?.path ?? null,
@@ -50,6 +54,9 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     ['loader', `${result.loader.join(' ')} (${method === 'smart' ? 'preloader: smart spawning' : 'direct spawning'})`],
   ];
   if (type.interpreterOption) rows.push(['interpreter', `${result.interpreter} (${type.interpreterOption}: ${result.interpreterSource})`]);
+  if (cmd.readiness.kind === 'port') rows.push(['port', cmd.readiness.port === 0 ? 'a free one, picked at each spawn ($PORT)' : String(cmd.readiness.port)]);
+  rows.push(['threads', type.supportsThreads ? `${app.options.threads} per process`
+    : `1 (the app type's loader does not support threads${app.options.threads > 1 ? `; threads: ${app.options.threads} has no effect` : ''})`]);
   rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')], ['max pool size', sizing.how]);
   for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));

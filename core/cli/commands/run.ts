@@ -6,6 +6,7 @@ import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { runWatchdog } from '../../watchdog/watchdog.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../../log/logger.ts';
+import { configuredLogger } from '../../log/configured-logger.ts';
 import { isRoot } from '../../spawn/user-switch.ts';
 import { parseMetricsAddress } from '../../metrics/listener.ts';
 import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
@@ -23,7 +24,10 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const upgrade = takeUpgradeListeners(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
-  const log = createLogger(o.log_level as LogLevel, undefined, undefined, o.log_format as LogFormat);
+  const logFile = o.log_file as string | undefined;
+  const log = configuredLogger({ level: o.log_level as LogLevel, format: o.log_format as LogFormat, file: logFile, appRoot: app.appRoot });
+  // With log_file, the terminal still learns where the server is (and where its log went).
+  const banner = logFile === undefined || logFile === '-' ? log : createLogger('info');
   const metricsAddress = o.metrics_address as string | undefined;
   if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
   for (const d of app.deprecations ?? []) log.warn(d);
@@ -57,7 +61,9 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
     upgrade,
     onReady(m, instance) {
       const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
-      log.info(`serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`);
+      const serving = `serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`;
+      log.info(serving);
+      if (banner !== log) banner.info(`${serving}; the server's log goes to ${logFile}`);
       if (m.metricsPort !== undefined) {
         const host = parseMetricsAddress(metricsAddress!).host;
         log.info(`metrics on http://${host.includes(':') ? `[${host}]` : host}:${m.metricsPort}/metrics (also /healthz, /readyz, and a status page at /)`);

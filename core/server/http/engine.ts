@@ -278,7 +278,10 @@ export class HttpEngine {
       sendError(front, out, e);
       return;
     }
-    if (this.#opts.intercept?.(req, res, app)) return;
+    if (this.#opts.intercept) {
+      const startedAt = performance.now();
+      if (this.#opts.intercept(req, res, app)) { this.#forwarder.answered(app, front, res, startedAt); return; }
+    }
     void this.#forwarder.handle(app, front, out);
   }
 

@@ -92,7 +92,8 @@ export function checkRequestHead(head: ParsedHead): HeadVerdict {
       return refuse(400, `the request target ${shown(url)} does not name a valid host`);
     }
     const rest = m[2]!;
-    url = rest === '' ? '/' : rest.charCodeAt(0) === 63 /* ? */ ? `/${rest}` : rest;
+    // `http://host?q` and `http://host#f` have an empty path: the app must still get one starting with "/" (found by spec/fuzz).
+    url = rest === '' ? '/' : rest.charCodeAt(0) === 47 /* / */ ? rest : `/${rest}`;
     host = authority;
     const withHost = rawHeaders === raw ? [...raw] : rawHeaders;
     const at = withHost.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === 'host');

@@ -3,6 +3,7 @@
 // strictly, pick the app from PASSENGER_APP_ROOT, stream the body to the
 // forwarding path and the CGI-style reply back. Malformed input closes the
 // connection with one log line; the server keeps serving.
+import { maskQuery } from '../../error-reports/mask-query.ts';
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -117,7 +118,7 @@ export class ScgiServer {
     try {
       app = await this.#opts.appFor(head.params);
     } catch (e) {
-      this.#log.warn(`${req.method} ${req.url}: ${describeError(e)}`);
+      this.#log.warn(`${req.method} ${maskQuery(req.url)}: ${describeError(e)}`);
       socket.resume();
       sendError(req, res, e);
       return;

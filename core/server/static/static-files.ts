@@ -3,6 +3,7 @@
 // HTTP part (ETag, Last-Modified, 304, Range, 206/416, HEAD) and streams from
 // the file; this module decides which file, and that it lies inside the tree.
 // A path that names no file costs one stat (none when the directory is absent).
+import { maskQuery } from '../../error-reports/mask-query.ts';
 import type http from 'node:http';
 import { closeSync, statSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
@@ -78,7 +79,7 @@ export class StaticFiles {
     const p = staticPath(req.url ?? '/', app.options.base_uri);
     if (p.kind === 'none') return false;
     if (p.kind === 'bad') {
-      this.#log.warn(`${method} ${JSON.stringify(req.url)}: refused (${p.reason})`);
+      this.#log.warn(`${method} ${JSON.stringify(maskQuery(req.url ?? ''))}: refused (${p.reason})`);
       plain(res, 400, 'Bad Request', method);
       return true;
     }

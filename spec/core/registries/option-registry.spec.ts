@@ -19,7 +19,7 @@ import { passengerCommand } from '../../support/passenger.ts';
 
 function optionPlugin(name: string, ...defs: Omit<OptionDef, 'scope' | 'doc'>[]): Plugin {
   return {
-    name, apiVersion: 1,
+    name, apiVersion: 2,
     apply(kernel) { kernel.hooks.registerOptions.tap(name, (r) => { for (const d of defs) r.add({ scope: 'app', doc: 'a spec option', ...d }); }); },
   };
 }
@@ -119,7 +119,7 @@ describe('option registry', () => {
     });
 
     it('passenger detect shows the warning for a flag given by its former name', async () => {
-      const plugin = `export default () => ({ name: 'renamer', apiVersion: 1, apply(k) { k.hooks.registerOptions.tap('renamer', (r) => r.add({ name: 'greeting_text', type: 'string', scope: 'app', doc: 'x', aliases: ['greeting'] })); } });\n`;
+      const plugin = `export default () => ({ name: 'renamer', apiVersion: 2, apply(k) { k.hooks.registerOptions.tap('renamer', (r) => r.add({ name: 'greeting_text', type: 'string', scope: 'app', doc: 'x', aliases: ['greeting'] })); } });\n`;
       const app = makeApp({ 'app.js': '', 'renamer.mjs': plugin });
       writeFileSync(join(app, 'Passengerfile.json'), JSON.stringify({ plugins: ['./renamer.mjs'] }));
       const r = await passengerCommand(['detect', app, '--greeting', 'hello']);

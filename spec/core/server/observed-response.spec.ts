@@ -18,8 +18,8 @@ function request(headers: string[] = []): FrontRequest {
   };
 }
 
-function app(traceContext = false): AppSpec {
-  return { appRoot: '/srv/app', name: 'app', appType: 'node', startupFile: '/srv/app/app.js', detectReason: '', options: { trace_context: traceContext } as unknown as AppSpec['options'], sources: {} };
+function app(traceContext = false, requestId = false): AppSpec {
+  return { appRoot: '/srv/app', name: 'app', appType: 'node', startupFile: '/srv/app/app.js', detectReason: '', options: { trace_context: traceContext, request_id: requestId } as unknown as AppSpec['options'], sources: {} };
 }
 
 /** The client's side: what reached it. */
@@ -28,7 +28,8 @@ class Sink implements FrontResponse {
   clientGone = false;
   written: Buffer[] = [];
   ended = false;
-  writeHead(): void { this.headersSent = true; }
+  headers: string[] = [];
+  writeHead(_status: number, _reason: string, headers: string[]): void { this.headersSent = true; this.headers = headers; }
   write(chunk: Buffer): boolean { this.written.push(chunk); return true; }
   holdsData(): boolean { return false; }
   end(): void { this.ended = true; }
@@ -46,6 +47,21 @@ describe('request events (observe)', () => {
     expect(k.hooks.requestFinished.isUsed()).to.equal(false);
     const sink = new Sink();
     expect(observe(k.hooks, app(), request(), sink)).to.equal(sink);
+  });
+
+  it('with request_id on, wraps the response to put the X-Request-Id on it, unless the app set one', () => {
+    const k = kernel();
+    const req = request();
+    const sink = new Sink();
+    const out = observe(k.hooks, app(false, true), req, sink);
+    expect(out).to.be.instanceOf(ObservedResponse);
+    expect(req.requestId).to.match(/^[0-9a-f-]{36}$/);
+    expect(req.rawHeaders.slice(-2)).to.deep.equal(['X-Request-Id', req.requestId]);
+    out.writeHead(200, 'OK', ['Content-Type', 'text/plain']);
+    expect(sink.headers).to.deep.equal(['Content-Type', 'text/plain', 'X-Request-Id', req.requestId]);
+    const own = new Sink();
+    observe(k.hooks, app(false, true), request(), own).writeHead(200, 'OK', ['x-request-id', 'the-apps']);
+    expect(own.headers).to.deep.equal(['x-request-id', 'the-apps']);
   });
 
   it('wraps the response once tapped, and reports status, bytes and timing once', () => {

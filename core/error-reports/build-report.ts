@@ -1,6 +1,7 @@
 // Builds the ErrorReport for a failed spawn, lets plugins enrich it, masks
 // its secrets, and writes it to the log (once per failure: this runs once per
 // failed spawn).
+import { callEnrichErrorReport } from '../hooks.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem, uptime } from 'node:os';
@@ -8,8 +9,8 @@ import type { Kernel } from '../kernel.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AppSpec } from '../config/app-spec.ts';
 import { SpawnFailure } from '../spawn/spawn-failure.ts';
-import { isPassengerError } from './passenger-error.ts';
-import type { ErrorReport } from './report.ts';
+import { isPassengerError } from '../errors/passenger-error.ts';
+import type { ErrorReport } from '../errors/report.ts';
 import { currentUser } from '../spawn/user-switch.ts';
 import { logErrorReport } from './log-report.ts';
 import { maskReport } from './mask-report.ts';
@@ -70,7 +71,7 @@ export async function buildErrorReport(kernel: Kernel, app: AppSpec, error: unkn
   if (f?.errorClass) report.errorClass = f.errorClass;
   if (f?.hints) report.hints.push(...f.hints);
   if (f?.exit) report.exit = f.exit;
-  const enriched = await kernel.hooks.enrichErrorReport.promise(report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
+  const enriched = await callEnrichErrorReport(kernel.hooks, report, { app, output: report.output, ...(f?.errorClass ? { errorClass: f.errorClass } : {}) });
   // Once, here, before anything shows it: the page, the JSON form, the log, the admin API
   // all get this masked copy, with what plugins added (hints, sections) masked too.
   const masked = maskReport(enriched, masker);

@@ -4,7 +4,7 @@
 // fix it, the evidence, then the diagnostics folded away.
 import { html, paragraphs, textWithCode, type SafeHtml } from './html.ts';
 import { pageDocument } from './page-template.ts';
-import type { ErrorReport, ReportHint, ReportSection } from './report.ts';
+import type { ErrorReport, ReportHint, ReportSection } from '../errors/report.ts';
 import {
   exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, shownProperties, sortedEntries, stepLabel, stepState, systemFacts,
   type ShownLines,

@@ -1,7 +1,7 @@
 // What the HTML page and the text report both show, worked out once: step
 // labels, the exit line, and the caps that keep a page light while the JSON
 // and the log keep everything.
-import type { ErrorReport, JourneyStep } from './report.ts';
+import type { ErrorReport, JourneyStep } from '../errors/report.ts';
 
 /** Output lines shown on the page and in the log; the JSON report has all of them. */
 export const OUTPUT_LINES_SHOWN = 150;

@@ -3,7 +3,7 @@
 // production error page refers to. The same error again (logged-errors.ts)
 // gets one line with its own ID and the ID of the full report.
 import type { Logger } from '../log/logger.ts';
-import type { ErrorReport } from './report.ts';
+import type { ErrorReport } from '../errors/report.ts';
 import { renderReportText } from './render-text.ts';
 import { previouslyLogged } from './logged-errors.ts';
 

@@ -1,7 +1,7 @@
 // The report as plain text, for the log and for terminals: the same parts as
 // the page, in the same order, so an admin reading the log by error ID sees
 // what a developer sees in the browser.
-import type { ErrorReport } from './report.ts';
+import type { ErrorReport } from '../errors/report.ts';
 import {
   exitText, failedStep, formatDuration, shellJoin, shownDetail, shownOutput, shownProperties, sortedEntries, stepLabel, stepState, systemFacts,
 } from './report-view.ts';

@@ -1,7 +1,7 @@
 // Masks a whole error report in one pass, just before it is logged, kept for
 // the page, the JSON form and the admin API. It walks every field instead of
 // naming them, so a field or plugin section added later is masked too.
-import type { ErrorReport } from './report.ts';
+import type { ErrorReport } from '../errors/report.ts';
 import { isSecretName, maskedValue, type SecretMasker } from './mask-secrets.ts';
 
 function maskAny(masker: SecretMasker, value: unknown, name: string): unknown {
