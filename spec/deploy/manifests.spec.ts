@@ -66,6 +66,7 @@ describe('deploy/: Dockerfile and Kubernetes manifests', function () {
     const needed = Number(preStop[1]) + Number(flag(args, '--drain-delay')) + Number(flag(args, '--shutdown-timeout')) + 5;
     expect(pod.terminationGracePeriodSeconds).to.be.at.least(needed);
     expect(flag(args, '--log-format')).to.equal('json');
+    expect(flag(args, '--log-file')).to.equal('-');
     expect(container.resources.requests).to.have.keys('cpu', 'memory');
   });
 
@@ -101,10 +102,10 @@ describe('deploy/: Dockerfile and Kubernetes manifests', function () {
       expect(metrics).to.include(load('hpa-custom-metric.yaml').spec.metrics[0].pods.metric.name);
     });
 
-    it('logs JSON lines on stdout (log_format json)', () => {
-      const lines = p!.output().split('\n').filter((l) => l.includes('serving'));
+    it('logs JSON lines on stdout (log_format json, log_file -)', () => {
+      const lines = p!.stdout().split('\n').filter((l) => l.includes('serving'));
       expect(lines.length).to.be.greaterThan(0);
-      expect(JSON.parse(lines[0]!)).to.include({ level: 'info' }).and.have.keys('time', 'level', 'source', 'message');
+      expect(JSON.parse(lines[0]!)).to.include({ level: 'info' }).and.include.keys('time', 'level', 'pid', 'msg');
     });
 
     it('on the stop signal: readiness 503 at once while still serving for drain_delay, then exits 0 within the grace period', async () => {

@@ -24,6 +24,8 @@ export interface RunningPassenger {
   registryDir: string;
   /** Everything printed so far (stdout and stderr). */
   output(): string;
+  /** What was printed on stdout alone. */
+  stdout(): string;
   /** Waits until the output matches. */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM (or another signal) to the CLI and wait for it to exit; resolves with its exit code. */
@@ -78,8 +80,10 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   let out = '';
+  let stdoutText = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
+  child.stdout!.on('data', (d: Buffer) => { stdoutText += d.toString(); });
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => { for (const l of listeners) l(); r(code); }));
@@ -98,6 +102,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
   const running: RunningPassenger = {
     child, port, url: `http://${address}:${port}`, registryDir,
     output: () => out,
+    stdout: () => stdoutText,
     waitForOutput,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
