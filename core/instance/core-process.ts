@@ -249,7 +249,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       if (drainDelay > 0 && ready && reason !== 'SIGINT' && !orphaned) {
         log.info(`draining: /readyz answers 503, still serving for drain_delay (${drainDelay} s) so load balancers notice; a second stop signal cuts this short`);
         tell({ type: 'drain-pause', seconds: drainDelay });
-        await drainPause.wait(drainDelay);
+        if (await drainPause.wait(drainDelay)) log.info('drain pause cut short');
         tell({ type: 'drain-pause-over' });
       }
       const grace = opts.shutdown_timeout * 1000;
@@ -311,7 +311,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       for (const [name, server] of tcp) process.send?.({ type: 'listener-back', name, last: false } satisfies CoreMessage, server);
       tell({ type: 'listener-back', name: undefined, last: true });
     }
-    else if (m?.type === 'cut-drain-pause') { if (drainPause.cut()) log.info('a second stop signal to the watchdog: cutting the drain pause short'); }
+    // The watchdog may send this before our pause began (the signals crossed): then the pause is skipped.
+    else if (m?.type === 'cut-drain-pause') { if (drainPause.cut(true)) log.info('a second stop signal to the watchdog: cutting the drain pause short'); }
     else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
   });
 

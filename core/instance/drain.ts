@@ -13,6 +13,8 @@ export function drainDelaySeconds(options: { drain_delay?: number | undefined; e
 export class DrainPause {
   #cut: (() => void) | undefined;
   #active = false;
+  /** cut() came before wait(): a second signal can reach the core before its pause begins. */
+  #cutEarly = false;
 
   /** Whether the pause is going on now. */
   get active(): boolean { return this.#active; }
@@ -20,6 +22,7 @@ export class DrainPause {
   /** Waits `seconds`, or until cut() is called. Resolves with whether it was cut short. */
   wait(seconds: number): Promise<boolean> {
     if (seconds <= 0) return Promise.resolve(false);
+    if (this.#cutEarly) return Promise.resolve(true);
     this.#active = true;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => { this.#active = false; this.#cut = undefined; resolve(false); }, seconds * 1000);
@@ -27,9 +30,12 @@ export class DrainPause {
     });
   }
 
-  /** Ends the pause now; false when there was none to end. */
-  cut(): boolean {
-    if (!this.#cut) return false;
+  /** Ends the pause now; false when there was none to end. `early`: also skip a pause that has not begun yet. */
+  cut(early = false): boolean {
+    if (!this.#cut) {
+      if (early) this.#cutEarly = true;
+      return false;
+    }
     this.#cut();
     return true;
   }

@@ -30,6 +30,8 @@ export interface WatchdogOptions {
   log: Logger;
   /** Listening sockets inherited from the instance this one upgrades (upgrade.ts). */
   upgrade?: UpgradeInheritance | undefined;
+  /** The core's drain pause on a graceful stop (drain_delay), so a second signal knows whether there is one to cut short. */
+  drainDelaySeconds?: number;
   /** Stop signals caught before the watchdog started (its handlers replace them). */
   early?: EarlySignals | undefined;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
@@ -54,7 +56,11 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
   let core: ChildProcess | undefined;
   let everReady = false;
   let stopping = false;
-  /** The core is in the drain pause of a graceful stop (core-process.ts). */
+  /**
+   * The core is in the drain pause of a graceful stop (core-process.ts), or may be about to
+   * enter it: set at the first stop signal, so a second one that comes before the core's
+   * 'drain-pause' message still cuts the pause short rather than killing the core.
+   */
   let drainPause = false;
   let recentCrashes: number[] = [];
   let coreRestarts = 0;
@@ -151,6 +157,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     stopping = true;
     if (!core) { finish(0); return; }
     const c = core;
+    drainPause = signal !== 'SIGINT' && everReady && (opts.drainDelaySeconds ?? 0) > 0;
     if (signal !== 'SIGINT') c.kill('SIGTERM');
     // On Ctrl-C the terminal already sent SIGINT to the core; SIGINT again (not SIGTERM) so it skips the drain pause too.
     else setTimeout(() => c.kill('SIGINT'), 100).unref();

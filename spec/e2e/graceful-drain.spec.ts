@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import http from 'node:http';
 import { startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
+import { properties } from '../core/admin/instance-helpers.ts';
 
 const APP = `require('http').createServer((req, res) => res.end('up ' + process.pid)).listen(3000);\n`;
 // A plugin that takes 4 s to load: the server is "starting up" that long. It says when it begins.
 const SLOW_PLUGIN = `import { writeFileSync } from 'node:fs';
 writeFileSync(new URL('./loading', import.meta.url), '');
 await new Promise((r) => setTimeout(r, 4000));
-export default () => ({ name: 'slow-start', apiVersion: 1, apply() {} });
+export default () => ({ name: 'slow-start', apiVersion: 2, apply() {} });
 `;
 
 function getOn(agent: http.Agent, url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -74,6 +75,22 @@ describe('graceful drain (drain_delay)', function () {
     p.child.kill('SIGTERM');
     expect(await exited).to.equal(0);
     expect(p.output()).to.match(/SIGTERM again: cutting the drain pause short/);
+  });
+
+  it('a second SIGTERM before the core reports its drain pause cuts the pause short instead of killing the core', async () => {
+    p = await startPassenger(app, { args: ['--drain-delay', '600'] });
+    const corePid = properties(p).corePid!;
+    // Hold the core still, so the watchdog handles both signals before the core can say it pauses.
+    process.kill(corePid, 'SIGSTOP');
+    const exited = p.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    p.child.kill('SIGTERM');
+    await p.waitForOutput(/SIGTERM again: cutting the drain pause short/);
+    process.kill(corePid, 'SIGCONT');
+    expect(await exited).to.equal(0);
+    // The core lived to the end of a graceful stop, without its pause.
+    expect(p.output()).to.match(/stopping \(SIGTERM\): finishing in-flight requests/);
+    expect(p.output()).to.not.match(/exited unexpectedly/);
   });
 
   it('Ctrl-C (SIGINT) skips the pause, however long drain_delay is', async () => {

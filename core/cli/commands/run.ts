@@ -46,11 +46,13 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   }
   const secretFile = o.scgi_secret_file as string | undefined;
   const scgiSecret = secretFile === undefined ? undefined : loadOrCreateSecret(secretFile);
+  const drainDelay = drainDelaySeconds({ drain_delay: o.drain_delay as number | undefined, environment: app.options.environment });
   return runWatchdog({
     coreEntry,
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
-    stopTimeoutMs: (drainDelaySeconds({ drain_delay: o.drain_delay as number | undefined, environment: app.options.environment }) + (o.shutdown_timeout as number)) * 1000 + 10_000,
+    stopTimeoutMs: (drainDelay + (o.shutdown_timeout as number)) * 1000 + 10_000,
+    drainDelaySeconds: drainDelay,
     listen: {
       address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined, scgiSocket, httpFd: activated?.fd,
       sslPort: o.ssl === true ? o.ssl_port as number | undefined : undefined,
