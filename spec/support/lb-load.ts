@@ -20,8 +20,9 @@ export interface LbLoad {
   stop(): Promise<LbLoadResult>;
 }
 
-export function lbLoad(opts: { port: number; path: string; clients: number; maxPerClient: number; maxMs: number; method?: string }): LbLoad {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.clients });
+/** `newConnections`: a new TCP connection for every request (no keep-alive), to catch refused connections too. */
+export function lbLoad(opts: { port: number; path: string; clients: number; maxPerClient: number; maxMs: number; method?: string; newConnections?: boolean }): LbLoad {
+  const agent = new http.Agent({ keepAlive: opts.newConnections !== true, maxSockets: opts.clients });
   const result: LbLoadResult = { ok: 0, failed: 0, failures: [], byBody: new Map() };
   const deadline = Date.now() + opts.maxMs;
   let stopped = false;

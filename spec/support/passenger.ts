@@ -49,6 +49,8 @@ export interface StartOptions {
   /** Listen here instead of on a free loopback port (inside a namespace of one's own, any port is free). */
   address?: string;
   port?: number;
+  /** The CLI's entry file (default: this repository's core/cli/main.ts), e.g. that of an installed copy. */
+  entry?: string;
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
@@ -71,7 +73,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
   chmodSync(registryDir, 0o711); // like /tmp, apps running as other users can pass through to their own socket directory
   // From another working directory, tsx must be named by its path.
   const tsx = opts.cwd !== undefined ? pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href : 'tsx';
-  const argv = [process.execPath, '--import', tsx, cliEntry, 'run', appDir, '--port', String(port), ...(opts.address ? ['--address', opts.address] : []),
+  const argv = [process.execPath, '--import', tsx, opts.entry ?? cliEntry, 'run', appDir, '--port', String(port), ...(opts.address ? ['--address', opts.address] : []),
     '--instance-registry-dir', registryDir, ...(opts.args ?? [])];
   const [command, ...commandArgs] = [...(opts.prefix ?? []), ...argv] as [string, ...string[]];
   const child = spawn(command, commandArgs, {
