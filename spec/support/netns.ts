@@ -3,8 +3,14 @@
 // next one on the root side, so a process in the root namespace (nginx)
 // reaches each "host" over a real network interface. Names carry the
 // spec runner's PID, so parallel runs never share one; removeHosts()
-// kills whatever still runs inside and deletes the namespaces and links.
+// kills whatever still runs inside and deletes the namespaces and links,
+// and runs by itself if the spec runner is interrupted (abort-cleanup.ts).
 import { execFileSync } from 'node:child_process';
+import { onAbort } from './abort-cleanup.ts';
+
+/** Hosts not removed yet, for the cleanup on an interrupted run. */
+const live = new Set<SimulatedHost>();
+let abortRegistered = false;
 
 export interface SimulatedHost {
   /** The namespace's name (ip netns exec NAME ...). */
@@ -31,6 +37,10 @@ export function createHosts(count: number, tag = 'psg'): SimulatedHost[] {
   const id = process.pid % 100_000;
   const base = (process.pid % 80) * 3;
   const hosts: SimulatedHost[] = [];
+  if (!abortRegistered) {
+    abortRegistered = true;
+    onAbort(() => removeHosts([...live]));
+  }
   try {
     for (let i = 0; i < count; i++) {
       const ns = `${tag}-${process.pid}-${i}`;
@@ -38,8 +48,9 @@ export function createHosts(count: number, tag = 'psg'): SimulatedHost[] {
       const inner = `${tag.slice(0, 3)}${id}n${i}`;
       const net = `10.213.${base + i}`;
       const host: SimulatedHost = { ns, address: `${net}.2`, peerAddress: `${net}.1`, link };
-      ip('netns', 'add', ns);
       hosts.push(host);
+      live.add(host);
+      ip('netns', 'add', ns);
       ip('link', 'add', link, 'type', 'veth', 'peer', 'name', inner);
       ip('link', 'set', inner, 'netns', ns);
       ip('addr', 'add', `${host.peerAddress}/24`, 'dev', link);
@@ -67,6 +78,7 @@ export function pidsIn(host: SimulatedHost): number[] {
 /** Kills what still runs in each namespace (by PID), then deletes the namespaces and links. Safe to call twice. */
 export function removeHosts(hosts: SimulatedHost[]): void {
   for (const host of hosts) {
+    live.delete(host);
     for (const pid of pidsIn(host)) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
     }
