@@ -52,7 +52,7 @@ describe('max_pool_size from the cgroup limits (a real v1 cgroup)', function () 
     const status = await passengerCommand(['status', '--instance-registry-dir', p.registryDir]);
     expect(status.code, status.stderr).to.equal(0);
     expect(status.stdout).to.include('of max_pool_size 2');
-    expect(status.stdout).to.match(/max_pool_size: 2 from cgroup v1: CPU quota 1\.5 × 1 per CPU \(node\) = 2; memory limit 600 MiB − 128 MiB for the server, ÷ 60 MiB per process = 7/);
+    expect(status.stdout).to.match(/max_pool_size: 2 from cgroup v1: CPU quota 1\.5 × 1 per CPU \(node\) = 2; memory limit 600 MiB − 128 MiB for the server, ÷ 90 MiB per process = 5/);
     expect(p.output()).to.include('max_pool_size 2 from cgroup v1');
     await stopAndClean(p);
     p = undefined;
@@ -60,11 +60,11 @@ describe('max_pool_size from the cgroup limits (a real v1 cgroup)', function () 
 
   it('a tight memory limit caps it, as passenger detect shows; a configured max_pool_size wins', () => {
     writeFileSync(join(cpuDir, 'cpu.cfs_quota_us'), '400000');
-    writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(300 * 2 ** 20));
+    writeFileSync(join(memDir, 'memory.limit_in_bytes'), String(350 * 2 ** 20));
     const detect = (extra: string[]) => JSON.parse(execFileSync(inCgroup[0]!, [...inCgroup.slice(1), process.execPath, '--import', 'tsx', cliEntry, 'detect', app, '--json', ...extra], { encoding: 'utf8', timeout: 30000 })) as { maxPoolSize: number; poolSizing: string };
     const derived = detect([]);
     expect(derived.maxPoolSize).to.equal(2);
-    expect(derived.poolSizing).to.equal('2 from cgroup v1: CPU quota 4 × 1 per CPU (node) = 4; memory limit 300 MiB − 128 MiB for the server, ÷ 60 MiB per process = 2 (the cap)');
+    expect(derived.poolSizing).to.equal('2 from cgroup v1: CPU quota 4 × 1 per CPU (node) = 4; memory limit 350 MiB − 128 MiB for the server, ÷ 90 MiB per process = 2 (the cap)');
     const configured = detect(['--max-pool-size', '5']);
     expect(configured).to.include({ maxPoolSize: 5, poolSizing: '5 (max_pool_size from flag --max-pool-size)' });
   });
