@@ -246,14 +246,16 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       if (metrics) metrics.stopping = true;
       engine.startDraining();
       // Ctrl-C in a terminal skips the pause; so do a core that never served and one whose watchdog is gone.
-      if (drainDelay > 0 && ready && reason !== 'SIGINT' && !orphaned) {
+      const graceful = drainDelay > 0 && ready && reason !== 'SIGINT' && !orphaned;
+      if (graceful) {
         log.info(`draining: /readyz answers 503, still serving for drain_delay (${drainDelay} s) so load balancers notice; a second stop signal cuts this short`);
         tell({ type: 'drain-pause', seconds: drainDelay });
         if (await drainPause.wait(drainDelay)) log.info('drain pause cut short');
         tell({ type: 'drain-pause-over' });
       }
       const grace = opts.shutdown_timeout * 1000;
-      await Promise.all([engine.close(grace), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
+      // After a drain pause, idle keep-alive connections are left to their clients (engine.ts says why).
+      await Promise.all([engine.close(grace, graceful), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
       await metrics?.close();
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
 import { properties } from '../core/admin/instance-helpers.ts';
@@ -66,6 +67,33 @@ describe('graceful drain (drain_delay)', function () {
     agent.destroy();
     expect(await exited).to.equal(0);
     expect(p.output()).to.not.include('cutting the drain pause short');
+  });
+
+  it('after the pause, an idle keep-alive connection is left to its client: a request it sends then is still answered, with Connection: close', async () => {
+    // A load balancer cannot retry a POST sent on a connection the server closes at that moment: the server must not close idle ones itself.
+    p = await startPassenger(app, { args: ['--drain-delay', '1'] });
+    const socket = net.connect(p.port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => { received += d; });
+    const ended = new Promise<void>((r) => { socket.once('close', () => r()); });
+    socket.on('error', () => { /* seen as a missing answer below */ });
+    const request = 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nx=1';
+    socket.write(request);
+    const deadline = Date.now() + 10000;
+    while (!/\r\n\r\nup \d+$/.test(received) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(received).to.match(/^HTTP\/1\.1 200/).and.match(/Connection: keep-alive/i);
+    received = '';
+    const exited = p.stop('SIGTERM');
+    await p.waitForOutput(/still serving for drain_delay \(1 s\)/);
+    // Past the pause: the listener is closed, and this connection has been idle all along.
+    await new Promise((r) => setTimeout(r, 1800));
+    if (!socket.destroyed) socket.write(request);
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 8000))]);
+    socket.destroy();
+    expect(received, 'an answer on the idle connection after the pause').to.match(/^HTTP\/1\.1 200/);
+    expect(received).to.match(/Connection: close/i);
+    expect(await exited).to.equal(0);
   });
 
   it('in production the pause is 5 s by default; a second SIGTERM cuts it short and says so', async () => {

@@ -4,7 +4,7 @@
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
@@ -300,12 +300,26 @@ export class HttpEngine {
     this.#drain.draining = true;
   }
 
-  /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
-  async close(graceMs: number): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left.
+   * `leaveIdle` (a graceful drain behind a load balancer): idle keep-alive connections are
+   * not closed by us, since a request the client is sending on one at that moment would be
+   * lost (nginx cannot retry a POST on it). Each ends instead when its client lets go of it
+   * (nginx's keepalive_timeout is below ours), after one more answer with Connection: close,
+   * or at our keep-alive timeout (5 s); `graceMs` bounds it all.
+   */
+  async close(graceMs: number, leaveIdle = false): Promise<void> {
     this.#drain.draining = true;
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    if (leaveIdle) {
+      // net.Server's close: stops listening without http.Server's closing of idle connections; calls back once every connection ended.
+      const allEnded = new Promise<void>((r) => net.Server.prototype.close.call(this.#server, () => r()));
+      await Promise.race([Promise.all([this.#forwarder.idle(), allEnded]), timer]);
+      this.#server.closeAllConnections();
+      return;
+    }
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
-    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([this.#forwarder.idle(), timer]);
     this.#server.closeAllConnections();
     await closed;
