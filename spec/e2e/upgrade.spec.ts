@@ -95,4 +95,24 @@ describe('zero-downtime upgrade (SIGUSR2)', function () {
     await waitFor(() => !alive(newWatchdog!), 30000, 'the new watchdog to stop');
     expect(readdirSync(p.registryDir).filter((n) => n.startsWith('passenger.'))).to.deep.equal([]);
   });
+
+  it('a new version that cannot start: the old instance says so and keeps serving', async () => {
+    const installed = install('0.0.1-old');
+    installs.push(installed);
+    const q = await startPassenger(makeApp({ 'app.js': APP }), { entry: join(installed, 'core/cli/main.ts'), args: ['--drain-delay', '1'] });
+    try {
+      // The "new version" is broken: its CLI exits at once.
+      writeFileSync(join(installed, 'core/cli/main.ts'), "process.stderr.write('broken install\\n'); process.exit(1);\n");
+      process.kill(q.child.pid!, 'SIGUSR2');
+      await q.waitForOutput(/upgrade failed: the new passenger exited \(code 1\) before it served; this instance keeps serving/, 30000);
+      expect(q.output()).to.include('broken install');
+      const load = lbLoad({ port: q.port, path: '/', clients: 2, maxPerClient: 50, maxMs: 5000 });
+      const result = await load.stop();
+      expect(result.failures).to.deep.equal([]);
+      expect(result.ok).to.be.greaterThan(0);
+      expect(q.instanceDirs()).to.have.length(1);
+    } finally {
+      await stopAndClean(q);
+    }
+  });
 });
