@@ -11,6 +11,7 @@ import { runSample } from './measure/sample.ts';
 import { measureSpawnOneMore } from './measure/spawn-one-more.ts';
 import { sampleStaticFile, staticFileResult, staticFileTable, type StaticFileResult, type StaticFileSample } from './measure/static-file.ts';
 import { nginxStaticUnavailable } from './targets/nginx-static.ts';
+import { measureMultiHost, multiHostTable, multiHostUnavailable, type MultiHostResult } from './measure/multi-host.ts';
 import { buildOurs, ensureWrk, installPackages } from './prerequisites.ts';
 import { machineInfo, oursVersion } from './report/machine.ts';
 import { medianFigures } from './report/median.ts';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'psg-bench-'));
   const load = wrkRunner(scratch);
   let staticFile: StaticFileResult | null = null;
+  let multiHost: MultiHostResult | null = null;
   try {
     for (let rep = 1; rep <= settings.repetitions; rep++) {
       // Rotate the order each round, so no server always runs first (cold caches) or last.
@@ -103,6 +105,12 @@ async function main(): Promise<void> {
       }
       staticFile = staticFileResult(samples, skipped);
     }
+    // The multi-host row (--only multihost runs it alone; not in quick mode, which stays under a minute): 3 hosts behind nginx against 1.
+    if ((!settings.quick && settings.only.length === 0) || settings.only.includes('multihost')) {
+      const why = multiHostUnavailable();
+      if (why) say(`skipping the multi-host row: ${why}`);
+      else multiHost = await measureMultiHost(scratch, settings, load, say);
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -122,11 +130,12 @@ async function main(): Promise<void> {
     targets,
     ratios: computeRatios(targets),
     staticFile,
+    multiHost,
   };
   const file = settings.output ?? join(repoRoot, 'bench/results', `${result.createdAt.replace(/[:.]/g, '-')}.json`);
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1, p99 and CPU below 1 favour the first):\n${ratiosTable(result)}\n\n${staticFile ? `${staticFileTable(staticFile)}\n\n` : ''}`);
+  process.stdout.write(`\n${figuresTable(result)}\n\nRatios (medians of per-round ratios; rps above 1, p99 and CPU below 1 favour the first):\n${ratiosTable(result)}\n\n${staticFile ? `${staticFileTable(staticFile)}\n\n` : ''}${multiHost ? `${multiHostTable(multiHost)}\n\n` : ''}`);
   say(`${machine.cpus} x ${machine.cpuModel}, load average at start ${machine.loadAverageAtStart.join(' ')}; wrote ${file} (${result.durationSec} s)`);
   if (targets.some((t) => t.status === 'failed' && t.server === 'ours')) process.exitCode = 1;
 }

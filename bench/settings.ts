@@ -22,7 +22,7 @@ export interface BenchSettings {
   metrics: boolean;
 }
 
-const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id] [--no-peers] [--metrics] [--output FILE]`;
+const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id (targets, static, multihost)] [--no-peers] [--metrics] [--output FILE]`;
 
 export function parseSettings(argv: string[]): BenchSettings {
   const quick = argv.includes('--quick');

@@ -7,7 +7,8 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
 /** Reopen log files, reload certificates: what nginx does on SIGHUP, and what systemd's ExecReload sends. */
 export const RELOAD_SIGNAL = 'SIGHUP';
 
-/** Taken now so that no one gives them another meaning; they do nothing yet. */
-export const RESERVED_SIGNALS: Readonly<Record<string, string>> = {
-  SIGUSR2: 'reserved for zero-downtime upgrades (not implemented yet)',
-};
+/** To the watchdog: start the installed version on the same listening sockets, then drain and stop this one (watchdog/upgrade.ts). */
+export const UPGRADE_SIGNAL = 'SIGUSR2';
+
+/** Taken so that no one gives them another meaning; they do nothing (none at the moment). */
+export const RESERVED_SIGNALS: Readonly<Record<string, string>> = {};

@@ -4,10 +4,12 @@ import type { MedianFigures, Sample } from '../measure/figures.ts';
 import type { AppKind, ServerKind } from '../targets/target.ts';
 import type { BenchSettings } from '../settings.ts';
 import type { StaticFileResult } from '../measure/static-file.ts';
+import type { MultiHostResult } from '../measure/multi-host.ts';
 
 // 2: CPU time per request (samples' cpuC1/cpuC32, medians, ratios' cpuC32).
 // 3: staticFile (a 1 MiB file from public/: our core against nginx).
-export const SCHEMA = 'passenger-ts-bench/3';
+// 4: multiHost (3 hosts behind nginx against 1, in network namespaces).
+export const SCHEMA = 'passenger-ts-bench/4';
 
 export interface TargetResult {
   id: string;
@@ -57,4 +59,6 @@ export interface BenchResult {
   ratios: Ratio[];
   /** null when not run (--only without `static`). */
   staticFile: StaticFileResult | null;
+  /** null when not run (quick mode, --only without `multihost`, or not root). */
+  multiHost: MultiHostResult | null;
 }

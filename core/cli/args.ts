@@ -18,6 +18,14 @@ export interface ParsedArgs {
 
 const SHORT: Readonly<Record<string, string>> = { h: 'help', p: 'port', a: 'address' };
 
+/** Flags that may be given more than once; their values are joined with commas (nginx-config --upstream A --upstream B). */
+const REPEATABLE: ReadonlySet<string> = new Set(['upstream']);
+
+function setFlag(flags: Record<string, string | boolean>, name: string, value: string): void {
+  const before = flags[name];
+  flags[name] = REPEATABLE.has(name) && typeof before === 'string' ? `${before},${value}` : value;
+}
+
 /** `booleanFlags`: flags that never take a value (CLI switches and boolean options), snake_case. */
 export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): ParsedArgs {
   const options: Record<string, { type: 'boolean' | 'string'; short?: string }> = {
@@ -41,20 +49,20 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Pa
       throw new PassengerError('PSG_ERR_USAGE', `unknown switch ${token.rawName}`);
     }
     const name = token.name.replaceAll('-', '_');
-    if (token.inlineValue) { flags[name] = token.value ?? ''; continue; }
+    if (token.inlineValue) { setFlag(flags, name, token.value ?? ''); continue; }
     if (name.startsWith('no_') && booleanFlags.has(name.slice(3))) { flags[name.slice(3)] = false; continue; }
     if (booleanFlags.has(name)) { flags[name] = true; continue; }
     if (token.value !== undefined) {
       // A declared string option (-p 3000, --port 3000); parseArgs would take a following flag as its value.
       if (token.value.startsWith('-')) throw new PassengerError('PSG_ERR_USAGE', `${token.rawName} needs a value`);
-      flags[name] = token.value;
+      setFlag(flags, name, token.value);
       continue;
     }
     const next = tokens[t + 1];
     if (next?.kind !== 'positional' || next.index !== token.index + 1) {
       throw new PassengerError('PSG_ERR_USAGE', `${token.rawName} needs a value`);
     }
-    flags[name] = next.value;
+    setFlag(flags, name, next.value);
     taken.add(next.index);
   }
   const [command, ...rest] = positionals;

@@ -29,10 +29,12 @@ async function main(argv: string[]): Promise<number> {
     return command || sw.help ? 0 : 2;
   }
   const dir = args.positionals[0] ?? '.';
+  // `run` reads configuration and loads plugins before the watchdog's handlers exist: a stop signal meanwhile is caught, not fatal.
+  const early = args.command === 'run' ? (await import('../watchdog/early-signals.ts')).catchEarlyStopSignals() : undefined;
   try {
     // Each command loads only its own modules: `run` goes on as the watchdog, for the instance's lifetime.
     switch (args.command) {
-      case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags);
+      case 'run': return await (await import('./commands/run.ts')).runCommand(builtinPlugins(), dir, args.flags, early);
       case 'detect': return await (await import('./commands/detect.ts')).detectCommand(builtinPlugins(), dir, args.flags, sw.json === true);
       case 'status': return await (await import('./commands/status.ts')).statusCommand(args.positionals[0], args.flags, sw.json === true, sw.watch === true);
       case 'stop': return await (await import('./commands/stop.ts')).stopCommand(args.positionals[0], args.flags);

@@ -31,7 +31,10 @@ import type { Logger } from '../log/logger.ts';
 import { startAccessLog } from '../log/access-log.ts';
 import { appOutputLog } from '../log/app-output-log.ts';
 import { reopenLogWriters } from '../log/log-file.ts';
-import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS, UPGRADE_SIGNAL } from '../signals.ts';
+import { catchEarlyStopSignals } from '../watchdog/early-signals.ts';
+import { DrainPause, drainDelaySeconds } from './drain.ts';
+import { poolSizing } from './pool-sizing.ts';
 
 export interface CoreInit {
   appDir: string;
@@ -39,6 +42,8 @@ export interface CoreInit {
   instanceDir: string;
   /** How often the watchdog restarted the core before this one (for metrics). */
   coreRestarts?: number;
+  /** Started by an upgrade (watchdog/upgrade.ts): the old instance still holds metrics_address for a while. */
+  upgrade?: boolean;
 }
 
 export type CoreMessage =
@@ -49,7 +54,14 @@ export type CoreMessage =
   /** The admin API asked to stop the whole instance. */
   | { type: 'stop-instance' }
   /** Booted: send the listening sockets (watchdog/listeners.ts). */
-  | { type: 'want-listeners' };
+  | { type: 'want-listeners' }
+  /** For an upgrade (watchdog/upgrade.ts): one of the TCP listening sockets, sent back to the watchdog with this message; `last` ends the list. */
+  | { type: 'listener-back'; name: ListenerName | undefined; last: boolean }
+  /** The drain pause of a graceful stop began (a second signal to the watchdog cuts it short), or ended. */
+  | { type: 'drain-pause'; seconds: number }
+  | { type: 'drain-pause-over' }
+  /** SIGUSR2 reached the core: the watchdog does the upgrade. */
+  | { type: 'upgrade-requested' };
 
 function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
@@ -57,7 +69,7 @@ function tell(msg: CoreMessage): void {
 
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
-  default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; max_body_size: number;
+  default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
   trusted_proxies: string[];
   client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
   scgi_address?: string; metrics_address?: string;
@@ -91,7 +103,30 @@ function warnIfExposed(address: string, log: Logger): void {
   }
 }
 
+/**
+ * After an upgrade the old instance keeps metrics_address until it has
+ * drained: the new core keeps trying in the background instead of failing.
+ */
+async function listenForMetrics(metrics: MetricsListener, upgrade: boolean, log: Logger): Promise<number | undefined> {
+  if (!upgrade) return metrics.listen();
+  try {
+    return await metrics.listen();
+  } catch (e) {
+    log.info(`metrics_address is still the old instance's (${describeError(e)}); taking it over once that one stops`);
+    const retry = (left: number) => setTimeout(() => {
+      metrics.listen().then((port) => log.info(`metrics listener on port ${port} (after the upgrade)`), () => {
+        if (left > 0) retry(left - 1);
+        else log.error('metrics_address never came free after the upgrade; metrics are off until a restart');
+      });
+    }, 500).unref();
+    retry(600);
+    return undefined;
+  }
+}
+
 export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void> {
+  // Booting can take seconds: a stop signal meanwhile is remembered and acted on once the core can stop cleanly.
+  const early = catchEarlyStopSignals();
   let booted;
   try {
     booted = await bootForApp({ builtins, appDir: init.appDir, flags: init.flags, env: process.env });
@@ -115,7 +150,10 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     defaultUser: opts.default_user, defaultGroup: opts.default_group, logLevel: opts.log_level,
   }, log);
   const registry = new AppRegistry(kernel, process.env, flagLayer(init.flags), () => writeProperties());
-  const pool = new Pool(kernel, spawner, { maxPoolSize: opts.max_pool_size, poolIdleTime: opts.pool_idle_time, processGraceMs: 5000 },
+  // Unless configured, what fits in the container's CPU quota and memory limit.
+  const sizing = poolSizing(app, kernel.appTypes.get(app.appType));
+  if (!sizing.how.startsWith('default')) log.info(`max_pool_size ${sizing.how}`);
+  const pool = new Pool(kernel, spawner, { maxPoolSize: sizing.size, poolIdleTime: opts.pool_idle_time, processGraceMs: 5000 },
     (appRoot) => registry.refresh(appRoot));
   kernel.hooks.processSpawned.tap('passenger:core', (p) => tell({ type: 'spawned', pid: p.pid }));
   kernel.hooks.processExited.tap('passenger:core', (p) => tell({ type: 'exited', pid: p.pid }));
@@ -197,14 +235,27 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   };
 
   let stopping: Promise<void> | undefined;
+  const drainPause = new DrainPause();
+  const drainDelay = drainDelaySeconds({ drain_delay: opts.drain_delay, environment: app.options.environment });
   /** `orphaned`: the watchdog died (SIGKILL) and cannot remove the instance directory, so we do. */
   const stop = (reason: string, orphaned = false) => {
+    if (stopping && drainPause.cut()) log.info(`${reason} again: cutting the drain pause short`);
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
       // /readyz says 503 from now on, so load balancers stop sending while the rest drains.
       if (metrics) metrics.stopping = true;
+      engine.startDraining();
+      // Ctrl-C in a terminal skips the pause; so do a core that never served and one whose watchdog is gone.
+      const graceful = drainDelay > 0 && ready && reason !== 'SIGINT' && !orphaned;
+      if (graceful) {
+        log.info(`draining: /readyz answers 503, still serving for drain_delay (${drainDelay} s) so load balancers notice; a second stop signal cuts this short`);
+        tell({ type: 'drain-pause', seconds: drainDelay });
+        if (await drainPause.wait(drainDelay)) log.info('drain pause cut short');
+        tell({ type: 'drain-pause-over' });
+      }
       const grace = opts.shutdown_timeout * 1000;
-      await Promise.all([engine.close(grace), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
+      // After a drain pause, idle keep-alive connections are left to their clients (engine.ts says why).
+      await Promise.all([engine.close(grace, graceful), tlsFront?.close(grace), scgi.close(grace), admin.close()]);
       await metrics?.close();
       await pool.shutdown();
       await kernel.hooks.shutdown.promise(reason).catch((e: unknown) => log.error(describeError(e)));
@@ -220,7 +271,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     async status() {
       await pool.monitorNow();
       return {
-        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket },
+        instance: { name: instance.name, version, watchdogPid: process.ppid, corePid: process.pid, address: opts.address, port, scgiSocket, maxPoolSize: sizing.size, poolSizing: sizing.how },
         pool: pool.stats(),
       };
     },
@@ -238,6 +289,8 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     },
   }, log);
   for (const s of STOP_SIGNALS) process.on(s, () => void stop(s));
+  early.release();
+  if (early.caught) void stop(`${early.caught} during start-up`);
   let reloading: Promise<void> | undefined;
   const reload = (reason: string) => {
     // One reload at a time; a signal during one is covered by it.
@@ -250,17 +303,27 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   };
   process.on(RELOAD_SIGNAL, () => reload(`${RELOAD_SIGNAL} to the core`));
   for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, () => log.warn(`${s} ignored: ${RESERVED_SIGNALS[s]}`));
+  process.on(UPGRADE_SIGNAL, () => tell({ type: 'upgrade-requested' }));
   process.on('disconnect', () => void stop('the watchdog went away', true));
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'stop') void stop('stop requested');
+    else if (m?.type === 'send-listeners') {
+      // An upgrade: the new watchdog inherits these (the Unix socket it binds anew, by renaming over the path).
+      const tcp = [...handed].filter(([name]) => name !== 'scgi');
+      for (const [name, server] of tcp) process.send?.({ type: 'listener-back', name, last: false } satisfies CoreMessage, server);
+      tell({ type: 'listener-back', name: undefined, last: true });
+    }
+    // The watchdog may send this before our pause began (the signals crossed): then the pause is skipped.
+    else if (m?.type === 'cut-drain-pause') { if (drainPause.cut(true)) log.info('a second stop signal to the watchdog: cutting the drain pause short'); }
     else if (m?.type === 'reload') reload(`${RELOAD_SIGNAL} to the watchdog`);
   });
 
+  let handed = new Map<ListenerName, net.Server>();
   try {
     const names: ListenerName[] = ['http', 'scgi'];
     if (opts.scgi_address) names.push('scgi-tcp');
     if (sslPortWanted) names.push('https');
-    const handed = await receiveListeners(names);
+    handed = await receiveListeners(names);
     const tlsOnly = tlsFront !== undefined && !sslPortWanted;
     port = tlsOnly ? await tlsFront!.listen(handed.get('http')!) : await engine.listen(handed.get('http')!);
     if (sslPortWanted) sslPort = await tlsFront!.listen(handed.get('https')!);
@@ -278,7 +341,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       else scgi.handleConnection(socket);
     });
     await admin.listen(instance.adminSocket);
-    if (metrics) metricsPort = await metrics.listen();
+    if (metrics) metricsPort = await listenForMetrics(metrics, init.upgrade === true, log);
   } catch (e) {
     tell({ type: 'fatal', message: `cannot listen: ${describeError(e)}` });
     process.exit(1);

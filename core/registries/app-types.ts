@@ -16,6 +16,10 @@ export interface AppTypeDescriptor {
   interpreterOption?: string;
   /** Whether a preloader exists, so `spawn_method: smart` applies. */
   hasPreloader?: boolean;
+  /** Processes per CPU worth running, for max_pool_size in a container (default 1; more when processes wait on I/O one request at a time). */
+  processesPerCpu?: number;
+  /** A typical process's RSS in MiB (measured, docs/deploy.md), for max_pool_size under a memory limit (default 100). */
+  processMemoryMiB?: number;
   /**
    * Whether its loader serves several requests at once in one process, as many
    * as the `threads` option (the `threads` handshake key). Without it, `threads`

@@ -8,7 +8,7 @@
 // restart (about 1.4 s) without this; only requests in flight fail with it.
 import net from 'node:net';
 import type { ChildProcess } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import { PassengerError } from '../errors/passenger-error.ts';
 import { listenUnix } from '../instance/unix-socket.ts';
 import { webServerGroupId } from '../instance/web-server-group.ts';
@@ -23,6 +23,8 @@ export interface ListenPlan {
   scgiSocket: string;
   /** host:port */
   scgiAddress?: string | undefined;
+  /** Listening sockets inherited from the instance this one upgrades (watchdog/upgrade.ts): listened on instead of bound. */
+  inherited?: Partial<Record<ListenerName, number>> | undefined;
 }
 
 /** Messages from the watchdog to the core about listeners. */
@@ -38,10 +40,13 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port: Number(m[3]) };
 }
 
-function listenTcp(server: net.Server, host: string, port: number): Promise<number> {
+/** Binds host:port, or listens on an inherited descriptor (an upgrade) when `fd` is given. */
+function listenTcp(server: net.Server, host: string, port: number, fd?: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve((server.address() as net.AddressInfo).port); });
+    const done = () => { server.off('error', reject); resolve((server.address() as net.AddressInfo).port); };
+    if (fd !== undefined) server.listen({ fd }, done);
+    else server.listen(port, host, done);
   });
 }
 
@@ -51,6 +56,8 @@ export class HeldListeners {
   readonly #held: { name: ListenerName; socket: net.Socket }[] = [];
   /** Ports actually bound (the HTTP port may be 0 in the options: "any free one"). */
   readonly ports = new Map<ListenerName, number>();
+  /** The SCGI socket file we bound (its inode): removed at close only if the path still is ours, not a newer instance's. */
+  #scgiInode: number | undefined;
 
   constructor(plan: ListenPlan) {
     this.#plan = plan;
@@ -83,17 +90,21 @@ export class HeldListeners {
     if (this.#servers.size > 0) return;
     const { http, scgiSocket, scgiAddress } = this.#plan;
     // After the first bind, keep the port we got, so a restarted core serves the same address.
-    if (http.fd === undefined) this.ports.set('http', await listenTcp(this.#server('http'), http.address, this.ports.get('http') ?? http.port));
+    // Inherited descriptors serve once: after a core restart, the bound port is reused as usual.
+    const inherited = this.#plan.inherited ?? {};
+    this.#plan.inherited = undefined;
+    if (http.fd === undefined) this.ports.set('http', await listenTcp(this.#server('http'), http.address, this.ports.get('http') ?? http.port, inherited.http));
     const https = this.#plan.https;
-    if (https) this.ports.set('https', await listenTcp(this.#server('https'), https.address, this.ports.get('https') ?? https.port));
+    if (https) this.ports.set('https', await listenTcp(this.#server('https'), https.address, this.ports.get('https') ?? https.port, inherited.https));
     // Bound under a temporary name and renamed into place: the path always points at a live
     // socket, and closing our copy later removes only the temporary name.
     const tmp = `${scgiSocket}.${process.pid}.tmp`;
     await listenUnix(this.#server('scgi'), tmp, { mode: 0o660, gid: process.getuid?.() === 0 ? webServerGroupId() : undefined });
     renameSync(tmp, scgiSocket);
+    this.#scgiInode = statSync(scgiSocket).ino;
     if (scgiAddress) {
       const { host, port } = parseHostPort(scgiAddress);
-      this.ports.set('scgi-tcp', await listenTcp(this.#server('scgi-tcp'), host, port));
+      this.ports.set('scgi-tcp', await listenTcp(this.#server('scgi-tcp'), host, port, inherited['scgi-tcp']));
     }
   }
 
@@ -124,6 +135,9 @@ export class HeldListeners {
     for (const server of this.#servers.values()) server.close();
     this.#servers.clear();
     for (const { socket } of this.#held.splice(0)) socket.destroy();
-    rmSync(this.#plan.scgiSocket, { force: true });
+    // After an upgrade the path is the new instance's socket: leave it.
+    let inode: number | undefined;
+    try { inode = statSync(this.#plan.scgiSocket).ino; } catch { /* gone */ }
+    if (inode !== undefined && inode === this.#scgiInode) rmSync(this.#plan.scgiSocket, { force: true });
   }
 }

@@ -13,7 +13,9 @@ import { describeError } from '../errors/passenger-error.ts';
 import { HeldListeners } from './listeners.ts';
 import { coreEnvironment } from './core-env.ts';
 import { reopenLogWriters } from '../log/log-file.ts';
-import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS } from '../signals.ts';
+import { RELOAD_SIGNAL, RESERVED_SIGNALS, STOP_SIGNALS, UPGRADE_SIGNAL } from '../signals.ts';
+import type { EarlySignals } from './early-signals.ts';
+import { startUpgrade, type UpgradeInheritance } from './upgrade.ts';
 
 export interface WatchdogOptions {
   coreEntry: string;
@@ -26,6 +28,12 @@ export interface WatchdogOptions {
   /** The SCGI secret from scgi_secret_file, instead of a new one. */
   scgiSecret?: string | undefined;
   log: Logger;
+  /** Listening sockets inherited from the instance this one upgrades (upgrade.ts). */
+  upgrade?: UpgradeInheritance | undefined;
+  /** The core's drain pause on a graceful stop (drain_delay), so a second signal knows whether there is one to cut short. */
+  drainDelaySeconds?: number;
+  /** Stop signals caught before the watchdog started (its handlers replace them). */
+  early?: EarlySignals | undefined;
   onReady?(msg: Extract<CoreMessage, { type: 'ready' }>, instance: InstanceDir): void;
 }
 
@@ -42,11 +50,18 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     https: opts.listen.sslPort === undefined ? undefined : { address: opts.listen.address, port: opts.listen.sslPort },
     scgiSocket,
     scgiAddress: opts.listen.scgiAddress,
+    inherited: opts.upgrade?.fds,
   });
   const appPids = new Set<number>();
   let core: ChildProcess | undefined;
   let everReady = false;
   let stopping = false;
+  /**
+   * The core is in the drain pause of a graceful stop (core-process.ts), or may be about to
+   * enter it: set at the first stop signal, so a second one that comes before the core's
+   * 'drain-pause' message still cuts the pause short rather than killing the core.
+   */
+  let drainPause = false;
   let recentCrashes: number[] = [];
   let coreRestarts = 0;
   let resolveExit!: (code: number) => void;
@@ -66,6 +81,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     instance.remove();
     for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
     process.removeListener(RELOAD_SIGNAL, onReload);
+    process.removeListener(UPGRADE_SIGNAL, onUpgrade);
     for (const s of Object.keys(RESERVED_SIGNALS)) process.removeListener(s, onReserved);
     resolveExit(code);
   };
@@ -75,7 +91,7 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     // (16 MiB semi-spaces) let the core grow from ~60 to ~110 MiB RSS under load. The node flags
     // passenger was started with come later, so they can override it.
     // --expose-gc: protocols/gc-pacer.ts frees the chunks of large request bodies early.
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path, coreRestarts })], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--expose-gc', ...process.execArgv, opts.coreEntry, JSON.stringify({ ...opts.init, instanceDir: instance.path, coreRestarts, ...(opts.upgrade ? { upgrade: true } : {}) })], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...listeners.inheritedStdio],
       env: coreEnvironment(process.env),
     });
@@ -87,13 +103,22 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
         case 'exited': appPids.delete(m.pid); break;
         case 'ready':
           listeners.release(child);
-          if (!everReady) opts.onReady?.(m, instance);
-          else log.info(`core restarted (pid ${m.pid}) and serving again`);
+          if (!everReady) {
+            opts.onReady?.(m, instance);
+            // An upgrade: the old instance drains and stops now that this one serves (only our parent, the one that started us).
+            if (opts.upgrade && process.ppid === opts.upgrade.fromPid) {
+              log.info(`upgrade: serving; the old instance (watchdog pid ${opts.upgrade.fromPid}) drains and stops`);
+              try { process.kill(opts.upgrade.fromPid, 'SIGTERM'); } catch { /* gone already */ }
+            }
+          } else log.info(`core restarted (pid ${m.pid}) and serving again`);
           everReady = true;
           break;
         case 'fatal':
           log.error(m.message);
           break;
+        case 'upgrade-requested': onUpgrade(); break;
+        case 'drain-pause': drainPause = true; break;
+        case 'drain-pause-over': drainPause = false; break;
         case 'stop-instance':
           log.info('stopping: requested through the admin API');
           onSignal('SIGTERM');
@@ -122,15 +147,23 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      // A second Ctrl-C: stop now.
-      core?.kill('SIGKILL');
+      // A second signal during the drain pause cuts the pause short; otherwise (a second Ctrl-C, say) it stops now.
+      if (drainPause && core?.connected) {
+        drainPause = false;
+        log.info(`${signal} again: cutting the drain pause short`);
+        core.send({ type: 'cut-drain-pause' });
+      } else {
+        core?.kill('SIGKILL');
+      }
       return;
     }
     stopping = true;
     if (!core) { finish(0); return; }
     const c = core;
-    if (signal !== 'SIGINT') c.kill('SIGTERM'); // on Ctrl-C the terminal already sent SIGINT to the core
-    else setTimeout(() => c.kill('SIGTERM'), 100).unref();
+    drainPause = signal !== 'SIGINT' && everReady && (opts.drainDelaySeconds ?? 0) > 0;
+    if (signal !== 'SIGINT') c.kill('SIGTERM');
+    // On Ctrl-C the terminal already sent SIGINT to the core; SIGINT again (not SIGTERM) so it skips the drain pause too.
+    else setTimeout(() => c.kill('SIGINT'), 100).unref();
     setTimeout(() => c.kill('SIGKILL'), opts.stopTimeoutMs).unref();
   };
   // SIGHUP reloads (as nginx does) instead of stopping: the core does the work.
@@ -140,9 +173,34 @@ export function runWatchdog(opts: WatchdogOptions): Promise<number> {
     else log.warn(`${RELOAD_SIGNAL}: no core is running; nothing to reload`);
   };
   const onReserved = (signal: NodeJS.Signals) => log.warn(`${signal} ignored: ${RESERVED_SIGNALS[signal]}`);
+  let upgrading = false;
+  const onUpgrade = () => {
+    if (stopping || upgrading) { log.warn(`${UPGRADE_SIGNAL} ignored: ${stopping ? 'stopping' : 'an upgrade is under way'}`); return; }
+    if (!core?.connected || !everReady) { log.warn(`${UPGRADE_SIGNAL} ignored: no core is serving yet`); return; }
+    if (opts.listen.httpFd !== undefined) { log.warn(`${UPGRADE_SIGNAL} ignored: the HTTP socket came from the service manager (socket activation); restart the service instead, the socket stays open`); return; }
+    upgrading = true;
+    log.info(`${UPGRADE_SIGNAL}: upgrading: starting the installed passenger with the same arguments`);
+    startUpgrade(core, log).then((child) => {
+      child.once('exit', (code, signal) => {
+        upgrading = false;
+        if (!stopping) log.error(`upgrade failed: the new passenger exited (${signal ?? `code ${code}`}) before it served; this instance keeps serving`);
+      });
+    }, (e: unknown) => {
+      upgrading = false;
+      log.error(`upgrade failed: ${describeError(e)}; this instance keeps serving`);
+    });
+  };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   process.on(RELOAD_SIGNAL, onReload);
+  process.on(UPGRADE_SIGNAL, onUpgrade);
   for (const s of Object.keys(RESERVED_SIGNALS)) process.on(s, onReserved);
+  opts.early?.release();
+  if (opts.early?.caught) {
+    log.info(`stopping (${opts.early.caught} during start-up)`);
+    stopping = true;
+    finish(0);
+    return exited;
+  }
   listeners.open().then(() => { if (!stopping) startCore(); }, (e: unknown) => {
     log.error(`cannot listen on ${opts.listen.address}:${opts.listen.port} or ${scgiSocket}: ${describeError(e)}`);
     finish(1);

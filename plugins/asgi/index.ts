@@ -16,7 +16,7 @@ export default function asgi(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        name: 'asgi', displayName: DISPLAY_NAMES.asgi, startupFiles: STARTUP_FILES.asgi, lookedFor: LOOKED_FOR.asgi,
+        name: 'asgi', processesPerCpu: 1, processMemoryMiB: 60, displayName: DISPLAY_NAMES.asgi, startupFiles: STARTUP_FILES.asgi, lookedFor: LOOKED_FOR.asgi,
         protocol: 'http_session', interpreterOption: 'python', hasPreloader: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));

@@ -14,7 +14,7 @@ export default function meteor(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        name: METEOR, displayName: 'Meteor', startupFiles: ['.meteor', 'main.js'], protocol: 'http_session',
+        name: METEOR, processesPerCpu: 1, processMemoryMiB: 250, displayName: 'Meteor', startupFiles: ['.meteor', 'main.js'], protocol: 'http_session',
         lookedFor: '.meteor/release (a project), or main.js next to programs/server/ (a bundle)',
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => {

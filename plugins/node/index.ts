@@ -12,7 +12,7 @@ export default function node(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        name: 'node', displayName: 'Node.js', startupFiles: CONVENTIONAL_FILES, lookedFor: LOOKED_FOR, protocol: 'http_session', interpreterOption: 'nodejs',
+        name: 'node', processesPerCpu: 1, processMemoryMiB: 90, displayName: 'Node.js', startupFiles: CONVENTIONAL_FILES, lookedFor: LOOKED_FOR, protocol: 'http_session', interpreterOption: 'nodejs',
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'nodejs', type: 'string', default: process.execPath, scope: 'app',

@@ -11,7 +11,7 @@ export default function rack(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...RACK, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true, supportsThreads: true,
+        ...RACK, processesPerCpu: 2, processMemoryMiB: 60, displayName: 'Ruby (Rack)', protocol: 'session', interpreterOption: 'ruby', hasPreloader: true, supportsThreads: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => {
         r.add({ name: 'ruby', type: 'string', default: 'ruby', scope: 'app', doc: 'the Ruby interpreter for Rack apps: a command on PATH or a path' });

@@ -14,7 +14,7 @@ export default function wsgi(): Plugin {
     name: NAME,
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
-        ...WSGI, displayName: DISPLAY_NAMES.wsgi, protocol: 'session', interpreterOption: 'python', hasPreloader: true, supportsThreads: true,
+        ...WSGI, processesPerCpu: 2, processMemoryMiB: 50, displayName: DISPLAY_NAMES.wsgi, protocol: 'session', interpreterOption: 'python', hasPreloader: true, supportsThreads: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add(pythonOption));
       kernel.hooks.detectAppType.tapPromise(NAME, detectExplicit('wsgi'));

@@ -1,7 +1,7 @@
 // The signal table of docs/signals.md, with a real server: SIGHUP reloads
 // (a plugin's reload tap runs) and the server keeps serving, whether the
-// watchdog or the core gets it; SIGUSR2 is reserved and ignored; SIGQUIT
-// stops gracefully like SIGTERM.
+// watchdog or the core gets it; SIGQUIT stops gracefully like SIGTERM.
+// (SIGUSR2, the upgrade: upgrade.spec.ts; SIGTERM's drain: graceful-drain.spec.ts.)
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,15 +48,6 @@ describe('signals', function () {
     await waitFor(() => reloads().length === 2, 10000, 'the reload tap');
     expect(reloads()[1]).to.equal('SIGHUP to the core');
     expect((await fetch(p!.url)).status).to.equal(200);
-  });
-
-  it('SIGUSR2 is reserved: logged and ignored by the watchdog and the core', async () => {
-    const corePid = properties(p!).corePid!;
-    process.kill(p!.child.pid!, 'SIGUSR2');
-    process.kill(corePid, 'SIGUSR2');
-    await waitFor(() => (p!.output().match(/SIGUSR2 ignored: reserved for zero-downtime upgrades/g) ?? []).length === 2, 10000, 'two warnings');
-    expect((await fetch(p!.url)).status).to.equal(200);
-    expect(properties(p!).corePid).to.equal(corePid);
   });
 
   it('SIGQUIT stops the server gracefully, removing the instance directory', async () => {

@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onAbort } from './abort-cleanup.ts';
 
 export interface RunningNginx {
   prefix: string;
@@ -42,6 +43,11 @@ http {
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // If the spec runner is interrupted, nginx (which would outlive it) and its prefix go too.
+  const unregister = onAbort(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGTERM');
+    rmSync(prefix, { recursive: true, force: true });
+  });
   return {
     prefix,
     output: () => out,
@@ -52,6 +58,7 @@ http {
         await exited;
       }
       rmSync(prefix, { recursive: true, force: true });
+      unregister();
     },
   };
 }

@@ -24,6 +24,8 @@ export interface RunningPassenger {
   registryDir: string;
   /** Everything printed so far (stdout and stderr). */
   output(): string;
+  /** What was printed on stdout alone. */
+  stdout(): string;
   /** Waits until the output matches. */
   waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
   /** SIGTERM (or another signal) to the CLI and wait for it to exit; resolves with its exit code. */
@@ -38,8 +40,17 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Resolve once the CLI exits instead of waiting for "serving" (for start-up failures). */
   expectExit?: boolean;
+  /** Resolve at once, without waiting for anything (to signal the server while it starts up). */
+  noWait?: boolean;
   /** The CLI's working directory (default: the spec runner's). */
   cwd?: string;
+  /** A command that runs the CLI (it must exec it, keeping the PID), e.g. ['ip', 'netns', 'exec', NAME] to run it in a network namespace. */
+  prefix?: string[];
+  /** Listen here instead of on a free loopback port (inside a namespace of one's own, any port is free). */
+  address?: string;
+  port?: number;
+  /** The CLI's entry file (default: this repository's core/cli/main.ts), e.g. that of an installed copy. */
+  entry?: string;
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
@@ -56,19 +67,25 @@ export function passengerCommand(args: string[], env: NodeJS.ProcessEnv = proces
 }
 
 export async function startPassenger(appDir: string, opts: StartOptions = {}): Promise<RunningPassenger> {
-  const port = await getPort({ host: '127.0.0.1' });
+  const port = opts.port ?? await getPort({ host: '127.0.0.1' });
+  const address = opts.address ?? '127.0.0.1';
   const registryDir = mkdtempSync(join(tmpdir(), 'psg-registry-'));
   chmodSync(registryDir, 0o711); // like /tmp, apps running as other users can pass through to their own socket directory
   // From another working directory, tsx must be named by its path.
   const tsx = opts.cwd !== undefined ? pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href : 'tsx';
-  const child = spawn(process.execPath, ['--import', tsx, cliEntry, 'run', appDir, '--port', String(port), '--instance-registry-dir', registryDir, ...(opts.args ?? [])], {
+  const argv = [process.execPath, '--import', tsx, opts.entry ?? cliEntry, 'run', appDir, '--port', String(port), ...(opts.address ? ['--address', opts.address] : []),
+    '--instance-registry-dir', registryDir, ...(opts.args ?? [])];
+  const [command, ...commandArgs] = [...(opts.prefix ?? []), ...argv] as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
   });
   let out = '';
+  let stdoutText = '';
   const listeners = new Set<() => void>();
   const onData = (d: Buffer) => { out += d.toString(); for (const l of listeners) l(); };
+  child.stdout!.on('data', (d: Buffer) => { stdoutText += d.toString(); });
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => { for (const l of listeners) l(); r(code); }));
@@ -85,8 +102,9 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     if (!check()) listeners.add(listener);
   });
   const running: RunningPassenger = {
-    child, port, url: `http://127.0.0.1:${port}`, registryDir,
+    child, port, url: `http://${address}:${port}`, registryDir,
     output: () => out,
+    stdout: () => stdoutText,
     waitForOutput,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
@@ -100,6 +118,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     },
     instanceDirs: () => readdirSync(registryDir).filter((n) => /^passenger\.[^.]+$/.test(n)),
   };
+  if (opts.noWait) return running;
   if (opts.expectExit) {
     await exited;
     return running;

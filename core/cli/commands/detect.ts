@@ -5,6 +5,7 @@ import { bootForApp } from '../../instance/boot.ts';
 import { prepareSpawnCommand } from '../../spawn/prepare.ts';
 import { createLogger } from '../../log/logger.ts';
 import { tmpdir } from 'node:os';
+import { poolSizing } from '../../instance/pool-sizing.ts';
 
 export async function detectCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, json: boolean): Promise<number> {
   const { kernel, app, configFile } = await bootForApp({ builtins, appDir, flags, env: process.env, log: createLogger('error') });
@@ -16,6 +17,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   // The loader command's program is the interpreter the plugin chose (a virtualenv's python, say), and the plugin may say why.
   const interpreter = type.interpreterOption ? cmd.command : undefined;
   const note = (await callResolveLoader(kernel.hooks, app, method))?.note;
+  const sizing = poolSizing(app, type);
   const result = {
     appRoot: app.appRoot,
     appType: app.appType,
@@ -36,6 +38,8 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
     configFile: configFile?.path ?? null,
     plugins: kernel.plugins.map((p) => p.name),
     deprecations: app.deprecations ?? [],
+    maxPoolSize: sizing.size,
+    poolSizing: sizing.how,
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -53,7 +57,7 @@ export async function detectCommand(builtins: Plugin[], appDir: string, flags: R
   if (cmd.readiness.kind === 'port') rows.push(['port', cmd.readiness.port === 0 ? 'a free one, picked at each spawn ($PORT)' : String(cmd.readiness.port)]);
   rows.push(['threads', type.supportsThreads ? `${app.options.threads} per process`
     : `1 (the app type's loader does not support threads${app.options.threads > 1 ? `; threads: ${app.options.threads} has no effect` : ''})`]);
-  rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')]);
+  rows.push(['runs as', result.user], ['environment', result.environment], ['config file', result.configFile ?? '(none)'], ['plugins', result.plugins.join(', ')], ['max pool size', sizing.how]);
   for (const d of result.deprecations) rows.push(['deprecated', d]);
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');

@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { PassengerError } from '../../errors/passenger-error.ts';
 import { checkFlags, findInstance, stringFlag } from './instance-flags.ts';
 import { nginxWorkerUser, whyCannotConnect } from '../../instance/socket-access.ts';
+import { parseUpstreams, readSecretFile, renderUpstreamConfig } from './nginx-upstream.ts';
 
 export interface NginxSite {
   appRoot: string;
@@ -93,6 +94,7 @@ ${blocks.join('\n')}`;
 }
 
 export async function nginxConfigCommand(dirs: string[], flags: Record<string, string | boolean>): Promise<number> {
+  if (flags.upstream !== undefined) return upstreamConfigCommand(dirs, flags);
   checkFlags('nginx-config', flags, ['instance', 'instance_registry_dir', 'server_name', 'listen', 'nginx_user']);
   const found = findInstance(flags);
   const roots = dirs.length > 0
@@ -112,6 +114,28 @@ export async function nginxConfigCommand(dirs: string[], flags: Record<string, s
     sites, socketPath, listen: stringFlag(flags, 'listen') ?? '80', instanceName: found.dir.name, secret: found.dir.readScgiSecret(),
     stableSocket: !socketPath.startsWith(found.dir.path + '/'), stableSecret: found.properties.scgiSecretFile !== undefined,
     workerUser, workerProblem,
+  }));
+  return 0;
+}
+
+/** A load balancer for hosts elsewhere (nginx-upstream.ts): no instance on this machine is needed. */
+function upstreamConfigCommand(dirs: string[], flags: Record<string, string | boolean>): number {
+  checkFlags('nginx-config', flags, ['upstream', 'upstream_protocol', 'server_name', 'listen', 'scgi_secret_file', 'upstream_name']);
+  const protocol = stringFlag(flags, 'upstream_protocol') ?? 'http';
+  if (protocol !== 'http' && protocol !== 'scgi') throw new PassengerError('PSG_ERR_USAGE', `--upstream-protocol: expected http or scgi, got "${protocol}"`);
+  if (dirs.length > 1) throw new PassengerError('PSG_ERR_USAGE', `--upstream balances one app; ${dirs.length} directories were given`);
+  let secret: string | undefined;
+  if (protocol === 'scgi') {
+    if (dirs.length !== 1) throw new PassengerError('PSG_ERR_USAGE', "--upstream-protocol scgi: name the app's directory on the hosts (passenger nginx-config APP_DIR --upstream ...)");
+    const file = stringFlag(flags, 'scgi_secret_file');
+    if (file === undefined) throw new PassengerError('PSG_ERR_USAGE', '--upstream-protocol scgi needs --scgi-secret-file FILE (the scgi_secret_file the hosts run with)');
+    secret = readSecretFile(file);
+  }
+  const appRoot = dirs[0] === undefined ? undefined : resolve(dirs[0]);
+  process.stdout.write(renderUpstreamConfig({
+    upstreams: parseUpstreams(stringFlag(flags, 'upstream')!), protocol, listen: stringFlag(flags, 'listen') ?? '80',
+    serverName: stringFlag(flags, 'server_name') ?? '_', name: stringFlag(flags, 'upstream_name') ?? (appRoot ? basename(appRoot) : 'app'),
+    appRoot, secret,
   }));
   return 0;
 }

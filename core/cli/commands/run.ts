@@ -11,13 +11,17 @@ import { isRoot } from '../../spawn/user-switch.ts';
 import { parseMetricsAddress } from '../../metrics/listener.ts';
 import { checkSocketDirectory, checkSocketFree, loadOrCreateSecret } from '../../instance/stable-paths.ts';
 import { takeActivatedSocket } from '../../watchdog/socket-activation.ts';
+import type { EarlySignals } from '../../watchdog/early-signals.ts';
+import { takeUpgradeListeners } from '../../watchdog/upgrade.ts';
+import { drainDelaySeconds } from '../../instance/drain.ts';
 
 const ext = extname(fileURLToPath(import.meta.url));
 const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
 
-export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>): Promise<number> {
+export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, early?: EarlySignals): Promise<number> {
   // First, so neither the core nor the apps ever see LISTEN_* (they were for this process only).
   const activated = takeActivatedSocket(process.env);
+  const upgrade = takeUpgradeListeners(process.env);
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env });
   const o = app.options as Record<string, unknown>;
   const logFile = o.log_file as string | undefined;
@@ -27,6 +31,7 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const metricsAddress = o.metrics_address as string | undefined;
   if (metricsAddress !== undefined) parseMetricsAddress(metricsAddress);
   for (const d of app.deprecations ?? []) log.warn(d);
+  if (upgrade) log.info(`upgrade: taking over the listening sockets of the instance of watchdog pid ${upgrade.fromPid}`);
   if (activated) {
     log.info(`HTTP on the socket passed by the service manager (LISTEN_FDS, fd ${activated.fd}); port and address are not used${activated.count > 1 ? `; ${activated.count - 1} further passed sockets are ignored` : ''}`);
   }
@@ -36,21 +41,26 @@ export async function runCommand(builtins: Plugin[], appDir: string, flags: Reco
   const scgiSocket = o.scgi_socket as string | undefined;
   if (scgiSocket !== undefined) {
     checkSocketDirectory(scgiSocket);
-    await checkSocketFree(scgiSocket);
+    // An upgrade takes the path over from the running instance.
+    if (!upgrade) await checkSocketFree(scgiSocket);
   }
   const secretFile = o.scgi_secret_file as string | undefined;
   const scgiSecret = secretFile === undefined ? undefined : loadOrCreateSecret(secretFile);
+  const drainDelay = drainDelaySeconds({ drain_delay: o.drain_delay as number | undefined, environment: app.options.environment });
   return runWatchdog({
     coreEntry,
     init: { appDir: app.appRoot, flags },
     registryDir: o.instance_registry_dir as string | undefined,
-    stopTimeoutMs: (o.shutdown_timeout as number) * 1000 + 10_000,
+    stopTimeoutMs: (drainDelay + (o.shutdown_timeout as number)) * 1000 + 10_000,
+    drainDelaySeconds: drainDelay,
     listen: {
       address: o.address as string, port: o.port as number, scgiAddress: o.scgi_address as string | undefined, scgiSocket, httpFd: activated?.fd,
       sslPort: o.ssl === true ? o.ssl_port as number | undefined : undefined,
     },
     scgiSecret,
     log,
+    early,
+    upgrade,
     onReady(m, instance) {
       const https = m.sslPort === undefined ? '' : ` and https://${m.address}:${m.sslPort}/`;
       const serving = `serving ${m.appRoot} (${m.appType}, ${app.options.environment}) on ${m.scheme}://${m.address}:${m.port}/${https} — instance ${instance.name}, Ctrl-C to stop`;

@@ -7,7 +7,7 @@ import type { PoolStats, ProcessStats } from '../../pool/stats.ts';
 import { checkFlags, findInstance, passwordOf } from './instance-flags.ts';
 
 export interface StatusReply {
-  instance: { name: string; version: string; watchdogPid: number; corePid: number; address: string; port: number; scgiSocket: string };
+  instance: { name: string; version: string; watchdogPid: number; corePid: number; address: string; port: number; scgiSocket: string; maxPoolSize?: number; poolSizing?: string };
   pool: PoolStats;
 }
 
@@ -39,6 +39,7 @@ export function renderStatus(s: StatusReply, now = Date.now()): string {
     `  SCGI: ${i.scgiSocket}`,
     `  Processes: ${s.pool.processCount} of max_pool_size ${s.pool.maxPoolSize}`,
   ];
+  if (i.poolSizing) out.push(`  max_pool_size: ${i.poolSizing}`);
   if (s.pool.groups.length === 0) out.push('', 'No apps in the pool yet.');
   for (const g of s.pool.groups) {
     out.push('', `${g.name}: ${g.appRoot} (${g.appType}, ${g.environment})`);

@@ -4,7 +4,7 @@
 // bodies stream both ways; SIGTERM drains in-flight requests first.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import net, { type AddressInfo, type Server, type Socket } from 'node:net';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { Forwarder } from '../forward.ts';
@@ -15,7 +15,7 @@ import type { ProxyTrust } from '../trusted-proxies.ts';
 import { checkRequestHead } from './request-rules.ts';
 import { describeParseError, rawResponse } from './parse-errors.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
-import { NodeFrontResponse } from './node-front-response.ts';
+import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 
 export interface HttpEngineOptions {
@@ -79,6 +79,7 @@ export class HttpEngine {
   readonly #trustBySocket = new WeakMap<Socket, boolean>();
   readonly #refusedSockets = new WeakSet<Socket>();
   readonly #limiter: ConnectionLimiter | undefined;
+  readonly #drain: DrainState = { draining: false };
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -193,7 +194,8 @@ export class HttpEngine {
     if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
-    const out = new NodeFrontResponse(req, res, overHttp2);
+    if (this.#drain.draining) res.shouldKeepAlive = false;
+    const out = new NodeFrontResponse(req, res, overHttp2, this.#drain);
     // The version rules are about text request lines; an HTTP/2 stream (tls/h2-request.ts) has none, and its headers are checked as 1.1's.
     const verdict = checkRequestHead(overHttp2 ? { method: req.method, url: req.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: req.rawHeaders } : req);
     if (!verdict.ok) {
@@ -226,11 +228,36 @@ export class HttpEngine {
     this.#onRequest(req, res, true);
   }
 
-  /** Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left. */
-  async close(graceMs: number): Promise<void> {
+  /**
+   * A graceful stop began: keep serving, but every response from now on is its
+   * connection's last (Connection: close). Clients and load balancers then
+   * open new connections, which go elsewhere once the listener closes,
+   * instead of finding their idle keep-alive connection cut.
+   */
+  startDraining(): void {
+    this.#drain.draining = true;
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left.
+   * `leaveIdle` (a graceful drain behind a load balancer): idle keep-alive connections are
+   * not closed by us, since a request the client is sending on one at that moment would be
+   * lost (nginx cannot retry a POST on it). Each ends instead when its client lets go of it
+   * (nginx's keepalive_timeout is below ours), after one more answer with Connection: close,
+   * or at our keep-alive timeout (5 s); `graceMs` bounds it all.
+   */
+  async close(graceMs: number, leaveIdle = false): Promise<void> {
+    this.#drain.draining = true;
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    if (leaveIdle) {
+      // net.Server's close: stops listening without http.Server's closing of idle connections; calls back once every connection ended.
+      const allEnded = new Promise<void>((r) => net.Server.prototype.close.call(this.#server, () => r()));
+      await Promise.race([Promise.all([this.#forwarder.idle(), allEnded]), timer]);
+      this.#server.closeAllConnections();
+      return;
+    }
     const closed = new Promise<void>((r) => this.#server.close(() => r()));
     this.#server.closeIdleConnections();
-    const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([this.#forwarder.idle(), timer]);
     this.#server.closeAllConnections();
     await closed;

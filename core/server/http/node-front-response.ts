@@ -9,21 +9,28 @@ import type { FrontResponse } from '../front.ts';
 /** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
 const LINGER_MS = 5000;
 
+/** Shared by an engine and its responses: set once a graceful stop begins. */
+export interface DrainState { draining: boolean }
+
 export class NodeFrontResponse implements FrontResponse {
   readonly #req: http.IncomingMessage;
   readonly #res: http.ServerResponse;
   /** The client's connection over HTTP/1; undefined over HTTP/2, whose streams are no sockets to uncork. */
   readonly #socket: Socket | undefined;
+  readonly #drain: DrainState;
   #bodyStarted = false;
-  constructor(req: http.IncomingMessage, res: http.ServerResponse, overHttp2: boolean) {
+  constructor(req: http.IncomingMessage, res: http.ServerResponse, overHttp2: boolean, drain: DrainState) {
     this.#req = req;
     this.#res = res;
     this.#socket = overHttp2 ? undefined : req.socket;
+    this.#drain = drain;
   }
   get headersSent(): boolean { return this.#res.headersSent; }
   // node marks the response destroyed when its connection closes.
   get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
   writeHead(status: number, reason: string, headers: string[]): void {
+    // Stopping: this response is the connection's last (Connection: close), so no idle keep-alive connection is cut later.
+    if (this.#drain.draining) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
     // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
     process.nextTick(NodeFrontResponse.#flushHead, this);
