@@ -39,6 +39,19 @@ const MAX_WARNED = 100;
 
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
 
+/**
+ * The file's stats, or undefined when there is none. throwIfNoEntry covers
+ * ENOENT only: `/style.css/more` fails with ENOTDIR (and a long name with
+ * ENAMETOOLONG), which must send the request to the app, not end the core.
+ */
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 function plain(res: http.ServerResponse, status: number, text: string, method: string | undefined, extra: Record<string, string> = {}): void {
   const body = `${status} ${text}\n`;
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
@@ -85,10 +98,10 @@ export class StaticFiles {
     }
     let rel = p.rel;
     let file = rel ? `${root}/${rel}` : root;
-    const st = statSync(file, { throwIfNoEntry: false });
+    const st = statIfAny(file);
     if (st === undefined) return false;
     if (st.isDirectory()) {
-      if (!isFile(statSync(`${file}/index.html`, { throwIfNoEntry: false }))) return false;
+      if (!isFile(statIfAny(`${file}/index.html`))) return false;
       if (!p.trailingSlash) {
         // As web servers do, so that the page's relative links resolve inside the directory.
         plain(res, 301, 'Moved Permanently', method, { Location: `${p.rawPath}/${p.query}` });
@@ -106,8 +119,8 @@ export class StaticFiles {
     let coding: string | undefined;
     let vary = false;
     if (!file.endsWith('.br') && !file.endsWith('.gz')) {
-      const br = isFile(statSync(`${file}.br`, { throwIfNoEntry: false }));
-      const gz = isFile(statSync(`${file}.gz`, { throwIfNoEntry: false }));
+      const br = isFile(statIfAny(`${file}.br`));
+      const gz = isFile(statIfAny(`${file}.gz`));
       if (br || gz) {
         vary = true;
         const accepted = acceptedCodings(req.headers['accept-encoding']);
