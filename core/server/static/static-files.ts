@@ -63,11 +63,16 @@ export class StaticFiles {
   readonly #asRoot: boolean;
   readonly #dirs = new Map<string, PublicDir>();
   readonly #warned = new Set<string>();
+  readonly #scriptExtensionsOf: (appType: string) => readonly string[];
 
-  /** `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside). */
-  constructor(log: Logger, asRoot: boolean) {
+  /**
+   * `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside).
+   * `scriptExtensionsOf`: the extensions an app type executes (AppTypeDescriptor.scriptExtensions), never sent as files.
+   */
+  constructor(log: Logger, asRoot: boolean, scriptExtensionsOf: (appType: string) => readonly string[] = () => []) {
     this.#log = log;
     this.#asRoot = asRoot;
+    this.#scriptExtensionsOf = scriptExtensionsOf;
   }
 
   #dir(app: AppSpec): PublicDir {
@@ -110,6 +115,9 @@ export class StaticFiles {
       file += '/index.html';
       rel = rel ? `${rel}/index.html` : 'index.html';
     } else if (!st.isFile() || p.trailingSlash) return false;
+    // A script (public/index.php) is the app's to run, never to publish; a compressed sibling of one neither.
+    const scripts = this.#scriptExtensionsOf(app.appType);
+    if (scripts.length > 0 && scripts.includes(extname(file.replace(/\.(?:br|gz)$/, '')).toLowerCase())) return false;
     this.#send(req, res, root, file, rel);
     return true;
   }
