@@ -44,6 +44,9 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: 'systemd-unit', synopsis: '[APP_DIR] [options]', summary: 'a systemd service unit that runs the app', takesOptions: true,
     details: 'Prints a service unit running `passenger run APP_DIR` with the options given (environment production unless configured); user and group become User= and Group=, so the whole server runs as that user. Save it as /etc/systemd/system/NAME.service.',
     flags: [] },
+  { name: 'plugin', synopsis: 'new NAME [--dir DIR]', summary: 'start a plugin package: code, fixture app, tests, README', takesOptions: false,
+    details: 'Writes passenger-plugin-NAME (or DIR): package.json with passenger-ts as peer dependency, a type-checked index.js for apps that listen on $PORT, a fixture app, a mocha spec using passenger-ts/testing, and a README. `npm install && npm test` passes as it stands. See docs/plugins.md.',
+    flags: [['--dir DIR', 'where to write it (default: ./passenger-plugin-NAME); must not exist or be empty']] },
 ];
 
 const FOOTER = `Options are the configuration keys with dashes (--max-pool-size 4); see
