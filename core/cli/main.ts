@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
   const builtins = builtinPlugins();
   for (const p of builtins) kernel.use(p);
   kernel.boot();
-  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', ...kernel.options.list().filter((d) => d.type === 'boolean').flatMap((d) => [d.name, ...(d.aliases ?? [])])]);
+  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', 'check', ...kernel.options.list().filter((d) => d.type === 'boolean').flatMap((d) => [d.name, ...(d.aliases ?? [])])]);
   const args = parseArgs(argv, booleans);
   const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version', 'watch']);
   if (sw.version) { process.stdout.write(`passenger ${version}\n`); return 0; }
