@@ -1,7 +1,7 @@
 // `passenger plugin new`: the package it writes works as it stands. The round
 // trip an author makes: scaffold, `npm install` (passenger-ts from this
-// repository's `npm pack` tarball, mocha from this repository's copy: no
-// network), the type check of index.js, the package's own `npm test`; then
+// repository's `npm pack` tarball, mocha from this repository's copy, their
+// dependencies from npm's cache where npm ci put them), the type check of index.js, the package's own `npm test`; then
 // the publish side: `npm pack` the plugin, install both tarballs into an app
 // that names the plugin in its configuration, and the installed server serves it.
 import { expect } from 'chai';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { passengerCommand, repoRoot } from '../support/passenger.ts';
 import { packedTarball } from '../support/packed.ts';
 
-const npm = (dir: string, ...args: string[]) => execFileSync('npm', [...args, '--offline', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+const npm = (dir: string, ...args: string[]) => execFileSync('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
 
 describe('passenger plugin new', function () {
   this.timeout(180000);
@@ -51,7 +51,7 @@ describe('passenger plugin new', function () {
   });
 
   it("installs, type-checks, and passes its own npm test", () => {
-    // As published, the devDependencies come from the registry; here from this checkout, offline.
+    // As published, the devDependencies come from the registry; here from this checkout.
     const pkgFile = join(plugin, 'package.json');
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
     pkg.devDependencies = { 'passenger-ts': `file:${packedTarball()}`, mocha: `file:${join(repoRoot, 'node_modules/mocha')}` };
