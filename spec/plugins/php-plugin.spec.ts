@@ -3,13 +3,14 @@
 // named in the app's .passengerrc.json. The real server serves real PHP
 // through php-fpm (and php-cgi) over the plugin's own FastCGI protocol.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
+import { mochaCommand, npmInstall, packedTarball } from '../support/packed.ts';
 
 const pluginDir = join(repoRoot, 'examples/plugins/php');
 const BIG_BYTES = 20 * 1024 * 1024;
@@ -225,5 +226,26 @@ describe('passenger-plugin-php from its npm tarball', function () {
     expect(page).to.include('mbstring');
     expect(page).to.include('apt-get install php8.2-mbstring');
     expect(page).to.not.include('ext-json is');
+  });
+
+  it("passes the plugin's own test (test/php.spec.mjs), written against passenger-ts/testing from the packed package", () => {
+    // The plugin as its author works on it: its folder, passenger-ts installed from the packed tarball as its devDependency.
+    const dir = mkdtempSync(join(tmpdir(), 'psg-php-own-'));
+    try {
+      cpSync(pluginDir, dir, { recursive: true, filter: (src) => !src.includes('node_modules') });
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      pkg.devDependencies = { 'passenger-ts': `file:${packedTarball()}` };
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      // The peer range names the plugin API's version (^0.2.0); this checkout may carry another version number.
+      npmInstall(dir, ['--legacy-peer-deps']);
+      const [node, bin] = mochaCommand();
+      const r = spawnSync(node!, [bin!, '--no-config', '--reporter', 'spec', '--timeout', '60000', 'test/php.spec.mjs'], { cwd: dir, encoding: 'utf8', timeout: 200000 });
+      const out = `${r.stdout}${r.stderr}`;
+      expect(out, out).to.match(/3 passing/);
+      expect(out).not.to.match(/failing/);
+      expect(r.status, out).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
