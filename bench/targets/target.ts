@@ -4,8 +4,8 @@
 import type { Launched } from '../proc/launch.ts';
 import { isAlive, type ProcInfo } from '../proc/tree.ts';
 
-export type AppKind = 'node' | 'rack' | 'wsgi' | 'generic';
-export type ServerKind = 'ours' | 'bare' | 'passenger' | 'puma' | 'gunicorn';
+export type AppKind = 'node' | 'rack' | 'wsgi' | 'generic' | 'php';
+export type ServerKind = 'ours' | 'bare' | 'passenger' | 'puma' | 'gunicorn' | 'nginx';
 
 export interface StartOptions {
   /** A private copy of the hello-world app (servers may write logs into it). */
