@@ -73,36 +73,67 @@ export function paramsRecords(requestId, pairs) {
 
 /**
  * Reads records from a byte stream cut anywhere. `onRecord(type, requestId,
- * content)` gets each record's content as a view valid during the call.
+ * content)` gets the content as a view valid during the call. STDOUT and
+ * STDERR content is passed on in pieces as it arrives (a 64 KiB record need
+ * not be copied together first); other records whole.
  */
 export class RecordReader {
   /** @type {(type: number, requestId: number, content: Buffer) => void} */
   #onRecord;
-  /** Bytes of a record not complete yet. */
-  #pending = Buffer.alloc(0);
+  /** The current record's header, while incomplete. */
+  #header = Buffer.alloc(8);
+  #headerBytes = 0;
+  #type = 0;
+  #requestId = 0;
+  /** Content bytes of the current record still to come, then its padding. */
+  #contentLeft = 0;
+  #paddingLeft = 0;
+  /** A record other than STDOUT/STDERR, gathered until whole. */
+  /** @type {Buffer[] | null} */
+  #whole = null;
 
   /** @param {(type: number, requestId: number, content: Buffer) => void} onRecord */
   constructor(onRecord) {
     this.#onRecord = onRecord;
   }
 
-  /** Whether part of a record is waiting for the rest. */
-  get partial() { return this.#pending.length > 0; }
-
   /** @param {Buffer} data */
   feed(data) {
-    let buf = this.#pending.length > 0 ? Buffer.concat([this.#pending, data]) : data;
     let pos = 0;
-    while (buf.length - pos >= 8) {
-      if (buf[pos] !== VERSION) throw new Error(`FastCGI record of version ${buf[pos]}, not ${VERSION}`);
-      const contentLength = buf.readUInt16BE(pos + 4);
-      const end = pos + 8 + contentLength + buf[pos + 6];
-      if (buf.length < end) break;
-      this.#onRecord(buf[pos + 1], buf.readUInt16BE(pos + 2), buf.subarray(pos + 8, pos + 8 + contentLength));
-      pos = end;
+    while (pos < data.length) {
+      if (this.#contentLeft > 0) {
+        const n = Math.min(this.#contentLeft, data.length - pos);
+        const piece = data.subarray(pos, pos + n);
+        pos += n;
+        this.#contentLeft -= n;
+        if (this.#whole) {
+          this.#whole.push(Buffer.from(piece));
+          if (this.#contentLeft === 0) { const content = Buffer.concat(this.#whole); this.#whole = null; this.#onRecord(this.#type, this.#requestId, content); }
+        } else this.#onRecord(this.#type, this.#requestId, piece);
+        continue;
+      }
+      if (this.#paddingLeft > 0) {
+        const n = Math.min(this.#paddingLeft, data.length - pos);
+        pos += n;
+        this.#paddingLeft -= n;
+        continue;
+      }
+      const n = Math.min(8 - this.#headerBytes, data.length - pos);
+      data.copy(this.#header, this.#headerBytes, pos, pos + n);
+      pos += n;
+      this.#headerBytes += n;
+      if (this.#headerBytes < 8) break;
+      this.#headerBytes = 0;
+      const h = this.#header;
+      if (h[0] !== VERSION) throw new Error(`FastCGI record of version ${h[0]}, not ${VERSION}`);
+      this.#type = h[1];
+      this.#requestId = h.readUInt16BE(2);
+      this.#contentLeft = h.readUInt16BE(4);
+      this.#paddingLeft = h[6];
+      const streamed = this.#type === STDOUT || this.#type === STDERR;
+      if (this.#contentLeft === 0) this.#onRecord(this.#type, this.#requestId, Buffer.alloc(0));
+      else this.#whole = streamed ? null : [];
     }
-    // What is left is copied: `data` may be reused by its producer.
-    this.#pending = pos === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(pos));
   }
 }
 
