@@ -4,6 +4,7 @@
 // (pm = static) as the other servers have app processes. nginx's defaults
 // otherwise (request and response buffering on); no access log.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { launch } from '../proc/launch.ts';
 import { isAlive } from '../proc/tree.ts';
@@ -24,6 +25,21 @@ const PARAMS = ['QUERY_STRING $query_string', 'REQUEST_METHOD $request_method', 
   'DOCUMENT_ROOT $document_root', 'SERVER_PROTOCOL $server_protocol', 'GATEWAY_INTERFACE CGI/1.1', 'SERVER_SOFTWARE nginx',
   'REMOTE_ADDR $remote_addr', 'REMOTE_PORT $remote_port', 'SERVER_ADDR $server_addr', 'SERVER_PORT $server_port',
   'SERVER_NAME $server_name', 'SCRIPT_FILENAME $document_root/index.php', 'PATH_INFO $uri'];
+
+/** Until php-fpm accepts on its socket: nginx started before would answer 502 (Bad Gateway) meanwhile. */
+async function fpmListening(socket: string, alive: () => boolean, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect({ path: socket });
+      c.once('connect', () => { c.destroy(); resolve(true); });
+      c.once('error', () => { c.destroy(); resolve(false); });
+    });
+    if (ok) return;
+    if (!alive() || Date.now() > until) throw new Error(`php-fpm did not listen on ${socket}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 export function nginxPhpTarget(): Target {
   return {
@@ -51,6 +67,13 @@ pm = static
 pm.max_children = ${o.processes}
 ${root ? 'user = root\ngroup = root\n' : ''}`);
       const fpm = launch(find(['php-fpm8.2', 'php-fpm'])!, ['--nodaemonize', '--fpm-config', fpmConf, ...(root ? ['--allow-to-run-as-root'] : [])]);
+      try {
+        await fpmListening(socket, () => isAlive(fpm.pid));
+      } catch (e) {
+        const out = fpm.output();
+        await fpm.stop();
+        throw new Error(`${(e as Error).message}\n${out}`);
+      }
       const temp = join(o.workDir, 'nginx-temp');
       mkdirSync(temp, { recursive: true });
       const conf = join(o.workDir, 'nginx.conf');
