@@ -179,32 +179,58 @@ async function main() {
     if (made.status !== 0) loadError({ error_class: 'PhpServerFailed', summary: `cannot make the FIFO ${errorLog} for php-fpm's log` }, String(made.stderr));
     createReadStream(errorLog).on('data', relay).on('error', () => {});
     writeFileSync(config, fpmConfig({ socket, workers, appRoot, errorLog }), { mode: 0o600 });
-    child = spawn(fpm, ['--nodaemonize', '--fpm-config', config, ...(process.getuid?.() === 0 ? ['--allow-to-run-as-root'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = underKeeper(fpm, ['--nodaemonize', '--fpm-config', config, ...(process.getuid?.() === 0 ? ['--allow-to-run-as-root'] : [])], 'QUIT', process.env);
   } else {
-    child = spawn(cgi, ['-b', socket], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // One parent and `workers` children; no recycling (the pool has max_requests for that).
-      env: { ...process.env, PHP_FCGI_CHILDREN: String(workers), PHP_FCGI_MAX_REQUESTS: '0' },
-    });
+    // One parent and `workers` children; no recycling (the pool has max_requests for that).
+    child = underKeeper(cgi, ['-b', socket], 'TERM', { ...process.env, PHP_FCGI_CHILDREN: String(workers), PHP_FCGI_MAX_REQUESTS: '0' });
   }
   child.stdout.on('data', relay);
   child.stderr.on('data', relay);
   const cleanUp = () => { rmSync(socket, { force: true }); rmSync(config, { force: true }); rmSync(errorLog, { force: true }); };
+  let stopping = false;
   child.once('exit', (code, signal) => {
     cleanUp();
-    process.exit(code ?? (signal ? 1 : 0));
+    process.exit(stopping ? 0 : code ?? (signal ? 1 : 0));
   });
   try {
     await waitForSocket(socket, child, 60000);
   } catch {
-    child.kill('SIGKILL');
+    child.stdin.end();
     loadError({ error_class: 'PhpServerFailed', summary: `${server} did not start listening on ${socket}`, php_server: server, php_version: version }, tail.join('\n'));
   }
   say(`!> Ready\n!> socket: main;unix:${socket};fastcgi;${workers}\n!> php_server: ${server}\n!> \n`);
-  // Shutdown: one byte on stdin, or its EOF.
-  const stop = () => child.kill(fpm ? 'SIGQUIT' : 'SIGTERM');
+  // Shutdown: one byte on stdin, or its EOF, or SIGTERM: the keeper stops the server when its stdin closes.
+  const stop = () => { stopping = true; child.stdin.end(); };
   process.stdin.once('data', stop).once('end', stop).resume();
-  process.on('SIGTERM', () => { child.kill('SIGTERM'); });
+  process.on('SIGTERM', stop);
+}
+
+// php-fpm makes itself a session leader (setsid), and its workers outlive a
+// killed master: the process-group kill that stops a loader never reaches
+// them. So the server runs under a keeper: a few lines of /bin/sh in a session
+// of their own that start it, and when their stdin (a pipe from this loader)
+// reaches EOF, whether the loader asked or died (SIGKILL included), send it
+// the graceful stop signal, then SIGKILL its whole group (master and workers)
+// after a grace period; they exit with the server's status.
+const KEEPER = [
+  'exec 3<&0 </dev/null',
+  '"$@" 3<&- &',
+  'server=$!',
+  '{ read -r _ <&3; kill -s "$STOP_SIGNAL" "$server" 2>/dev/null; sleep 10; kill -KILL "-$server" 2>/dev/null; kill -KILL "$server" 2>/dev/null; } &',
+  'exec 3<&-',
+  'wait "$server"; status=$?',
+  // Workers of a master that died hard; then the watch above and its sleep (this group).
+  'kill -KILL "-$server" 2>/dev/null',
+  'trap "exit $status" TERM',
+  // dash's kill takes no "--"; 0 is this group (the keeper leads it).
+  'kill -TERM 0 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+function underKeeper(command, args, stopSignal, env) {
+  return spawn('/bin/sh', ['-c', KEEPER, 'passenger-php-keeper', command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...env, STOP_SIGNAL: stopSignal },
+  });
 }
 
 /** The spawner's keys, after "You have control 1.0", until the empty line. */

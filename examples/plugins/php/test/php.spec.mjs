@@ -28,7 +28,7 @@ function phpFpmProcesses(loaderPids) {
       if (fields[0] !== 'Z') procs.push({ pid: Number(name), ppid: Number(fields[1]), cmd });
     } catch { /* gone meanwhile */ }
   }
-  const masters = procs.filter((p) => loaderPids.some((l) => p.cmd.includes(`php-fpm.${l}.conf`)));
+  const masters = procs.filter((p) => p.cmd.startsWith('php-fpm: master process') && loaderPids.some((l) => p.cmd.includes(`php-fpm.${l}.conf`)));
   const masterPids = new Set(masters.map((m) => m.pid));
   return [...masters, ...procs.filter((p) => masterPids.has(p.ppid))];
 }
@@ -71,6 +71,19 @@ describe('passenger-plugin-php', function () {
     const deadline = Date.now() + 10000;
     while (phpFpmProcesses(loaders).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(phpFpmProcesses(loaders), []);
+  });
+
+  it('takes php-fpm down with a loader killed by SIGKILL (php-fpm leaves the process group)', async () => {
+    server = await startServer(app, { plugins: [pluginDir] });
+    assert.equal((await server.fetch('/')).status, 200);
+    const loaders = loaderPids(server);
+    assert.equal(phpFpmProcesses(loaders).length, 2);
+    process.kill(loaders[0], 'SIGKILL');
+    const deadline = Date.now() + 15000;
+    while (phpFpmProcesses(loaders).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(phpFpmProcesses(loaders), []);
+    // The pool replaces the process; the app serves again.
+    assert.equal((await server.fetch('/')).status, 200);
   });
 
   it('is what passenger detect finds', async () => {
