@@ -29,3 +29,4 @@ export { freePort } from './spawn/free-port.ts';
 export { editDistance } from './util/edit-distance.ts';
 export { PassengerError, isPassengerError } from './errors/passenger-error.ts';
 export { codes, type ErrorCode } from './errors/codes.ts';
+export { cgiVariables } from './protocols/cgi-vars.ts';

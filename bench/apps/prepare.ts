@@ -13,6 +13,7 @@ const FILES: Record<AppKind, string[]> = {
   asgi: ['passenger_asgi.py'],
   node: ['app.js', 'bare-cluster.cjs'],
   generic: ['app.js'],
+  php: ['index.php'],
 };
 
 /** A new directory under `parent` with the app's files, and a scratch directory beside it. */

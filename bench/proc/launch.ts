@@ -2,6 +2,7 @@
 // the group gets SIGTERM, then SIGKILL if anything is still there. Output is
 // kept (the tail) for error messages.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import { isAlive } from './tree.ts';
 
 export interface Launched {
@@ -48,15 +49,16 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* the group is gone */ }
 }
 
-/** Runs a command to completion (with a time limit); resolves with its exit code and output. */
-export function runToEnd(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', (e) => { clearTimeout(timer); resolve({ code: null, output: out + e.message }); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output: out }); });
+/**
+ * Runs a short command to completion (peers' --version and stop, the build, the installer),
+ * with a time limit; resolves with its exit code and interleaved output. execa: a command that
+ * hangs past the limit is killed (SIGKILL 2 s after SIGTERM), and one that cannot start says why.
+ */
+export async function runToEnd(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
+  const r = await execa(command, args, {
+    cwd: opts.cwd, env: opts.env ?? process.env, extendEnv: false, stdin: 'ignore', all: true, reject: false,
+    timeout: opts.timeoutMs ?? 60_000, forceKillAfterDelay: 2000,
   });
+  const code = r.exitCode ?? null;
+  return { code: r.timedOut ? null : code, output: r.failed && r.exitCode === undefined ? [r.all, r.shortMessage].filter(Boolean).join('\n') : r.all ?? '' };
 }

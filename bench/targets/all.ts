@@ -1,6 +1,7 @@
 // Every server the bench knows, in table order: ours, the bare app, the peers.
 import { bareNodeTarget } from './bare.ts';
 import { gunicornTarget } from './gunicorn.ts';
+import { nginxPhpTarget } from './nginx-php.ts';
 import { oursTarget, type OursEntry } from './ours.ts';
 import { passengerTarget } from './passenger6.ts';
 import { pumaTarget } from './puma.ts';
@@ -12,17 +13,21 @@ function needs(target: Target, command: string, why: string): Target {
   return { ...target, async unavailable() { return which(command) ? target.unavailable() : `${command} is not installed (${why})`; } };
 }
 
-export function oursTargets(entry: OursEntry, withMetrics = false): Target[] {
+/** `withPhp`: the PHP row too (not in --quick, whose minute it would exceed, unless asked for by --only). */
+export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = true): Target[] {
   const ours = (metrics: boolean) => [
     oursTarget('node', entry, metrics),
     needs(oursTarget('rack', entry, metrics), 'ruby', 'the Rack loader needs it'),
     needs(oursTarget('wsgi', entry, metrics), 'python3', 'the WSGI loader needs it'),
     needs(oursTarget('asgi', entry, metrics), 'python3', 'the ASGI loader needs it'),
     oursTarget('generic', entry, metrics),
+    ...(withPhp ? [needs(oursTarget('php', entry, metrics), 'php-fpm8.2', 'passenger-plugin-php runs it (examples/plugins/php/)')] : []),
   ];
   return [...ours(false), ...(withMetrics ? ours(true) : []), bareNodeTarget()];
 }
 
-export function peerTargets(): Target[] {
-  return [passengerTarget('node'), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget(), uvicornTarget()];
+/** The peers; `phpOnly`: just nginx + php-fpm (installs nothing), for `--quick --only ours-php,nginx-php`. */
+export function peerTargets(phpOnly = false): Target[] {
+  if (phpOnly) return [nginxPhpTarget()];
+  return [passengerTarget('node'), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget(), uvicornTarget(), nginxPhpTarget()];
 }

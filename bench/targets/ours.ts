@@ -1,6 +1,6 @@
 // passenger-ts through its built-in HTTP engine, from the compiled build
 // (dist/; tsx would add overhead) or, when that cannot be built, from source.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import getPort from 'get-port';
@@ -25,6 +25,13 @@ export function oursEntry(compiled: boolean): OursEntry {
 /** The app-type-specific flags; the same interpreters as the peers use. */
 function appFlags(app: AppKind, appDir: string): string[] {
   if (app === 'wsgi' || app === 'asgi') return existsSync('/usr/bin/python3') ? ['--python', '/usr/bin/python3'] : [];
+  if (app === 'php') {
+    // As a user installs it: passenger-ts (this checkout, built) and the plugin in the app's node_modules.
+    mkdirSync(join(appDir, 'node_modules'));
+    symlinkSync(repoRoot, join(appDir, 'node_modules/passenger-ts'));
+    cpSync(join(repoRoot, 'examples/plugins/php'), join(appDir, 'node_modules/passenger-plugin-php'), { recursive: true, filter: (src) => !/\/(?:node_modules|test)(?:\/|$)/.test(src) });
+    writeFileSync(join(appDir, '.passengerrc.json'), JSON.stringify({ plugins: ['php'] }));
+  }
   if (app === 'generic') {
     // Passengerfile.json, so that the command needs no quoting on the command line.
     writeFileSync(join(appDir, 'Passengerfile.json'), JSON.stringify({ app_start_command: 'exec node app.js' }));
@@ -42,7 +49,11 @@ export function oursTarget(app: AppKind, entry: OursEntry, metrics = false, extr
     label: metrics ? `passenger-ts ${app} (metrics on)` : `passenger-ts ${app}`,
     spawnsOnDemand: !metrics,
     notes: (entry.compiled ? 'compiled build (dist/)' : 'from source through tsx (the build failed)') + (metrics ? '; metrics_address set' : ''),
-    async unavailable() { return undefined; },
+    async unavailable() {
+      // The plugin imports passenger-ts, which resolves to the build (dist/).
+      if (app === 'php' && !entry.compiled) return 'the PHP plugin needs the compiled build (dist/), which failed';
+      return undefined;
+    },
     async start(o: StartOptions): Promise<RunningServer> {
       // Short: the app sockets live below it and Unix socket paths are limited to 107 bytes.
       const registry = mkdtempSync(join(tmpdir(), 'pb-'));

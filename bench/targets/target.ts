@@ -4,8 +4,8 @@
 import type { Launched } from '../proc/launch.ts';
 import { isAlive, type ProcInfo } from '../proc/tree.ts';
 
-export type AppKind = 'node' | 'rack' | 'wsgi' | 'asgi' | 'generic';
-export type ServerKind = 'ours' | 'bare' | 'passenger' | 'puma' | 'gunicorn' | 'uvicorn';
+export type AppKind = 'node' | 'rack' | 'wsgi' | 'asgi' | 'generic' | 'php';
+export type ServerKind = 'ours' | 'bare' | 'passenger' | 'puma' | 'gunicorn' | 'uvicorn' | 'nginx';
 
 export interface StartOptions {
   /** A private copy of the hello-world app (servers may write logs into it). */

@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
   const builtins = builtinPlugins();
   for (const p of builtins) kernel.use(p);
   kernel.boot();
-  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', ...kernel.options.list().filter((d) => d.type === 'boolean').flatMap((d) => [d.name, ...(d.aliases ?? [])])]);
+  const booleans = new Set(['help', 'json', 'debug', 'version', 'watch', 'check', ...kernel.options.list().filter((d) => d.type === 'boolean').flatMap((d) => [d.name, ...(d.aliases ?? [])])]);
   const args = parseArgs(argv, booleans);
   const sw = takeSwitches(args.flags, ['help', 'json', 'debug', 'version', 'watch']);
   if (sw.version) { process.stdout.write(`passenger ${version}\n`); return 0; }
@@ -41,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
       case 'reload': return await (await import('./commands/reload.ts')).reloadCommand(args.positionals[0], args.flags);
       case 'restart-app': return await (await import('./commands/restart-app.ts')).restartAppCommand(args.positionals[0], args.flags);
       case 'systemd-unit': return await (await import('./commands/systemd-unit.ts')).systemdUnitCommand(builtinPlugins(), dir, args.flags);
+      case 'plugin': return (await import('./commands/plugin-new.ts')).pluginCommand(args.positionals, args.flags);
       case 'nginx-config': return await (await import('./commands/nginx-config.ts')).nginxConfigCommand(args.positionals, args.flags);
       default: throw new Error(`command ${args.command} is in the help table but not dispatched`);
     }

@@ -41,12 +41,16 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: 'nginx-config', synopsis: '[APP_DIR...]', summary: 'nginx server blocks for a running instance', takesOptions: false,
     details: "Prints server blocks for nginx's http {} block: static files from public/ by nginx, the rest to the instance's SCGI socket. Start the server with scgi_socket and scgi_secret_file, and the configuration survives its restarts. Warns when nginx's worker user cannot connect to the socket.",
     flags: [['--server-name NAME', "the server_name (default: the directory's name; one app only)"], ['--listen ADDR', 'the listen address (default: 80)'], ['--nginx-user USER', "nginx's worker user, to check its access to the socket (default: the user directive of /etc/nginx/nginx.conf)"],
+      ['--check', 'also run nginx -t on it (in a temporary nginx.conf); exit 1 with nginx\'s message when it refuses it'],
       ['--upstream HOST:PORT', 'instead: a load balancer for hosts running passenger run (repeat it, one per host); needs no running instance here (docs/deploy.md)'],
       ['--upstream-protocol http|scgi', 'how nginx talks to those hosts (default: http; scgi needs APP_DIR and --scgi-secret-file)'],
       ['--scgi-secret-file FILE', "the hosts' scgi_secret_file (SCGI upstreams)"], ['--upstream-name NAME', "the upstream block's name (default: the app directory's name)"], ...INSTANCE_FLAGS] },
   { name: 'systemd-unit', synopsis: '[APP_DIR] [options]', summary: 'a systemd service unit that runs the app', takesOptions: true,
     details: 'Prints a service unit running `passenger run APP_DIR` with the options given (environment production unless configured); user and group become User= and Group=, so the whole server runs as that user. Save it as /etc/systemd/system/NAME.service.',
-    flags: [] },
+    flags: [['--check', 'also run systemd-analyze verify on it; exit 1 with its message on an error or a warning']] },
+  { name: 'plugin', synopsis: 'new NAME [--dir DIR]', summary: 'start a plugin package: code, fixture app, tests, README', takesOptions: false,
+    details: 'Writes passenger-plugin-NAME (or DIR): package.json with passenger-ts as peer dependency, a type-checked index.js for apps that listen on $PORT, a fixture app, a mocha spec using passenger-ts/testing, and a README. `npm install && npm test` passes as it stands. See docs/plugins.md.',
+    flags: [['--dir DIR', 'where to write it (default: ./passenger-plugin-NAME); must not exist or be empty']] },
 ];
 
 const FOOTER = `Options are the configuration keys with dashes (--max-pool-size 4); see

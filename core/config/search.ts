@@ -13,7 +13,6 @@
 // symbolic link that a user controls. The result says who controls the file,
 // so options in it that would make root run code or follow a path can be refused.
 import type { Loader } from 'cosmiconfig';
-import { execFile } from 'node:child_process';
 import { constants, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -61,14 +60,16 @@ import(url).then((m) => {
 
 /** Evaluates a JS config in a child process running as `uid`. */
 async function evaluateAs(filepath: string, uid: number, gid: number): Promise<unknown> {
-  const child = await new Promise<{ failed: boolean; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', EVAL_IN_CHILD, pathToFileURL(filepath).href], {
-      uid, gid, timeout: 10000, maxBuffer: 100e6, encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' },
-    }, (err, stdout, stderr) => resolve({ failed: err !== null, stdout, stderr }));
+  // execa, loaded only here (root reading a JS config another user controls): its error says how the
+  // child ended (exit code, signal, timeout) and kills a hung one with SIGKILL after the timeout.
+  const { execa } = await import('execa');
+  const child = await execa(process.execPath, ['--input-type=module', '-e', EVAL_IN_CHILD, pathToFileURL(filepath).href], {
+    uid, gid, timeout: 10000, forceKillAfterDelay: 1000, maxBuffer: 100e6, reject: false, stdin: 'ignore',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/' }, extendEnv: false,
   });
   if (child.failed) {
-    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: evaluating it as uid ${uid} failed: ${child.stderr.split('\n')[0]}`, { file: filepath });
+    const why = child.stderr.split('\n').find((l) => l.trim() !== '') ?? child.shortMessage;
+    throw new PassengerError('PSG_ERR_CONFIG_PARSE', `${filepath}: evaluating it as uid ${uid} failed${child.timedOut ? ' (timed out after 10 s)' : ''}: ${why}`, { file: filepath });
   }
   return JSON.parse(child.stdout) as unknown;
 }

@@ -190,7 +190,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
     intercept: frontIntercept({
-      staticFiles: new StaticFiles(log, process.getuid?.() === 0),
+      staticFiles: new StaticFiles(log, process.getuid?.() === 0, (type) => kernel.appTypes.get(type)?.scriptExtensions ?? []),
       httpsRedirectPort: sslPortWanted && opts.ssl_redirect ? () => sslPort : undefined,
     }),
   });

@@ -49,6 +49,8 @@ export class AppProcess {
       connectPassword: spawned.command.handshake.connect_password ?? '',
       pid: spawned.pid,
       baseUri,
+      appRoot: spawned.command.handshake.app_root ?? spawned.command.cwd,
+      startupFile: spawned.command.handshake.startup_file ?? '',
       log: log.child(`[${this.pid}]`),
     };
   }

@@ -39,24 +39,20 @@ function cgiName(header: string): string {
   return out;
 }
 
-/**
- * Encodes the head: 4-byte big-endian length, then KEY\0VALUE\0 pairs, password first.
- * `keepAlive` adds PASSENGER_KEEP_ALIVE right after it (the caller guarantees a known body length).
- */
-export function encodeSessionHead(req: FrontRequest, password: string, baseUri: string, keepAlive = false): Buffer {
-  const url = req.url;
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
+/** SCRIPT_NAME and PATH_INFO of a request path below the app's base URI. */
+function splitPath(path: string, baseUri: string): { scriptName: string; pathInfo: string } {
   const scriptName = baseUri === '/' ? '' : baseUri.replace(/\/$/, '');
   // Only whole segments match: /subway is not below /sub. A path outside the base URI is passed whole.
   const below = scriptName !== '' && path.startsWith(scriptName) && (path.length === scriptName.length || path.charCodeAt(scriptName.length) === 47);
-  const pathInfo = below ? path.slice(scriptName.length) : path;
-  let s = `PASSENGER_CONNECT_PASSWORD\0${password}\0${keepAlive ? 'PASSENGER_KEEP_ALIVE\u00001\u0000' : ''}REQUEST_METHOD\0${req.method}\0REQUEST_URI\0${url}\0`
-    + `SCRIPT_NAME\0${below ? scriptName : ''}\0PATH_INFO\0${pathInfo}\0QUERY_STRING\0${q < 0 ? '' : url.slice(q + 1)}\0`
-    + `SERVER_NAME\0${req.serverName}\0SERVER_PORT\0${req.serverPort}\0SERVER_PROTOCOL\0HTTP/${req.httpVersion}\0`
-    + `REMOTE_ADDR\0${req.remoteAddress}\0REMOTE_PORT\0${req.remotePort}\0`;
-  if (req.https) s += 'HTTPS\0on\0';
-  if (req.contentLength !== undefined && req.body !== null) s += `CONTENT_LENGTH\0${req.contentLength}\0`;
+  return below ? { scriptName, pathInfo: path.slice(scriptName.length) } : { scriptName: '', pathInfo: path };
+}
+
+/**
+ * The request's headers as CGI variables (CONTENT_TYPE, HTTP_*), alternating
+ * names and values: framing and httpoxy headers dropped, X-Forwarded-* only
+ * from a trusted proxy, repeated headers joined.
+ */
+function headerVariables(req: FrontRequest): { names: string[]; values: string[] } {
   const raw = req.rawHeaders;
   const names: string[] = [];
   const values: string[] = [];
@@ -66,7 +62,6 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
     const name = cgiKey(raw[i]!);
     if (name === SKIP) continue;
     const value = raw[i + 1]!;
-    if (name === CONTENT_TYPE) { s += `CONTENT_TYPE\0${value}\0`; continue; }
     // What the client claims about itself is believed only from a trusted proxy; REMOTE_ADDR, HTTPS and HTTP_HOST say the rest.
     if (!trusted && (name === HTTP_X_FORWARDED_FOR || name === HTTP_X_FORWARDED_PROTO || name === HTTP_X_FORWARDED_HOST)) continue;
     // Repeated headers are joined into one variable (cookies with "; ").
@@ -79,6 +74,45 @@ export function encodeSessionHead(req: FrontRequest, password: string, baseUri: 
     const at = seen ? seen.get(HTTP_X_FORWARDED_FOR) ?? -1 : names.indexOf(HTTP_X_FORWARDED_FOR);
     if (at >= 0) values[at] += `, ${req.remoteAddress}`;
   }
+  return { names, values };
+}
+
+/**
+ * The CGI variables of a request (RFC 3875 and what servers add), alternating
+ * names and values, for protocols other than `session` (FastCGI's PARAMS): the
+ * same variables the session protocol sends, without its password.
+ */
+export function cgiVariables(req: FrontRequest, baseUri: string): string[] {
+  const url = req.url;
+  const q = url.indexOf('?');
+  const { scriptName, pathInfo } = splitPath(q < 0 ? url : url.slice(0, q), baseUri);
+  const out = [
+    'REQUEST_METHOD', req.method, 'REQUEST_URI', url, 'SCRIPT_NAME', scriptName, 'PATH_INFO', pathInfo,
+    'QUERY_STRING', q < 0 ? '' : url.slice(q + 1), 'SERVER_NAME', req.serverName, 'SERVER_PORT', String(req.serverPort),
+    'SERVER_PROTOCOL', `HTTP/${req.httpVersion}`, 'REMOTE_ADDR', req.remoteAddress, 'REMOTE_PORT', String(req.remotePort),
+  ];
+  if (req.https) out.push('HTTPS', 'on');
+  if (req.contentLength !== undefined && req.body !== null) out.push('CONTENT_LENGTH', String(req.contentLength));
+  const { names, values } = headerVariables(req);
+  for (let i = 0; i < names.length; i++) out.push(names[i]!, values[i]!);
+  return out;
+}
+
+/**
+ * Encodes the head: 4-byte big-endian length, then KEY\0VALUE\0 pairs, password first.
+ * `keepAlive` adds PASSENGER_KEEP_ALIVE right after it (the caller guarantees a known body length).
+ */
+export function encodeSessionHead(req: FrontRequest, password: string, baseUri: string, keepAlive = false): Buffer {
+  const url = req.url;
+  const q = url.indexOf('?');
+  const { scriptName, pathInfo } = splitPath(q < 0 ? url : url.slice(0, q), baseUri);
+  let s = `PASSENGER_CONNECT_PASSWORD\0${password}\0${keepAlive ? 'PASSENGER_KEEP_ALIVE\u00001\u0000' : ''}REQUEST_METHOD\0${req.method}\0REQUEST_URI\0${url}\0`
+    + `SCRIPT_NAME\0${scriptName}\0PATH_INFO\0${pathInfo}\0QUERY_STRING\0${q < 0 ? '' : url.slice(q + 1)}\0`
+    + `SERVER_NAME\0${req.serverName}\0SERVER_PORT\0${req.serverPort}\0SERVER_PROTOCOL\0HTTP/${req.httpVersion}\0`
+    + `REMOTE_ADDR\0${req.remoteAddress}\0REMOTE_PORT\0${req.remotePort}\0`;
+  if (req.https) s += 'HTTPS\0on\0';
+  if (req.contentLength !== undefined && req.body !== null) s += `CONTENT_LENGTH\0${req.contentLength}\0`;
+  const { names, values } = headerVariables(req);
   for (let i = 0; i < names.length; i++) s += `${names[i]}\0${values[i]}\0`;
   // Latin-1 keeps every byte as received (node's HTTP parser decodes headers as Latin-1).
   const out = Buffer.allocUnsafe(4 + s.length);

@@ -26,6 +26,12 @@ export interface AppTypeDescriptor {
    * has no effect, and `passenger detect` says so.
    */
   supportsThreads?: boolean;
+  /**
+   * File extensions its processes execute (`.php`): the core never sends such
+   * a file from the static directory as it is (that would publish source code);
+   * a request for one goes to the app.
+   */
+  scriptExtensions?: string[];
   /** The plugin that registered it; filled in by the kernel. */
   owner?: string;
 }

@@ -11,6 +11,10 @@ export interface ForwardTarget {
   pid: number;
   /** The app's base URI (`/` at the root), for SCRIPT_NAME. */
   baseUri: string;
+  /** The app's directory, for protocols that name the app's files (FastCGI's SCRIPT_FILENAME). */
+  appRoot: string;
+  /** The startup file the app was detected by (absolute), e.g. a front controller. */
+  startupFile: string;
   log: Logger;
 }
 

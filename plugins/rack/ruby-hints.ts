@@ -2,7 +2,6 @@
 // installed, no or a stale Gemfile.lock, the wrong Ruby), a require that is
 // not in the bundle, and the line of the app's own code that raised. Each
 // command names the Ruby the app actually ran with, found by asking it.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { shellQuote, type ErrorContext, type ErrorReport, type ReportHint } from '../../core/index.ts';
@@ -21,17 +20,18 @@ const RUBY_ENV = /^(PATH|HOME|LANG|GEM_|RBENV_|RUBY|BUNDLE_|CHRUBY|ASDF_|MISE_|R
  * Asks the interpreter the app ran with where it lives and which version it
  * is. It runs as the app's user: the command and environment are the app's.
  */
-function identifyRuby(report: ErrorReport): Promise<RubyIdentity> {
+async function identifyRuby(report: ErrorReport): Promise<RubyIdentity> {
   const command = report.command[0] ?? 'ruby';
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(report.environment)) if (RUBY_ENV.test(k)) env[k] = v;
   const asApp = process.getuid?.() === 0 && report.user.uid !== 0 ? { uid: report.user.uid, gid: report.user.gid } : {};
-  return new Promise((resolve) => {
-    execFile(command, ['-e', 'print RbConfig.ruby, "\\n", RUBY_VERSION'], { cwd: report.cwd, env, timeout: PROBE_TIMEOUT_MS, ...asApp }, (err, stdout) => {
-      const [path, version] = String(stdout).split('\n');
-      resolve(err || !path ? { path: command } : { path, ...(version ? { version } : {}) });
-    });
+  // execa (loaded here, when an app failed to start): a hung probe is killed, SIGKILL included, and never rejects.
+  const { execa } = await import('execa');
+  const probe = await execa(command, ['-e', 'print RbConfig.ruby, "\\n", RUBY_VERSION'], {
+    cwd: report.cwd, env, extendEnv: false, timeout: PROBE_TIMEOUT_MS, forceKillAfterDelay: 1000, reject: false, stdin: 'ignore', ...asApp,
   });
+  const [path, version] = probe.stdout.split('\n');
+  return probe.failed || !path ? { path: command } : { path, ...(version ? { version } : {}) };
 }
 
 function rubyText(ruby: RubyIdentity): string {

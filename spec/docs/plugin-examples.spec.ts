@@ -1,5 +1,5 @@
 // The complete plugins in docs/plugins.md are the fixtures the specs run
-// (run-generic-and-plugins, plugin-api, no-orphans): the docs show exactly
+// (run-generic-and-plugins, plugin-api, no-orphans, testing/test-kit): the docs show exactly
 // what is tested, and the port-based one stays under 60 lines.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ describe('docs/plugins.md examples', () => {
     expect(found.map((e) => e.path.split('/').slice(-2).join('/'))).to.deep.equal([
       'passenger-plugin-hello/package.json', 'passenger-plugin-hello/index.mjs', 'passenger-plugin-hello/hello-loader.mjs',
       'passenger-plugin-procfile/package.json', 'passenger-plugin-procfile/index.js',
+      'test/hello.spec.mjs',
     ]);
     for (const e of found) expect(e.code, e.path).to.equal(readFileSync(join(repoRoot, e.path), 'utf8'));
   });

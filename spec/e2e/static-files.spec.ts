@@ -82,6 +82,15 @@ describe('static files from public/', function () {
     expect(await hits()).to.equal(before);
   });
 
+  it('passes a path below a file (/style.css/more) to the app instead of failing on ENOTDIR', async () => {
+    const before = await hits();
+    const r = await httpGet(`${p!.url}/style.css/more`);
+    expect(r.status).to.equal(200);
+    expect(await hits()).to.equal(before + 1);
+    // The core is still the one that served the first request (it did not crash and restart).
+    expect(p!.output()).to.not.match(/core exited unexpectedly/);
+  });
+
   it('answers 304 to If-None-Match and If-Modified-Since', async () => {
     const first = await httpGet(`${p!.url}/style.css`);
     const byEtag = await httpGet(`${p!.url}/style.css`, { 'If-None-Match': first.headers.etag! });

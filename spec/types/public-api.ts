@@ -4,7 +4,7 @@
 // It is never run.
 import {
   ANY_APP_TYPE, PER_APP_TYPE_HOOKS, PLUGIN_API_VERSION, Stage, chooseInterpreter, codes, definePlugin, detectByStartupFile,
-  editDistance, isPassengerError, PassengerError, shellQuote,
+  editDistance, isPassengerError, PassengerError, shellQuote, cgiVariables,
   type AppSpec, type AppTypeDescriptor, type AppTypeMatch, type BuildSpawnCommandHook, type CoreOptions, type DetectContext,
   type EnrichErrorReportHook, type ErrorCode, type ErrorContext, type ErrorReport, type ExitInfo, type ForwardOutcome,
   type ForwardTarget, type FrontRequest, type FrontResponse, type GroupInfo, type InstanceInfo, type InterpreterChoice,
@@ -28,6 +28,11 @@ assertType<Equal<typeof Stage.first, -100>>();
 // Helpers.
 assertType<Equal<ReturnType<typeof shellQuote>, string>>();
 assertType<Equal<ReturnType<typeof editDistance>, number>>();
+// For a protocol of a plugin (FastCGI): the CGI variables, and where the app's files are.
+assertType<Equal<Parameters<typeof cgiVariables>, [FrontRequest, string]>>();
+assertType<Equal<ReturnType<typeof cgiVariables>, string[]>>();
+assertType<Equal<Pick<ForwardTarget, 'appRoot' | 'startupFile'>, { appRoot: string; startupFile: string }>>();
+assertType<Equal<AppTypeDescriptor['scriptExtensions'], string[] | undefined>>();
 assertType<Equal<ReturnType<typeof chooseInterpreter>, Promise<InterpreterChoice>>>();
 assertType<Equal<ReturnType<typeof choosePython>, Promise<{ python: string; reason: string }>>>();
 assertType<Equal<ReturnType<ReturnType<typeof detectByStartupFile>>, Promise<AppTypeMatch | undefined>>>();

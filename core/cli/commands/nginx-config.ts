@@ -95,7 +95,7 @@ ${blocks.join('\n')}`;
 
 export async function nginxConfigCommand(dirs: string[], flags: Record<string, string | boolean>): Promise<number> {
   if (flags.upstream !== undefined) return upstreamConfigCommand(dirs, flags);
-  checkFlags('nginx-config', flags, ['instance', 'instance_registry_dir', 'server_name', 'listen', 'nginx_user']);
+  checkFlags('nginx-config', flags, ['instance', 'instance_registry_dir', 'server_name', 'listen', 'nginx_user', 'check']);
   const found = findInstance(flags);
   const roots = dirs.length > 0
     ? await Promise.all(dirs.map((d) => realpath(resolve(d)).catch(() => { throw new PassengerError('PSG_ERR_DETECT_NO_DIR', `app directory ${d} does not exist`); })))
@@ -110,12 +110,21 @@ export async function nginxConfigCommand(dirs: string[], flags: Record<string, s
   const workerUser = stringFlag(flags, 'nginx_user') ?? nginxWorkerUser();
   const workerProblem = workerUser === undefined ? undefined : whyCannotConnect(workerUser, socketPath);
   if (workerProblem) process.stderr.write(`passenger nginx-config: warning: ${workerProblem}; nginx would answer 502. Run nginx's workers as a user who can (Debian's default, www-data, can when the server runs as root), or move scgi_socket.\n`);
-  process.stdout.write(renderNginxConfig({
+  const config = renderNginxConfig({
     sites, socketPath, listen: stringFlag(flags, 'listen') ?? '80', instanceName: found.dir.name, secret: found.dir.readScgiSecret(),
     stableSocket: !socketPath.startsWith(found.dir.path + '/'), stableSecret: found.properties.scgiSecretFile !== undefined,
     workerUser, workerProblem,
-  }));
-  return 0;
+  });
+  process.stdout.write(config);
+  if (flags.check !== true) return 0;
+  const { checkWithNginx } = await import('./nginx-check.ts');
+  const check = await checkWithNginx(config);
+  if (check.ok) {
+    process.stderr.write('passenger nginx-config: nginx -t accepts this configuration\n');
+    return 0;
+  }
+  process.stderr.write(`passenger nginx-config: nginx -t does not accept this configuration (${check.failure}):\n${check.output}\n`);
+  return 1;
 }
 
 /** A load balancer for hosts elsewhere (nginx-upstream.ts): no instance on this machine is needed. */

@@ -3,6 +3,8 @@
 // running. The options given are validated like `run` validates them and
 // are written into ExecStart, except user and group, which become User= and
 // Group=: then the whole server runs as that user, with no root at all.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
@@ -66,7 +68,8 @@ WantedBy=multi-user.target
 `;
 }
 
-export async function systemdUnitCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>): Promise<number> {
+export async function systemdUnitCommand(builtins: Plugin[], appDir: string, allFlags: Record<string, string | boolean>): Promise<number> {
+  const { check, ...flags } = allFlags;
   const { app } = await bootForApp({ builtins, appDir, flags, env: process.env, log: createLogger('error') });
   const o = app.options as Record<string, unknown>;
   const args: string[] = [];
@@ -78,7 +81,7 @@ export async function systemdUnitCommand(builtins: Plugin[], appDir: string, fla
   // A service is production unless told otherwise (run's default is development, like passenger start).
   if (app.sources.environment === 'default') args.push('--environment', 'production');
   const drain = typeof o.drain_delay === 'number' ? o.drain_delay : 0;
-  process.stdout.write(renderSystemdUnit({
+  const unit = renderSystemdUnit({
     appRoot: app.appRoot,
     node: process.execPath,
     passenger: join(packageRoot, 'bin', 'passenger.js'),
@@ -86,6 +89,27 @@ export async function systemdUnitCommand(builtins: Plugin[], appDir: string, fla
     user: o.user as string | undefined,
     group: o.group as string | undefined,
     timeoutStopSec: Math.ceil((o.shutdown_timeout as number) + drain) + WATCHDOG_GRACE_S + MARGIN_S,
-  }));
-  return 0;
+  });
+  process.stdout.write(unit);
+  return check === true ? verifyUnit(unit, `passenger-${basename(app.appRoot).replace(/[^A-Za-z0-9:_.-]/g, '_')}.service`) : 0;
+}
+
+/** --check: `systemd-analyze verify` on the unit, in a temporary file of the name it would be installed as; any warning fails. */
+async function verifyUnit(unit: string, name: string): Promise<number> {
+  const { runChecker } = await import('./check-with.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'passenger-unit-check-'));
+  try {
+    const file = join(dir, name);
+    writeFileSync(file, unit);
+    const r = await runChecker('systemd-analyze', ['verify', file]);
+    const output = r.output.replaceAll(file, `<the printed unit (${name})>`);
+    if (r.ok && output === '') {
+      process.stderr.write('passenger systemd-unit: systemd-analyze verify accepts this unit\n');
+      return 0;
+    }
+    process.stderr.write(`passenger systemd-unit: systemd-analyze verify ${r.ok ? 'warns about' : `does not accept (${r.failure?.replaceAll(file, name)})`} this unit:\n${output}\n`);
+    return 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

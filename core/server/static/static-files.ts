@@ -39,6 +39,19 @@ const MAX_WARNED = 100;
 
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
 
+/**
+ * The file's stats, or undefined when there is none. throwIfNoEntry covers
+ * ENOENT only: `/style.css/more` fails with ENOTDIR (and a long name with
+ * ENAMETOOLONG), which must send the request to the app, not end the core.
+ */
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 function plain(res: http.ServerResponse, status: number, text: string, method: string | undefined, extra: Record<string, string> = {}): void {
   const body = `${status} ${text}\n`;
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
@@ -50,11 +63,16 @@ export class StaticFiles {
   readonly #asRoot: boolean;
   readonly #dirs = new Map<string, PublicDir>();
   readonly #warned = new Set<string>();
+  readonly #scriptExtensionsOf: (appType: string) => readonly string[];
 
-  /** `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside). */
-  constructor(log: Logger, asRoot: boolean) {
+  /**
+   * `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside).
+   * `scriptExtensionsOf`: the extensions an app type executes (AppTypeDescriptor.scriptExtensions), never sent as files.
+   */
+  constructor(log: Logger, asRoot: boolean, scriptExtensionsOf: (appType: string) => readonly string[] = () => []) {
     this.#log = log;
     this.#asRoot = asRoot;
+    this.#scriptExtensionsOf = scriptExtensionsOf;
   }
 
   #dir(app: AppSpec): PublicDir {
@@ -85,10 +103,10 @@ export class StaticFiles {
     }
     let rel = p.rel;
     let file = rel ? `${root}/${rel}` : root;
-    const st = statSync(file, { throwIfNoEntry: false });
+    const st = statIfAny(file);
     if (st === undefined) return false;
     if (st.isDirectory()) {
-      if (!isFile(statSync(`${file}/index.html`, { throwIfNoEntry: false }))) return false;
+      if (!isFile(statIfAny(`${file}/index.html`))) return false;
       if (!p.trailingSlash) {
         // As web servers do, so that the page's relative links resolve inside the directory.
         plain(res, 301, 'Moved Permanently', method, { Location: `${p.rawPath}/${p.query}` });
@@ -97,6 +115,9 @@ export class StaticFiles {
       file += '/index.html';
       rel = rel ? `${rel}/index.html` : 'index.html';
     } else if (!st.isFile() || p.trailingSlash) return false;
+    // A script (public/index.php) is the app's to run, never to publish; a compressed sibling of one neither.
+    const scripts = this.#scriptExtensionsOf(app.appType);
+    if (scripts.length > 0 && scripts.includes(extname(file.replace(/\.(?:br|gz)$/, '')).toLowerCase())) return false;
     this.#send(req, res, root, file, rel);
     return true;
   }
@@ -106,8 +127,8 @@ export class StaticFiles {
     let coding: string | undefined;
     let vary = false;
     if (!file.endsWith('.br') && !file.endsWith('.gz')) {
-      const br = isFile(statSync(`${file}.br`, { throwIfNoEntry: false }));
-      const gz = isFile(statSync(`${file}.gz`, { throwIfNoEntry: false }));
+      const br = isFile(statIfAny(`${file}.br`));
+      const gz = isFile(statIfAny(`${file}.gz`));
       if (br || gz) {
         vary = true;
         const accepted = acceptedCodings(req.headers['accept-encoding']);

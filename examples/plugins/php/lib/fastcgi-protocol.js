@@ -1,0 +1,213 @@
+// @ts-check
+// The `fastcgi` protocol: how the core talks to php-fpm (or php-cgi -b). One
+// connection per request (FCGI_KEEP_CONN off: php-fpm closes it after
+// END_REQUEST, so a worker is never held by an idle connection): BEGIN_REQUEST,
+// the CGI variables as PARAMS, the body streamed as STDIN records with
+// backpressure, then STDOUT (a CGI head, then the body, streamed to the client
+// with backpressure), STDERR (PHP's log lines, to the server's log) and
+// END_REQUEST. Registered through the kernel's `registerProtocols` hook.
+import net from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import { PassengerError, cgiVariables } from 'passenger-ts';
+import {
+  BEGIN_REQUEST, END_REQUEST, MAX_CONTENT, STDERR, STDIN, STDOUT,
+  RecordReader, beginRequest, paramsRecords, parseEndRequest, recordHeader,
+} from './fastcgi-records.js';
+import { CgiHeadReader } from './cgi-response-head.js';
+import { scriptParams } from './script-params.js';
+
+export const PROTOCOL_NAME = 'fastcgi';
+const REQUEST_ID = 1;
+const EMPTY_STDIN = recordHeader(STDIN, REQUEST_ID, 0);
+
+/** @typedef {import('passenger-ts').ForwardTarget} ForwardTarget */
+/** @typedef {import('passenger-ts').ForwardOutcome} ForwardOutcome */
+/** @typedef {import('passenger-ts').FrontRequest} FrontRequest */
+/** @typedef {import('passenger-ts').FrontResponse} FrontResponse */
+
+/** The variables PHP gets: the core's CGI variables, with the script chosen for PHP (script-params.js). */
+async function fastcgiParams(target, req) {
+  const vars = cgiVariables(req, target.baseUri);
+  const at = (name) => { for (let i = 0; i < vars.length; i += 2) if (vars[i] === name) return i + 1; return -1; };
+  const script = await scriptParams(target.startupFile, vars[at('SCRIPT_NAME')], vars[at('PATH_INFO')]);
+  vars[at('SCRIPT_NAME')] = script.scriptName;
+  vars[at('PATH_INFO')] = script.pathInfo;
+  vars.push(
+    'SCRIPT_FILENAME', script.scriptFilename, 'DOCUMENT_ROOT', script.documentRoot,
+    'GATEWAY_INTERFACE', 'CGI/1.1', 'SERVER_SOFTWARE', 'passenger-ts',
+    // php-cgi refuses to run a script unless a web server says it redirected there (cgi.force_redirect).
+    'REDIRECT_STATUS', '200',
+  );
+  return vars;
+}
+
+/** Options for net.connect from a socket address (`unix:/path` or `tcp://host:port`). */
+function connectOptions(address) {
+  if (address.startsWith('unix:')) return { path: address.slice(5) };
+  const m = /^tcp:\/\/\[?([^\]]+)\]?:(\d+)$/.exec(address);
+  if (!m) throw new PassengerError('PSG_ERR_SPAWN_PROTOCOL', `unsupported FastCGI socket address "${address}"`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+class FastCgiExchange {
+  /** @type {ForwardTarget} */ target;
+  /** @type {FrontRequest} */ req;
+  /** @type {FrontResponse} */ res;
+  /** @type {(o: ForwardOutcome) => void} */ resolve;
+  /** @type {net.Socket | undefined} */ sock;
+  headReader = new CgiHeadReader();
+  headDone = false;
+  settled = false;
+  connected = false;
+  /** Body bytes PHP may still send, when it announced a Content-Length. */
+  bodyLeft = Infinity;
+  dropBody = false;
+  reader = new RecordReader((type, id, content) => this.onRecord(type, id, content));
+
+  constructor(target, req, res, resolve) {
+    this.target = target;
+    this.req = req;
+    this.res = res;
+    this.resolve = resolve;
+    this.dropBody = req.method === 'HEAD';
+  }
+
+  async start() {
+    if (this.res.clientGone) { this.finish(clientGone()); return; }
+    this.res.onClose(() => this.finish(clientGone()));
+    let params;
+    try {
+      params = paramsRecords(REQUEST_ID, await fastcgiParams(this.target, this.req));
+    } catch (e) {
+      this.finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', `cannot build the FastCGI request: ${e.message}`) });
+      return;
+    }
+    if (this.settled) return;
+    const sock = net.connect(connectOptions(this.target.socket.address));
+    this.sock = sock;
+    sock.on('connect', () => {
+      this.connected = true;
+      sock.cork();
+      sock.write(beginRequest(REQUEST_ID, false));
+      sock.write(params);
+      this.sendBody(sock);
+      process.nextTick(() => sock.uncork());
+    });
+    sock.on('data', (data) => {
+      try {
+        this.reader.feed(data);
+      } catch (e) {
+        this.fail('PSG_ERR_APP_RESPONSE', `invalid FastCGI response from process ${this.target.pid}: ${e.message}`, false);
+      }
+    });
+    sock.on('error', (e) => {
+      if (!this.connected) {
+        this.finish({ ok: false, processHealthy: false, retryable: true, error: new PassengerError('PSG_ERR_APP_CONNECT', `cannot connect to process ${this.target.pid} at ${this.target.socket.address} (${e.code ?? e.message})`) });
+      } else this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} broke the FastCGI connection (${e.code ?? e.message})`, false);
+    });
+    sock.on('close', () => this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} closed the FastCGI connection before END_REQUEST`, false));
+  }
+
+  /** STDIN: the body in records of at most MAX_CONTENT bytes, paused while the socket is full; then the empty record. */
+  sendBody(sock) {
+    const body = this.req.body;
+    if (!body) { sock.write(EMPTY_STDIN); return; }
+    const onDrain = () => body.resume();
+    body.on('data', (chunk) => {
+      if (this.settled) return;
+      let ok = true;
+      for (let at = 0; at < chunk.length; at += MAX_CONTENT) {
+        const piece = chunk.subarray(at, Math.min(at + MAX_CONTENT, chunk.length));
+        sock.write(recordHeader(STDIN, REQUEST_ID, piece.length));
+        ok = sock.write(piece);
+      }
+      if (!ok) { body.pause(); sock.once('drain', onDrain); }
+    });
+    body.once('end', () => { if (!this.settled) sock.write(EMPTY_STDIN); });
+    // The client broke off its body: PHP must not wait for the rest.
+    body.once('close', () => { if (!body.readableEnded) this.finish(clientGone()); });
+  }
+
+  onRecord(type, id, content) {
+    if (this.settled || id !== REQUEST_ID) return;
+    if (type === STDOUT) this.stdout(content);
+    else if (type === STDERR) this.stderr(content);
+    else if (type === END_REQUEST) this.endRequest(parseEndRequest(content));
+  }
+
+  stdout(content) {
+    if (content.length === 0) return;
+    if (!this.headDone) {
+      let got;
+      try {
+        got = this.headReader.feed(content);
+      } catch (e) {
+        this.fail('PSG_ERR_APP_RESPONSE', `invalid response from process ${this.target.pid}: ${e.message}`, true);
+        return;
+      }
+      if (!got) return;
+      this.headDone = true;
+      const { head, rest } = got;
+      if (head.contentLength !== undefined) this.bodyLeft = head.contentLength;
+      if (head.status === 204 || head.status === 304) this.dropBody = true;
+      this.res.writeHead(head.status, head.reason || STATUS_CODES[head.status] || '', head.headers);
+      content = rest;
+      if (content.length === 0) return;
+    }
+    if (this.dropBody) return;
+    // Never more than the announced length: the client would read the rest as the next response.
+    if (content.length > this.bodyLeft) content = content.subarray(0, this.bodyLeft);
+    this.bodyLeft -= content.length;
+    if (content.length === 0) return;
+    if (!this.res.write(content)) {
+      // A slow client: PHP waits (its socket buffer fills) until the client took what it was sent.
+      const sock = this.sock;
+      sock?.pause();
+      this.res.onDrain(() => { if (!this.settled) sock?.resume(); });
+    }
+  }
+
+  stderr(content) {
+    const text = content.toString('utf8');
+    for (const line of text.split('\n')) if (line.trim() !== '') this.target.log.warn(`php: ${line.trimEnd()}`);
+  }
+
+  endRequest(end) {
+    if (!this.headDone) {
+      this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} ended the request without a response head (${end.protocolStatusText}, exit status ${end.appStatus})`, true);
+      return;
+    }
+    if (this.bodyLeft !== Infinity && this.bodyLeft > 0 && !this.dropBody) {
+      this.fail('PSG_ERR_APP_RESPONSE', `response truncated: ${this.bodyLeft} of the announced Content-Length bytes missing`, true);
+      return;
+    }
+    this.res.end();
+    this.finish({ ok: true });
+  }
+
+  /** The request failed: an error response when nothing was sent yet (the core writes it), else a cut connection. */
+  fail(code, message, processHealthy) {
+    if (this.settled) return;
+    if (this.res.headersSent) this.res.abort();
+    this.finish({ ok: false, processHealthy, error: new PassengerError(code, message) });
+  }
+
+  finish(outcome) {
+    if (this.settled) return;
+    this.settled = true;
+    this.sock?.destroy();
+    this.resolve(outcome);
+  }
+}
+
+function clientGone() {
+  return { ok: false, processHealthy: true, clientGone: true, error: new PassengerError('PSG_ERR_CLIENT_GONE', 'the client went away before the response was complete') };
+}
+
+/** @type {import('passenger-ts').Protocol} */
+export const fastcgiProtocol = {
+  name: PROTOCOL_NAME,
+  forward(target, req, res) {
+    return new Promise((resolve) => { new FastCgiExchange(target, req, res, resolve).start(); });
+  },
+};
