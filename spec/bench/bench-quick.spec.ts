@@ -63,7 +63,7 @@ describe('npm run bench -- --quick', function () {
   });
 
   it('describes the run: schema, mode, machine, settings', () => {
-    expect(result.schema).to.equal('passenger-ts-bench/3');
+    expect(result.schema).to.equal('passenger-ts-bench/4');
     expect(result.mode).to.equal('quick');
     const machine = result.machine as Record<string, unknown>;
     expect(isNumber(machine.cpus)).to.equal(true);
