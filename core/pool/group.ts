@@ -246,7 +246,8 @@ export class Group {
     let alive = this.#processes.filter((p) => p.enabled === 'enabled').length;
     for (const p of [...this.#processes]) {
       if (alive <= this.spec.options.min_instances) break;
-      if (p.enabled === 'enabled' && p.sessions === 0 && now - p.lastUsed >= idleMs) {
+      // Connections handed to it (connection_handoff) are work the sessions do not show.
+      if (p.enabled === 'enabled' && p.sessions === 0 && p.handedConnections === 0 && now - p.lastUsed >= idleMs) {
         this.#log.info(`stopping idle process ${p.pid}`);
         this.retire(p, 'idle');
         alive--;
@@ -259,7 +260,7 @@ export class Group {
   idlest(): AppProcess | undefined {
     let best: AppProcess | undefined;
     for (const p of this.#processes) {
-      if (p.enabled === 'enabled' && p.sessions === 0 && (!best || p.lastUsed < best.lastUsed)) best = p;
+      if (p.enabled === 'enabled' && p.sessions === 0 && p.handedConnections === 0 && (!best || p.lastUsed < best.lastUsed)) best = p;
     }
     return best;
   }
