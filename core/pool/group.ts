@@ -96,8 +96,7 @@ export class Group {
    * free (no promise on the fast path), else after waiting in the queue.
    */
   checkout(): Session | PendingSession {
-    const restart = this.#restartFiles.check();
-    if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
+    this.checkRestartFiles();
     if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
     if (this.#queue.length === 0) {
       const p = this.#route();
@@ -132,6 +131,12 @@ export class Group {
       if (this.#queue.remove(waiter)) waiter.reject(new PassengerError('PSG_ERR_CLIENT_GONE', 'the client went away while its request waited for a process'));
     };
     return pending;
+  }
+
+  /** Restarts if restart.txt or always_restart.txt asks for it: per request, and per handed-off connection (which takes no session). */
+  checkRestartFiles(): void {
+    const restart = this.#restartFiles.check();
+    if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
   }
 
   /** Throws when an invariant of invariants.ts is broken. */

@@ -4,6 +4,8 @@
 // socket (through the core it would see a Unix socket and X-Forwarded-For).
 import { expect } from 'chai';
 import http from 'node:http';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
 
@@ -23,6 +25,10 @@ http.createServer((req, res) => {
 }).listen(3000);
 `,
 };
+
+function isAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
 
 interface Seen { pid: number; remoteAddress: string | null; remotePort: number | null; forwardedFor: string | null }
 
@@ -113,6 +119,30 @@ describe('connection_handoff (Node apps)', function () {
       expect(r.seen.remotePort).to.equal(r.localPort);
       expect(await stopped).to.equal(0);
     } finally { agent.destroy(); }
+  });
+
+  it('on restart.txt, gives new connections to the new process; the old one exits once its connections are idle', async () => {
+    const dir = makeApp(NODE_APP);
+    q = await startPassenger(dir, { args: ['--connection-handoff', '--min-instances', '1'] });
+    const agents: http.Agent[] = [];
+    const connection = () => { const a = new http.Agent({ keepAlive: true, maxSockets: 1 }); agents.push(a); return a; };
+    try {
+      const first = await get(`${q.url}/`, connection());
+      expect(first.seen.remotePort).to.equal(first.localPort);
+      mkdirSync(join(dir, 'tmp'));
+      writeFileSync(join(dir, 'tmp/restart.txt'), '');
+      // restart.txt is looked at once a second at most: new connections until one reaches another process.
+      let next = first;
+      const deadline = Date.now() + 20_000;
+      while (next.seen.pid === first.seen.pid && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 200));
+        next = await get(`${q.url}/`, connection());
+      }
+      expect(next.seen.pid).not.to.equal(first.seen.pid);
+      expect(next.seen.remotePort).to.equal(next.localPort);
+      while (isAlive(first.seen.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      expect(isAlive(first.seen.pid), 'the old process exited although its client kept the connection').to.equal(false);
+    } finally { for (const a of agents) a.destroy(); }
   });
 
   it('is ignored, with a warning naming the option and the app type, for an app type whose loader cannot take connections', async () => {

@@ -36,6 +36,8 @@ export class ConnectionHandoff {
 
   /** Hands `socket` (accepted paused) to an app process, or to `proxy` when none can take it. */
   offer(socket: Socket): void {
+    // A restart retires the processes this would pick: look first, as a request's checkout does.
+    this.#group.checkRestartFiles();
     const p = this.#pick();
     if (p) { this.#send(p, socket); return; }
     // None ready: the pool's checkout spawns one (or waits for one), with its queue limits and timeouts.
