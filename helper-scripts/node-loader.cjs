@@ -89,8 +89,9 @@ function redirectFirstListen(socketPath, onListening) {
 /**
  * connection_handoff: the core sends client connections over the IPC channel
  * (fd 3) as raw handles; they become connections of the server the app
- * listened on, as node:cluster's workers do. Closed connections are reported
- * back in batches, so the core can give the next one to the least loaded process.
+ * listened on, as node:cluster's workers do. Each is acknowledged at once;
+ * closed ones are reported back in batches, so the core can give the next
+ * one to the least loaded process.
  */
 function acceptHandedConnections(servers) {
   if (typeof process.send !== 'function') return false;
@@ -103,6 +104,9 @@ function acceptHandedConnections(servers) {
   const onClose = () => { if (closed++ === 0) setImmediate(report); };
   process.on('message', (message, handle) => {
     if (!message || message.passenger !== 'connection' || !handle) return;
+    // Acknowledged before a byte is read: until then the core keeps its copy, and offers it
+    // to another process if this one dies first.
+    process.send({ passenger: 'taken', count: 1 }, undefined, {}, () => {});
     const server = servers[0];
     if (!server || !server._handle || typeof server._handle.onconnection !== 'function') {
       handle.close();

@@ -33,7 +33,7 @@ export class AppProcess {
   rssBytes = 0;
   /** User and system CPU time used so far, from the same measurement. */
   cpuSeconds = 0;
-  /** Client connections handed to it (connection_handoff) that it has not reported closed yet. */
+  /** Client connections handed to it (connection_handoff, server/http/connection-handoff.ts) that it has not reported closed yet. */
   handedConnections = 0;
   /** Why it is being replaced, once it is. */
   retireReason: RetireReason | undefined;
@@ -55,7 +55,6 @@ export class AppProcess {
       startupFile: spawned.command.handshake.startup_file ?? '',
       log: log.child(`[${this.pid}]`),
     };
-    this.#watchChannel();
   }
 
   get exited(): Promise<ExitStatus> { return this.spawned.exited; }
@@ -63,16 +62,6 @@ export class AppProcess {
   /** Whether client connections can be handed to it now (connection_handoff). */
   acceptsConnections(): boolean {
     return this.enabled === 'enabled' && this.life === 'alive' && this.spawned.channel?.connected === true;
-  }
-
-  /** Counts what the loader reports over the channel: `{ passenger: 'closed', count }` for connections it finished. */
-  #watchChannel(): void {
-    this.spawned.channel?.on('message', (m: unknown) => {
-      const msg = m as { passenger?: unknown; count?: unknown } | null;
-      if (msg?.passenger !== 'closed' || !Number.isSafeInteger(msg.count)) return;
-      this.handedConnections = Math.max(0, this.handedConnections - (msg.count as number));
-      this.lastUsed = Date.now();
-    });
   }
 
   /** Sessions relative to capacity; unlimited processes compare by session count. */

@@ -21,6 +21,13 @@ http.createServer((req, res) => {
       forwardedFor: req.headers['x-forwarded-for'] ?? null,
     }));
   };
+  if (req.url === '/die') {
+    // Drops this connection, then stays busy (reading nothing, not even its IPC channel) for a while and exits.
+    req.socket.destroy();
+    const until = Date.now() + 700;
+    while (Date.now() < until);
+    process.exit(1);
+  }
   if (req.url === '/slow') setTimeout(answer, 1500); else answer();
 }).listen(3000);
 `,
@@ -49,6 +56,8 @@ function get(url: string, agent: http.Agent): Promise<{ seen: Seen; localPort: n
       res.on('error', reject);
     });
     req.on('error', reject);
+    // A lost connection fails the spec here rather than at mocha's timeout.
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer within 10 s: ${url}`)));
   });
 }
 
@@ -142,6 +151,21 @@ describe('connection_handoff (Node apps)', function () {
       expect(next.seen.remotePort).to.equal(next.localPort);
       while (isAlive(first.seen.pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
       expect(isAlive(first.seen.pid), 'the old process exited although its client kept the connection').to.equal(false);
+    } finally { for (const a of agents) a.destroy(); }
+  });
+
+  it('offers a connection its process did not take before dying to the process started in its place', async () => {
+    q = await startPassenger(makeApp(NODE_APP), { args: ['--connection-handoff', '--min-instances', '1', '--max-pool-size', '1'] });
+    const agents: http.Agent[] = [];
+    const connection = () => { const a = new http.Agent({ keepAlive: true, maxSockets: 1 }); agents.push(a); return a; };
+    try {
+      const before = await get(`${q.url}/`, connection());
+      await get(`${q.url}/die`, connection()).then(() => { throw new Error('/die answered'); }, (e: NodeJS.ErrnoException) => expect(e.code).to.equal('ECONNRESET'));
+      // Sent to the busy process, which dies without reading it: the core still holds the connection, unread.
+      const after = await get(`${q.url}/`, connection()).catch((e) => { throw e; });
+      expect(after.status).to.equal(200);
+      expect(after.seen.pid).not.to.equal(before.seen.pid);
+      expect(after.seen.remotePort).to.equal(after.localPort);
     } finally { for (const a of agents) a.destroy(); }
   });
 
