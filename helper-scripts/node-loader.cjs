@@ -86,8 +86,62 @@ function redirectFirstListen(socketPath, onListening) {
   };
 }
 
-function watchStdinForShutdown(servers) {
+/**
+ * connection_handoff: the core sends client connections over the IPC channel
+ * (fd 3) as raw handles; they become connections of the server the app
+ * listened on, as node:cluster's workers do. Each is acknowledged at once;
+ * closed ones are reported back in batches, so the core can give the next
+ * one to the least loaded process.
+ */
+function acceptHandedConnections(servers) {
+  if (typeof process.send !== 'function') return false;
+  let closed = 0;
+  const report = () => {
+    const count = closed;
+    closed = 0;
+    if (process.connected) process.send({ passenger: 'closed', count }, undefined, {}, () => {});
+  };
+  const onClose = () => { if (closed++ === 0) setImmediate(report); };
+  process.on('message', (message, handle) => {
+    if (!message || message.passenger !== 'connection' || !handle) return;
+    // Acknowledged before a byte is read: until then the core keeps its copy, and offers it
+    // to another process if this one dies first.
+    process.send({ passenger: 'taken', count: 1 }, undefined, {}, () => {});
+    const server = servers[0];
+    if (!server || !server._handle || typeof server._handle.onconnection !== 'function') {
+      handle.close();
+      onClose();
+      return;
+    }
+    // The server's own accept path: its connection count, maxConnections, close() and http's timeouts all apply.
+    let accepted = false;
+    const onConnection = (socket) => { accepted = true; socket.once('close', onClose); };
+    server.prependOnceListener('connection', onConnection);
+    try {
+      server._handle.onconnection(0, handle);
+    } finally {
+      if (!accepted) { server.off('connection', onConnection); onClose(); }
+    }
+  });
+  return true;
+}
+
+function watchStdinForShutdown(servers, handsOff) {
   const stop = () => {
+    if (handsOff) {
+      // Handed-off connections are ours: the requests in flight on them finish, idle ones close, then we exit.
+      let idleSweep;
+      let open = servers.length;
+      const done = () => { if (--open <= 0) { clearInterval(idleSweep); process.exit(0); } };
+      if (open === 0) process.exit(0);
+      for (const s of servers) {
+        try { s.close(done); } catch { done(); }
+      }
+      const closeIdle = () => { for (const s of servers) s.closeIdleConnections?.(); };
+      closeIdle();
+      idleSweep = setInterval(closeIdle, 50);
+      return;
+    }
     for (const s of servers) {
       try { s.close(); } catch { /* already closed */ }
     }
@@ -115,7 +169,7 @@ async function main() {
     servers.push(server);
     control(['Ready', `socket: main;unix:${socketPath};http_session;0`, '']);
   });
-  watchStdinForShutdown(servers);
+  watchStdinForShutdown(servers, acceptHandedConnections(servers));
   try {
     await loadApp(args.startup_file);
   } catch (e) {

@@ -24,6 +24,9 @@ export function computeRatios(results: readonly TargetResult[]): Ratio[] {
     // The cost of metrics: the same server with the metrics listener on against off.
     const off = t.id.endsWith('-metrics') ? ran.find((r) => r.id === t.id.slice(0, -'-metrics'.length)) : undefined;
     if (off) { pairs.push([t, off]); continue; }
+    // What connection_handoff gives: the same server with the option on against off (then against the rest, as any row of ours).
+    const proxied = t.id.endsWith('-handoff') ? ran.find((r) => r.id === t.id.slice(0, -'-handoff'.length)) : undefined;
+    if (proxied) pairs.push([t, proxied]);
     if (t.server === 'ours') {
       for (const ref of ran) if (ref.server !== 'ours' && ref.server !== 'bare' && ref.app === t.app) pairs.push([t, ref]);
     }

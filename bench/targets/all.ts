@@ -13,10 +13,20 @@ function needs(target: Target, command: string, why: string): Target {
   return { ...target, async unavailable() { return which(command) ? target.unavailable() : `${command} is not installed (${why})`; } };
 }
 
-/** `withPhp`: the PHP row too (not in --quick, whose minute it would exceed, unless asked for by --only). */
-export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = true): Target[] {
+/** The Node row with connection_handoff on: app processes serve the client connections themselves. */
+function oursNodeHandoffTarget(entry: OursEntry): Target {
+  const t = oursTarget('node', entry, false, ['--connection-handoff']);
+  return { ...t, id: 'ours-node-handoff', label: 'passenger-ts node (connection_handoff)', notes: `${t.notes}; connection_handoff on` };
+}
+
+/**
+ * `withPhp`: the PHP row too (not in --quick, whose minute it would exceed, unless asked for by --only);
+ * `withHandoff`: the ours-node-handoff row too (likewise).
+ */
+export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = true, withHandoff = true): Target[] {
   const ours = (metrics: boolean) => [
     oursTarget('node', entry, metrics),
+    ...(withHandoff && !metrics ? [oursNodeHandoffTarget(entry)] : []),
     needs(oursTarget('rack', entry, metrics), 'ruby', 'the Rack loader needs it'),
     needs(oursTarget('wsgi', entry, metrics), 'python3', 'the WSGI loader needs it'),
     needs(oursTarget('asgi', entry, metrics), 'python3', 'the ASGI loader needs it'),

@@ -14,6 +14,7 @@ import type { ListenerMessage, ListenerName } from '../watchdog/listeners.ts';
 import { createSpawner } from '../spawn/spawner.ts';
 import { Pool } from '../pool/pool.ts';
 import { Forwarder } from '../server/forward.ts';
+import { connectionHandoffFor } from '../server/http/connection-handoff.ts';
 import { HttpEngine } from '../server/http/engine.ts';
 import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
@@ -185,7 +186,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   // With ssl and ssl_port, port stays plain HTTP and ssl_port serves HTTPS; with ssl alone, port serves HTTPS only.
   const sslPortWanted = opts.ssl && opts.ssl_port !== undefined;
   let sslPort = 0;
+  const handoff = connectionHandoffFor(app, kernel, log, group, opts.ssl && !sslPortWanted);
   const engine = new HttpEngine(forwarder, log, {
+    handoff,
     port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,

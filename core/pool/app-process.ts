@@ -33,6 +33,8 @@ export class AppProcess {
   rssBytes = 0;
   /** User and system CPU time used so far, from the same measurement. */
   cpuSeconds = 0;
+  /** Client connections handed to it (connection_handoff, server/http/connection-handoff.ts) that it has not reported closed yet. */
+  handedConnections = 0;
   /** Why it is being replaced, once it is. */
   retireReason: RetireReason | undefined;
 
@@ -56,6 +58,11 @@ export class AppProcess {
   }
 
   get exited(): Promise<ExitStatus> { return this.spawned.exited; }
+
+  /** Whether client connections can be handed to it now (connection_handoff). */
+  acceptsConnections(): boolean {
+    return this.enabled === 'enabled' && this.life === 'alive' && this.spawned.channel?.connected === true;
+  }
 
   /** Sessions relative to capacity; unlimited processes compare by session count. */
   busyness(): number {

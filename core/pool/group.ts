@@ -96,8 +96,7 @@ export class Group {
    * free (no promise on the fast path), else after waiting in the queue.
    */
   checkout(): Session | PendingSession {
-    const restart = this.#restartFiles.check();
-    if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
+    this.checkRestartFiles();
     if (this.#shuttingDown) return Promise.reject(new PassengerError('PSG_ERR_POOL_SHUTTING_DOWN', 'the server is shutting down'));
     if (this.#queue.length === 0) {
       const p = this.#route();
@@ -132,6 +131,12 @@ export class Group {
       if (this.#queue.remove(waiter)) waiter.reject(new PassengerError('PSG_ERR_CLIENT_GONE', 'the client went away while its request waited for a process'));
     };
     return pending;
+  }
+
+  /** Restarts if restart.txt or always_restart.txt asks for it: per request, and per handed-off connection (which takes no session). */
+  checkRestartFiles(): void {
+    const restart = this.#restartFiles.check();
+    if (restart !== 'none') void this.restart({ blocking: restart === 'blocking' });
   }
 
   /** Throws when an invariant of invariants.ts is broken. */
@@ -246,7 +251,8 @@ export class Group {
     let alive = this.#processes.filter((p) => p.enabled === 'enabled').length;
     for (const p of [...this.#processes]) {
       if (alive <= this.spec.options.min_instances) break;
-      if (p.enabled === 'enabled' && p.sessions === 0 && now - p.lastUsed >= idleMs) {
+      // Connections handed to it (connection_handoff) are work the sessions do not show.
+      if (p.enabled === 'enabled' && p.sessions === 0 && p.handedConnections === 0 && now - p.lastUsed >= idleMs) {
         this.#log.info(`stopping idle process ${p.pid}`);
         this.retire(p, 'idle');
         alive--;
@@ -259,7 +265,7 @@ export class Group {
   idlest(): AppProcess | undefined {
     let best: AppProcess | undefined;
     for (const p of this.#processes) {
-      if (p.enabled === 'enabled' && p.sessions === 0 && (!best || p.lastUsed < best.lastUsed)) best = p;
+      if (p.enabled === 'enabled' && p.sessions === 0 && p.handedConnections === 0 && (!best || p.lastUsed < best.lastUsed)) best = p;
     }
     return best;
   }

@@ -32,6 +32,11 @@ export interface AppTypeDescriptor {
    * a request for one goes to the app.
    */
   scriptExtensions?: string[];
+  /**
+   * Whether its loader accepts client connections handed over an IPC channel
+   * (the spawner gives its processes one when `connection_handoff` is on).
+   */
+  acceptsConnections?: boolean;
   /** The plugin that registered it; filled in by the kernel. */
   owner?: string;
 }

@@ -61,6 +61,7 @@ export async function prepareSpawnCommand(env: SpawnEnvironment, app: AppSpec, m
     user: user.name,
     startTimeoutMs: app.options.start_timeout * 1000,
   };
+  if (app.options.connection_handoff && env.kernel.appTypes.get(app.appType)?.acceptsConnections) command.connectionChannel = true;
   if (user.uid !== me.uid || user.gid !== me.gid) {
     command.uid = user.uid;
     command.gid = user.gid;

@@ -34,4 +34,6 @@ export interface SpawnCommand {
   /** The user name the process runs as, for reports. */
   user: string;
   startTimeoutMs: number;
+  /** Give the process an IPC channel (fd 3) over which the core hands it client connections (connection_handoff). */
+  connectionChannel?: boolean;
 }

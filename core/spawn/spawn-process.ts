@@ -44,7 +44,12 @@ export interface SpawnedProcess {
   /** Resolves when the process has exited. */
   exited: Promise<ExitStatus>;
   spawnDurationMs: number;
+  /** The IPC channel client connections are handed over (connection_handoff); only when the command asked for one. */
+  channel?: ConnectionChannel;
 }
+
+/** The part of a ChildProcess's IPC channel the handoff uses. */
+export type ConnectionChannel = Pick<ChildProcess, 'send' | 'connected' | 'on'>;
 
 // A loader hands over through the handshake; a generic app is ready when it listens on its port.
 const HANDSHAKE_JOURNEY = ['spawn', 'handshake', 'load_app', 'ready'];
@@ -59,7 +64,8 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
   const program = cmd.readiness.kind === 'port' ? underKeeper(cmd.command, cmd.args) : { command: cmd.command, args: cmd.args };
   try {
     child = spawn(program.command, program.args, {
-      cwd: cmd.cwd, env: cmd.env, stdio: 'pipe',
+      // fd 3 is an IPC channel for handed-off connections when asked for (the loader must be a Node program).
+      cwd: cmd.cwd, env: cmd.env, stdio: cmd.connectionChannel ? ['pipe', 'pipe', 'pipe', 'ipc'] : 'pipe',
       // Its own process group, so stopping it stops everything it started.
       detached: true,
       ...(cmd.uid !== undefined ? { uid: cmd.uid, gid: cmd.gid } : {}),
@@ -71,6 +77,8 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
   // and the stdin pipe may error when the child dies early. None of these may end the core.
   child.on('error', () => {});
   child.stdin?.on('error', () => {});
+  // Nothing but counts may come back over the channel: a handle the app sends is closed at once, never used.
+  if (cmd.connectionChannel) child.on('message', (_m, handle) => closeQuietly(handle));
   // 'close' comes once it has exited and its output has ended; a failed spawn's code is a negative errno, not a status.
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once('close', (code, signal) => resolve(child.pid === undefined ? { code: null, signal: null } : { code, signal }));
@@ -87,7 +95,7 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
       ? await handshake(child, cmd, journey, output, appLog, exited)
       : await waitForPort(child, cmd, journey, output, appLog, exited);
     journey.finish();
-    return { pid, child, sockets, command: cmd, output, exited, spawnDurationMs: Math.round(performance.now() - started) };
+    return { pid, child, sockets, command: cmd, output, exited, spawnDurationMs: Math.round(performance.now() - started), ...(cmd.connectionChannel ? { channel: child } : {}) };
   } catch (e) {
     killProcessGroup(pid, 'SIGKILL');
     await exited;
@@ -95,6 +103,11 @@ export async function spawnProcess(cmd: SpawnCommand, log: Logger, appName: stri
     const code = isPassengerError(e) ? e.code : 'PSG_ERR_SPAWN_FAILED';
     throw new SpawnFailure(code, { ...failure((e as Error).message, code === 'PSG_ERR_SPAWN_PROTOCOL' ? 'internal' : 'app', journey.fail(), output, cmd) }, { cause: e });
   }
+}
+
+function closeQuietly(handle: unknown): void {
+  const h = handle as { destroy?: () => void; close?: () => void } | undefined;
+  try { if (h?.destroy) h.destroy(); else h?.close?.(); } catch { /* already closed */ }
 }
 
 /**

@@ -13,6 +13,8 @@ export default function node(): Plugin {
     apply(kernel) {
       kernel.hooks.registerAppTypes.tap(NAME, (r) => r.add({
         name: 'node', processesPerCpu: 1, processMemoryMiB: 90, displayName: 'Node.js', startupFiles: CONVENTIONAL_FILES, lookedFor: LOOKED_FOR, protocol: 'http_session', interpreterOption: 'nodejs',
+        // helper-scripts/node-loader.cjs serves connections handed over its IPC channel (connection_handoff).
+        acceptsConnections: true,
       }));
       kernel.hooks.registerOptions.tap(NAME, (r) => r.add({
         name: 'nodejs', type: 'string', default: process.execPath, scope: 'app',

@@ -17,6 +17,7 @@ import { describeParseError, rawResponse } from './parse-errors.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
 import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
+import type { ConnectionHandoff } from './connection-handoff.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -33,6 +34,8 @@ export interface HttpEngineOptions {
   trusts: ProxyTrust;
   /** Answers some requests before the pool (static files, ssl_redirect); true: answered. */
   intercept?: FrontIntercept | undefined;
+  /** connection_handoff (connection-handoff.ts): plain-HTTP connections accepted here may go to app processes whole. */
+  handoff?: ConnectionHandoff | undefined;
 }
 
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
@@ -80,6 +83,8 @@ export class HttpEngine {
   readonly #refusedSockets = new WeakSet<Socket>();
   readonly #limiter: ConnectionLimiter | undefined;
   readonly #drain: DrainState = { draining: false };
+  /** Connections accepted elsewhere (the watchdog, the TLS front): never handed off. */
+  readonly #acceptedElsewhere = new WeakSet<Socket>();
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -107,6 +112,7 @@ export class HttpEngine {
         this.#log.warn(`refused a connection from ${address}: it already has ${max} open (max_connections_per_client); 503`);
       };
     }
+    if (opts.handoff) this.#enableHandoff(opts.handoff);
     this.#server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
       if (this.#limiter?.refused(req.socket)) return;
@@ -150,6 +156,34 @@ export class HttpEngine {
     });
   }
 
+  /**
+   * Connections arrive paused, so not a byte is read before it is decided who reads them:
+   * an app process (handed off), or node:http here (then resumed). The decision comes
+   * before the connection limit, which does not count handed-off connections (the
+   * process holds them, not us).
+   */
+  #enableHandoff(handoff: ConnectionHandoff): void {
+    const server = this.#server;
+    (server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
+    // node:http's own listener and the connection limit's: called here, for the connections we serve.
+    const ours = server.listeners('connection') as ((socket: Socket) => void)[];
+    server.removeAllListeners('connection');
+    const serveHere = (socket: Socket) => {
+      for (const listener of ours) listener.call(server, socket);
+      if (!socket.destroyed) socket.resume();
+    };
+    handoff.proxy = serveHere;
+    server.on('connection', (socket: Socket) => {
+      // Accepted elsewhere (the watchdog, the TLS front): not paused by us, maybe already read from.
+      if (this.#acceptedElsewhere.has(socket)) {
+        for (const listener of ours) listener.call(server, socket);
+        return;
+      }
+      if (handoff.enabled && !this.#drain.draining) handoff.offer(socket);
+      else serveHere(socket);
+    });
+  }
+
   /** Decided once per connection: the peer does not change between its requests. */
   #trusted(socket: Socket): boolean {
     let trusted = this.#trustBySocket.get(socket);
@@ -186,6 +220,7 @@ export class HttpEngine {
 
   /** Serves a connection that was accepted elsewhere (held by the watchdog while the core restarted). */
   accept(socket: Socket): void {
+    this.#acceptedElsewhere.add(socket);
     this.#server.emit('connection', socket);
   }
 
