@@ -69,4 +69,5 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'restart_dir', type: 'string', default: 'tmp', scope: 'app', doc: 'where restart.txt and always_restart.txt are looked for, relative to the app directory' },
   { name: 'static_files', type: 'boolean', default: true, scope: 'app', doc: 'serve GET and HEAD requests for files in static_files_dir directly, without the app' },
   { name: 'static_files_dir', type: 'string', default: 'public', scope: 'app', doc: 'the directory static files are served from, relative to the app directory' },
+  { name: 'static_files_cache_size', type: 'integer', min: 0, default: 16 * 1024 * 1024, unit: 'bytes', scope: 'instance', doc: 'memory for keeping whole static files of up to 2 MiB, answered without reading them again (0: stream every file from disk)' },
 ];

@@ -20,6 +20,7 @@ import { ScgiServer } from '../server/scgi/server.ts';
 import { AdminServer } from '../admin/server.ts';
 import { compileTrustedProxies, type ProxyTrust } from '../server/trusted-proxies.ts';
 import type { MetricsListener } from '../metrics/listener.ts';
+import { StaticFileCache } from '../server/static/file-cache.ts';
 import { StaticFiles } from '../server/static/static-files.ts';
 import { frontIntercept } from '../server/front-intercept.ts';
 import type { TlsFront } from '../server/tls/tls-front.ts';
@@ -72,7 +73,7 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
   trusted_proxies: string[];
-  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number;
+  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number; static_files_cache_size: number;
   scgi_address?: string; metrics_address?: string;
   ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
   scgi_socket?: string;
@@ -193,7 +194,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
     intercept: frontIntercept({
-      staticFiles: new StaticFiles(log, process.getuid?.() === 0, (type) => kernel.appTypes.get(type)?.scriptExtensions ?? []),
+      staticFiles: new StaticFiles(log, process.getuid?.() === 0, (type) => kernel.appTypes.get(type)?.scriptExtensions ?? [], new StaticFileCache(opts.static_files_cache_size)),
       httpsRedirectPort: sslPortWanted && opts.ssl_redirect ? () => sslPort : undefined,
     }),
   });

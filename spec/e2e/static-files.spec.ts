@@ -2,7 +2,7 @@
 // request) with the HTTP details a web server gets right, and never a byte
 // from outside the directory, whatever the path or the symlinks say.
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
@@ -147,6 +147,35 @@ describe('static files from public/', function () {
       expect(r.status, path).to.equal(200);
       expect(r.headers['cache-control'], path).to.equal('public, max-age=31536000, immutable');
     }
+  });
+
+  it('answers a whole file from memory with the headers send gives it (a conditional request goes through send)', async () => {
+    const unconditional = (h: Record<string, string | string[] | undefined>) => {
+      const { date, connection, 'keep-alive': _k, ...rest } = h;
+      return rest;
+    };
+    for (const [path, headers] of [['/style.css', {}], ['/big.bin', {}], ['/assets/app-3f2a9c.js', {}], ['/app.js', { 'Accept-Encoding': 'br' }]] as const) {
+      await httpGet(`${p!.url}${path}`, headers);
+      const cached = await httpGet(`${p!.url}${path}`, headers);
+      // Modified since 1970: send answers 200 with the whole file.
+      const sent = await httpGet(`${p!.url}${path}`, { ...headers, 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:01 GMT' });
+      expect(sent.status, path).to.equal(200);
+      expect(unconditional(cached.headers), path).to.deep.equal(unconditional(sent.headers));
+      expect(cached.body.equals(sent.body), path).to.equal(true);
+    }
+  });
+
+  it('serves a file as it is now after it changed in place (same size, mtime put back)', async () => {
+    const path = join(app, 'public/changing.txt');
+    writeFileSync(path, 'version 1');
+    // Whole seconds, which utimes puts back exactly.
+    utimesSync(path, 1_000_000, 1_000_000);
+    expect((await httpGet(`${p!.url}/changing.txt`)).body.toString()).to.equal('version 1');
+    expect((await httpGet(`${p!.url}/changing.txt`)).body.toString()).to.equal('version 1');
+    writeFileSync(path, 'version 2');
+    utimesSync(path, 1_000_000, 1_000_000);
+    expect(statSync(path).mtimeMs).to.equal(1_000_000_000);
+    expect((await httpGet(`${p!.url}/changing.txt`)).body.toString()).to.equal('version 2');
   });
 
   it('serves index.html for a directory, after a redirect to its slash form', async () => {

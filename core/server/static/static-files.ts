@@ -14,6 +14,7 @@ import { PublicDir } from './public-dir.ts';
 import { staticPath } from './request-path.ts';
 import { acceptedCodings } from './accept-encoding.ts';
 import { openInside, type OpenedFile } from './safe-open.ts';
+import type { StaticFileCache } from './file-cache.ts';
 
 type SendModule = typeof import('send');
 type MimeModule = typeof import('mime-types');
@@ -33,7 +34,10 @@ function staticLibs(): NonNullable<typeof libs> {
 
 /** Fingerprinted by the asset pipeline (Sprockets, Propshaft) or webpacker: a changed file gets a new name. */
 const FINGERPRINTED = /^(?:assets|packs)\//;
-const YEAR = '1y';
+/** A year of 365 days in ms: send's longest maxAge. */
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+/** Headers that make send answer something other than the whole file (304, 206, 412): always send's. */
+const CONDITIONAL = ['range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'] as const;
 /** Refusals logged once per path, at most this many. */
 const MAX_WARNED = 100;
 
@@ -58,21 +62,39 @@ function plain(res: http.ServerResponse, status: number, text: string, method: s
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * A whole file from memory, with the headers send gives the same file (a
+ * spec compares them): Accept-Ranges, Cache-Control, Last-Modified, its
+ * weak ETag of size and mtime, Content-Length.
+ */
+function writeWhole(req: http.IncomingMessage, res: http.ServerResponse, st: Stats, fingerprinted: boolean, body: Buffer): void {
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Cache-Control', fingerprinted ? `public, max-age=${Math.floor(YEAR_MS / 1000)}, immutable` : 'public, max-age=0');
+  res.setHeader('Last-Modified', st.mtime.toUTCString());
+  res.setHeader('ETag', `W/"${st.size.toString(16)}-${st.mtime.getTime().toString(16)}"`);
+  res.setHeader('Content-Length', body.length);
+  res.statusCode = 200;
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 export class StaticFiles {
   readonly #log: Logger;
   readonly #asRoot: boolean;
   readonly #dirs = new Map<string, PublicDir>();
   readonly #warned = new Set<string>();
   readonly #scriptExtensionsOf: (appType: string) => readonly string[];
+  readonly #cache: StaticFileCache | undefined;
 
   /**
    * `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside).
    * `scriptExtensionsOf`: the extensions an app type executes (AppTypeDescriptor.scriptExtensions), never sent as files.
+   * `cache`: whole small files answered from memory (file-cache.ts); without it every file is streamed.
    */
-  constructor(log: Logger, asRoot: boolean, scriptExtensionsOf: (appType: string) => readonly string[] = () => []) {
+  constructor(log: Logger, asRoot: boolean, scriptExtensionsOf: (appType: string) => readonly string[] = () => [], cache?: StaticFileCache) {
     this.#log = log;
     this.#asRoot = asRoot;
     this.#scriptExtensionsOf = scriptExtensionsOf;
+    this.#cache = cache;
   }
 
   #dir(app: AppSpec): PublicDir {
@@ -145,17 +167,42 @@ export class StaticFiles {
       plain(res, 404, 'Not Found', req.method);
       return;
     }
-    const { send, contentType } = staticLibs();
-    const fd = opened.fd;
-    let open = true;
-    const release = () => { if (open) { open = false; closeSync(fd); } };
-    res.once('close', release);
+    const { contentType } = staticLibs();
     res.setHeader('Content-Type', contentType(extname(file)) || 'application/octet-stream');
     if (coding) res.setHeader('Content-Encoding', coding);
     if (vary) res.setHeader('Vary', 'Accept-Encoding');
     const fingerprinted = FINGERPRINTED.test(rel);
+    const cache = this.#cache;
+    if (cache && cache.admits(opened.stat) && !CONDITIONAL.some((h) => req.headers[h] !== undefined)) {
+      const body = cache.get(opened.stat);
+      if (body) {
+        closeSync(opened.fd);
+        writeWhole(req, res, opened.stat, fingerprinted, body);
+        return;
+      }
+      if (req.method === 'GET') {
+        const file = opened;
+        cache.load(file.fd, file.stat, (loaded) => {
+          if (loaded === undefined) { this.#stream(req, res, file, fingerprinted); return; }
+          closeSync(file.fd);
+          if (!res.destroyed) writeWhole(req, res, file.stat, fingerprinted, loaded);
+        });
+        return;
+      }
+    }
+    this.#stream(req, res, opened, fingerprinted);
+  }
+
+  /** send answers from the opened file: conditional requests, ranges, files too large to cache. */
+  #stream(req: http.IncomingMessage, res: http.ServerResponse, opened: OpenedFile, fingerprinted: boolean): void {
+    const { send } = staticLibs();
+    const fd = opened.fd;
+    let open = true;
+    const release = () => { if (open) { open = false; closeSync(fd); } };
+    if (res.destroyed) { release(); return; }
+    res.once('close', release);
     const stream = send(req, opened.servePath, {
-      index: false, dotfiles: 'allow', maxAge: fingerprinted ? YEAR : 0, immutable: fingerprinted,
+      index: false, dotfiles: 'allow', maxAge: fingerprinted ? YEAR_MS : 0, immutable: fingerprinted,
     });
     // Our descriptor only pins the file until send has opened its own.
     stream.on('stream', (s: NodeJS.EventEmitter) => s.once('open', release));
