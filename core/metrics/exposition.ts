@@ -90,6 +90,12 @@ function ourMetrics(src: ExpositionSource): Metric[] {
       perApp((app, out, root) => {
         for (const p of src.pool.findGroup(root)?.processes ?? []) if (p.rssBytes > 0) out.push({ labels: { app, pid: p.pid }, value: p.rssBytes });
       })),
+    view('passenger_process_handed_connections', 'Client connections an app process holds that connection_handoff gave it (their requests bypass the request metrics).', 'gauge',
+      perApp((app, out, root) => {
+        const g = src.pool.findGroup(root);
+        if (g?.spec.options.connection_handoff !== true) return;
+        for (const p of g.processes) if (p.life === 'alive') out.push({ labels: { app, pid: p.pid }, value: p.handedConnections });
+      })),
     view('passenger_process_cpu_seconds_total', 'User and system CPU time of an app process, as last measured by the pool.', 'counter',
       perApp((app, out, root) => {
         for (const p of src.pool.findGroup(root)?.processes ?? []) if (p.rssBytes > 0) out.push({ labels: { app, pid: p.pid }, value: p.cpuSeconds });

@@ -5,6 +5,8 @@ export interface ProcessStats {
   pid: number;
   state: string;
   sessions: number;
+  /** Client connections handed to the process (connection_handoff) that it still holds; their requests are not sessions. */
+  handedConnections: number;
   concurrency: number;
   processed: number;
   spawnedAt: string;
@@ -43,6 +45,7 @@ export function processStats(p: AppProcess): ProcessStats {
     pid: p.pid,
     state: p.life === 'alive' ? p.enabled : p.life,
     sessions: p.sessions,
+    handedConnections: p.handedConnections,
     concurrency: p.concurrency,
     processed: p.processed,
     spawnedAt: new Date(p.spawnedAt).toISOString(),

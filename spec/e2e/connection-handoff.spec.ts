@@ -6,7 +6,9 @@ import { expect } from 'chai';
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
+import { passengerCommand, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
+import { httpGet } from '../support/http-get.ts';
+import getPort from 'get-port';
 import { makeApp, removeApps } from '../support/tmp-app.ts';
 
 const NODE_APP = {
@@ -70,8 +72,10 @@ describe('connection_handoff (Node apps)', function () {
   after(() => removeApps());
 
   describe('with two processes', () => {
+    let metricsPort = 0;
     before(async () => {
-      p = await startPassenger(makeApp(NODE_APP), { args: ['--connection-handoff', '--min-instances', '2', '--max-pool-size', '2'] });
+      metricsPort = await getPort({ host: '127.0.0.1' });
+      p = await startPassenger(makeApp(NODE_APP), { args: ['--connection-handoff', '--min-instances', '2', '--max-pool-size', '2', '--metrics-address', `127.0.0.1:${metricsPort}`] });
     });
     after(async () => { await stopAndClean(p); p = undefined; });
 
@@ -95,6 +99,41 @@ describe('connection_handoff (Node apps)', function () {
         expect(new Set(answers.map((a) => a.seen.pid)).size).to.equal(1);
         expect(answers.every((a) => a.seen.remotePort === a.localPort)).to.equal(true);
       } finally { agent.destroy(); }
+    });
+
+    it('counts the connections each process holds in passenger status and /metrics', async () => {
+      const agents = [0, 1, 2].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+      try {
+        const byPid = new Map<number, number>();
+        for (const agent of agents) {
+          const r = await get(`${p!.url}/`, agent);
+          byPid.set(r.seen.pid, (byPid.get(r.seen.pid) ?? 0) + 1);
+        }
+        const reg = ['--instance-registry-dir', p!.registryDir];
+        // Connections of the tests before, closed by their clients, are reported closed by the processes a moment later.
+        const counted = async () => {
+          const json = await passengerCommand(['status', '--json', ...reg]);
+          expect(json.code, json.stderr).to.equal(0);
+          const processes = (JSON.parse(json.stdout) as { pool: { groups: { processes: { pid: number; handedConnections: number }[] }[] } }).pool.groups[0]!.processes;
+          return new Map(processes.map((x) => [x.pid, x.handedConnections]));
+        };
+        const metricsText = async () => (await httpGet(`http://127.0.0.1:${metricsPort}/metrics`)).body.toString();
+        const metricFor = (text: string, pid: number) => Number(new RegExp(`^passenger_process_handed_connections\\{app="[^"]+",pid="${pid}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+        const deadline = Date.now() + 10_000;
+        let status = await counted();
+        let metrics = await metricsText();
+        const matches = () => [...byPid].every(([pid, n]) => status.get(pid) === n && metricFor(metrics, pid) === n);
+        while (!matches() && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          status = await counted();
+          metrics = await metricsText();
+        }
+        for (const [pid, count] of byPid) {
+          expect(status.get(pid), `process ${pid} in passenger status --json`).to.equal(count);
+          expect(metricFor(metrics, pid), `process ${pid} in /metrics`).to.equal(count);
+        }
+        expect((await passengerCommand(['status', ...reg])).stdout).to.match(/\+\d+ conn/);
+      } finally { for (const a of agents) a.destroy(); }
     });
 
     it('gives connections to both processes (the one with fewer open connections first)', async () => {

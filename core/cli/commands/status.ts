@@ -28,7 +28,8 @@ function table(rows: string[][]): string {
 }
 
 function processRow(p: ProcessStats, now: number): string[] {
-  return [String(p.pid), p.state, `${p.sessions}/${p.concurrency || '∞'}`, String(p.processed), `${p.cpu}%`, mib(p.rssBytes), ago(p.spawnedAt, now), ago(p.lastUsed, now)];
+  const handed = p.handedConnections > 0 ? ` +${p.handedConnections} conn` : '';
+  return [String(p.pid), p.state, `${p.sessions}/${p.concurrency || '∞'}${handed}`, String(p.processed), `${p.cpu}%`, mib(p.rssBytes), ago(p.spawnedAt, now), ago(p.lastUsed, now)];
 }
 
 export function renderStatus(s: StatusReply, now = Date.now()): string {

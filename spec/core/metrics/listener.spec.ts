@@ -48,7 +48,7 @@ describe('metrics listener', () => {
       const text = (await new Exposition({ collector: new MetricsCollector(kernel, pool), pool, coreRestarts: 0 }).render(undefined)).body;
       const doc = readFileSync(join(repoRoot, 'docs/metrics.md'), 'utf8');
       const ours = [...text.matchAll(/^# HELP (passenger_\w+) (.*)\n# TYPE \1 (\w+)$/gm)];
-      expect(ours).to.have.length(14);
+      expect(ours).to.have.length(15);
       for (const [, name, help, type] of ours) {
         const row = new RegExp(`^\\| \`${name}\` \\| ${type} \\|[^|]*\\| (.*) \\|$`, 'm').exec(doc);
         expect(row, `docs/metrics.md has no row for ${name} (${type})`).to.not.equal(null);
