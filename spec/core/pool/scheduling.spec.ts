@@ -308,8 +308,8 @@ describe('pool scheduling (spawner double)', () => {
     expect(stats.processCount).to.equal(1);
     const g = stats.groups[0]!;
     expect(g).to.include({ appRoot: a.appRoot, queueLength: 0, appType: 'node' });
-    expect(g.processes[0]).to.include({ pid: s.process.pid, sessions: 1, processed: 0, state: 'enabled', concurrency: 1 });
-    expect(g.processes[0]).to.have.keys(['pid', 'state', 'sessions', 'concurrency', 'processed', 'spawnedAt', 'spawnDurationMs', 'lastUsed', 'cpu', 'rssBytes', 'generation', 'protocol', 'address']);
+    expect(g.processes[0]).to.include({ pid: s.process.pid, sessions: 1, processed: 0, state: 'enabled', concurrency: 1, handedConnections: 0 });
+    expect(g.processes[0]).to.have.keys(['pid', 'state', 'sessions', 'handedConnections', 'concurrency', 'processed', 'spawnedAt', 'spawnDurationMs', 'lastUsed', 'cpu', 'rssBytes', 'generation', 'protocol', 'address']);
     s.close();
   });
 });
