@@ -181,11 +181,12 @@ export class StaticFiles {
         return;
       }
       if (req.method === 'GET') {
-        const file = opened;
-        cache.load(file.fd, file.stat, (loaded) => {
-          if (loaded === undefined) { this.#stream(req, res, file, fingerprinted); return; }
-          closeSync(file.fd);
-          if (!res.destroyed) writeWhole(req, res, file.stat, fingerprinted, loaded);
+        const { fd, stat } = opened;
+        const streamInstead = opened;
+        cache.load(fd, stat, (loaded) => {
+          if (loaded === undefined) { this.#stream(req, res, streamInstead, fingerprinted); return; }
+          closeSync(fd);
+          if (!res.destroyed) writeWhole(req, res, stat, fingerprinted, loaded);
         });
         return;
       }
