@@ -121,13 +121,15 @@ export class Exchange implements ResponseSink, ConnUser {
       this.wrote = true;
       return;
     }
-    // A slow client: no read until it drained, by which time the chunk went out
-    // (or until a response buffer took over: then the client may still hold the chunk, so reads go to fresh memory).
+    // A slow client: no read until it drained, or until a response buffer
+    // (buffering/response-spool.ts) took over while the client still holds
+    // this chunk. net picks the buffer of the next read as soon as this read's
+    // callback returns, so the choice is made now: fresh memory, one
+    // allocation per stall of a slow client.
+    conn.releaseReadBuffer();
     conn.sock.pause();
     this.res.onDrain(() => {
-      if (conn.user !== this) return;
-      if (this.res.holdsData()) conn.releaseReadBuffer();
-      conn.sock.resume();
+      if (conn.user === this) conn.sock.resume();
     });
   }
 

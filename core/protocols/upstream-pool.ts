@@ -14,7 +14,9 @@ export interface ConnUser {
   onConnect(): void;
   /**
    * `data` is a view of the connection's read buffer, valid during the call
-   * only: a user that lets a write keep it calls `conn.releaseReadBuffer()`.
+   * only: a user that lets a write keep it calls `conn.releaseReadBuffer()`
+   * before returning (net takes the next read's buffer right after; a later
+   * call only moves the read after that).
    */
   onData(data: Buffer): void;
   onEnd(): void;
@@ -128,7 +130,7 @@ export class Conn {
     return true;
   };
 
-  /** The last read's bytes are still referenced (a write queued them): the next read goes into fresh memory. */
+  /** The last read's bytes are still referenced (a write queued them): the next read goes into fresh memory. Only in effect when called from onData. */
   releaseReadBuffer(): void {
     this.#readBuffer = Buffer.allocUnsafeSlow(this.#readBuffer.length);
   }

@@ -39,11 +39,15 @@ export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex'
 
 /** The fixtures' download pattern: a 64 KiB block, byte i = (7i + 3) mod 256, repeated. */
 export function downloadPattern(mib: number): { size: number; sha256: string } {
-  const block = Buffer.alloc(65536);
-  for (let i = 0; i < block.length; i++) block[i] = (i * 7 + 3) % 256;
+  // Byte p of the download is (7p + 3) mod 251: a prime period, so bytes moved
+  // or overwritten by a later read (which starts at some other offset) change
+  // the hash; a power-of-two period would hide them.
+  const size = mib << 20;
+  const phase = Buffer.alloc(65536 + 251);
+  for (let j = 0; j < phase.length; j++) phase[j] = (j * 7 + 3) % 251;
   const h = createHash('sha256');
-  for (let i = 0; i < mib * 16; i++) h.update(block);
-  return { size: mib << 20, sha256: h.digest('hex') };
+  for (let p = 0; p < size; p += 65536) h.update(phase.subarray(p % 251, p % 251 + 65536));
+  return { size, sha256: h.digest('hex') };
 }
 
 /** A multipart/form-data body with text fields and one file. */
