@@ -18,6 +18,7 @@ import { ConnectionLimiter } from './connection-limit.ts';
 import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 import type { ConnectionHandoff } from './connection-handoff.ts';
+import { closeAfterAccepting } from '../listener-close.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -82,7 +83,9 @@ export class HttpEngine {
   readonly #trustBySocket = new WeakMap<Socket, boolean>();
   readonly #refusedSockets = new WeakSet<Socket>();
   readonly #limiter: ConnectionLimiter | undefined;
-  readonly #drain: DrainState = { draining: false };
+  readonly #drain: DrainState = { closing: false };
+  /** A stop began (drain pause): no connection is handed off any more. */
+  #stopping = false;
   /** Connections accepted elsewhere (the watchdog, the TLS front): never handed off. */
   readonly #acceptedElsewhere = new WeakSet<Socket>();
   #port = 0;
@@ -179,7 +182,7 @@ export class HttpEngine {
         for (const listener of ours) listener.call(server, socket);
         return;
       }
-      if (handoff.enabled && !this.#drain.draining) handoff.offer(socket);
+      if (handoff.enabled && !this.#stopping) handoff.offer(socket);
       else serveHere(socket);
     });
   }
@@ -229,7 +232,7 @@ export class HttpEngine {
     if (this.#limiter?.refused(req.socket)) return;
     // node still parses and emits requests pipelined behind a refused one; none of them may reach an app.
     if (this.#refusedSockets.has(req.socket)) { res.destroy(); return; }
-    if (this.#drain.draining) res.shouldKeepAlive = false;
+    if (this.#drain.closing) res.shouldKeepAlive = false;
     const out = new NodeFrontResponse(req, res, overHttp2, this.#drain);
     // The version rules are about text request lines; an HTTP/2 stream (tls/h2-request.ts) has none, and its headers are checked as 1.1's.
     const verdict = checkRequestHead(overHttp2 ? { method: req.method, url: req.url, httpVersionMajor: 1, httpVersionMinor: 1, rawHeaders: req.rawHeaders } : req);
@@ -264,17 +267,24 @@ export class HttpEngine {
   }
 
   /**
-   * A graceful stop began: keep serving, but every response from now on is its
-   * connection's last (Connection: close). Clients and load balancers then
-   * open new connections, which go elsewhere once the listener closes,
-   * instead of finding their idle keep-alive connection cut.
+   * A graceful stop began (the drain pause): keep serving as before, keep-alive
+   * included, while load balancers that read /readyz move away. Closing each
+   * connection after one more answer now would make a client that keeps
+   * sending (nginx without health checks) open a new connection per request,
+   * and any of those still queued in the kernel when the listener closes is
+   * reset there, a POST on it lost. Kept alive, they reuse their connections;
+   * once the listener closed (close()), the next answer on each is its last
+   * and the client's next connection is refused, which nginx retries elsewhere
+   * for every method, since nothing was sent.
    */
   startDraining(): void {
-    this.#drain.draining = true;
+    this.#stopping = true;
   }
 
   /**
-   * Stops accepting, lets in-flight requests finish within `graceMs`, then cuts what is left.
+   * Stops accepting (closeAfterAccepting: not while the kernel holds connections
+   * for us), lets in-flight requests finish within `graceMs`, then cuts what is left.
+   * From now on every response is its connection's last (Connection: close).
    * `leaveIdle` (a graceful drain behind a load balancer): idle keep-alive connections are
    * not closed by us, since a request the client is sending on one at that moment would be
    * lost (nginx cannot retry a POST on it). Each ends instead when its client lets go of it
@@ -282,19 +292,25 @@ export class HttpEngine {
    * or at our keep-alive timeout (5 s); `graceMs` bounds it all.
    */
   async close(graceMs: number, leaveIdle = false): Promise<void> {
-    this.#drain.draining = true;
+    this.#stopping = true;
+    this.#drain.closing = true;
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+    const server = this.#server;
     if (leaveIdle) {
       // net.Server's close: stops listening without http.Server's closing of idle connections; calls back once every connection ended.
-      const allEnded = new Promise<void>((r) => net.Server.prototype.close.call(this.#server, () => r()));
+      let ended!: () => void;
+      const allEnded = new Promise<void>((r) => { ended = r; });
+      await closeAfterAccepting(server, () => net.Server.prototype.close.call(server, () => ended()));
       await Promise.race([Promise.all([this.#forwarder.idle(), allEnded]), timer]);
-      this.#server.closeAllConnections();
+      server.closeAllConnections();
       return;
     }
-    const closed = new Promise<void>((r) => this.#server.close(() => r()));
-    this.#server.closeIdleConnections();
+    let closedAll!: () => void;
+    const closed = new Promise<void>((r) => { closedAll = r; });
+    // http.Server's close also closes the idle connections.
+    await closeAfterAccepting(server, () => server.close(() => closedAll()));
     await Promise.race([this.#forwarder.idle(), timer]);
-    this.#server.closeAllConnections();
+    server.closeAllConnections();
     await closed;
   }
 }

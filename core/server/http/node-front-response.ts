@@ -9,8 +9,11 @@ import type { FrontResponse } from '../front.ts';
 /** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
 const LINGER_MS = 5000;
 
-/** Shared by an engine and its responses: set once a graceful stop begins. */
-export interface DrainState { draining: boolean }
+/** Shared by an engine and its responses. */
+export interface DrainState {
+  /** The listener is closing (a stop): every response from now on is its connection's last. */
+  closing: boolean;
+}
 
 export class NodeFrontResponse implements FrontResponse {
   readonly #req: http.IncomingMessage;
@@ -30,7 +33,7 @@ export class NodeFrontResponse implements FrontResponse {
   get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
   writeHead(status: number, reason: string, headers: string[]): void {
     // Stopping: this response is the connection's last (Connection: close), so no idle keep-alive connection is cut later.
-    if (this.#drain.draining) this.#res.shouldKeepAlive = false;
+    if (this.#drain.closing) this.#res.shouldKeepAlive = false;
     this.#res.writeHead(status, reason, headers as unknown as http.OutgoingHttpHeaders);
     // node sends the head with the first write; a stream that starts later (long polls, server-sent events) gets it now.
     process.nextTick(NodeFrontResponse.#flushHead, this);

@@ -18,6 +18,7 @@ import { ScgiFrontResponse } from './front-response.ts';
 import { scgiBodyStream } from './body-stream.ts';
 import { scgiUpgradeStream } from './upgrade-stream.ts';
 import type { ProxyTrust } from '../trusted-proxies.ts';
+import { closeAfterAccepting } from '../listener-close.ts';
 
 export const SECRET_PARAM = 'PASSENGER_SCGI_SECRET';
 
@@ -136,7 +137,7 @@ export class ScgiServer {
   /** Stops accepting, lets requests in flight finish within `graceMs`, then cuts what is left. */
   async close(graceMs: number): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#listeners].map((l) => new Promise<void>((r) => l.close(() => r()))));
+    await Promise.all([...this.#listeners].map((l) => new Promise<void>((r) => { void closeAfterAccepting(l, () => l.close(() => r())); })));
     const timer = new Promise<void>((r) => setTimeout(r, graceMs).unref());
     await Promise.race([this.#forwarder.idle(), timer]);
     for (const s of this.#sockets) s.destroy();

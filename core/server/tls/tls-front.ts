@@ -13,6 +13,7 @@ import type { HttpEngine } from '../http/engine.ts';
 import { loadCredentials, type TlsCredentials } from './certificates.ts';
 import { adaptHttp2 } from './h2-request.ts';
 import type { TlsReloadable } from './reload.ts';
+import { closeAfterAccepting } from '../listener-close.ts';
 
 export interface TlsFrontOptions {
   certFile: string;
@@ -101,7 +102,9 @@ export class TlsFront implements TlsReloadable {
    * the engine, which closes them.)
    */
   async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((r) => this.#tls.close(() => r()));
+    let closedAll!: () => void;
+    const closed = new Promise<void>((r) => { closedAll = r; });
+    await closeAfterAccepting(this.#tls, () => this.#tls.close(() => closedAll()));
     for (const s of this.#sessions) s.close();
     let timer: NodeJS.Timeout | undefined;
     // A connection still in its handshake would hold close() for the handshake timeout: do not wait for it.

@@ -13,7 +13,7 @@ import { NodeFrontResponse } from '../../../../core/server/http/node-front-respo
 type Handler = (out: NodeFrontResponse) => void;
 
 async function withServer(handle: Handler, run: (port: number) => Promise<void>): Promise<void> {
-  const server = http.createServer((req, res) => handle(new NodeFrontResponse(req, res, false, { draining: false })));
+  const server = http.createServer((req, res) => handle(new NodeFrontResponse(req, res, false, { closing: false })));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     await run((server.address() as AddressInfo).port);
