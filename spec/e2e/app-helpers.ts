@@ -37,7 +37,7 @@ export function request(url: string, opts: { method?: string; headers?: Record<s
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** The fixtures' download pattern: a 64 KiB block, byte i = (7i + 3) mod 256, repeated. */
+/** The fixtures' download pattern: byte p = (7p + 3) mod 251 (below), and its size and SHA-256 for `mib` MiB. */
 export function downloadPattern(mib: number): { size: number; sha256: string } {
   // Byte p of the download is (7p + 3) mod 251: a prime period, so bytes moved
   // or overwritten by a later read (which starts at some other offset) change
