@@ -32,6 +32,7 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid var(--line)}
 th{font-size:.8rem;color:var(--muted);font-weight:600}
 .enabled{color:var(--ok)}.disabling,.spawning,.stopping{color:var(--warn)}.disabled,.error{color:var(--fail)}
+.handed{color:var(--muted)}
 code{font-family:ui-monospace,Menlo,Consolas,monospace}
 `;
 
@@ -83,7 +84,7 @@ export function renderMain(src: StatusSource, now = Date.now()): SafeHtml {
 </dl>
 ${g.processes.length === 0 ? html`<p>No processes.</p>` : html`<table>
 <thead><tr><th>PID</th><th>State</th><th>Sessions</th><th>Processed</th><th>CPU</th><th>Memory</th><th>Uptime</th><th>Idle</th></tr></thead>
-<tbody>${g.processes.map((p) => html`<tr class="process"><td>${p.pid}</td><td class="${stateOf(p)}">${stateOf(p)}</td><td>${p.sessions}/${p.concurrency || '∞'}</td><td>${p.processed}</td><td>${p.cpu}%</td><td>${mib(p.rssBytes)}</td><td>${age(now - p.spawnedAt)}</td><td>${age(now - p.lastUsed)}</td></tr>`)}</tbody>
+<tbody>${g.processes.map((p) => html`<tr class="process"><td>${p.pid}</td><td class="${stateOf(p)}">${stateOf(p)}</td><td>${p.sessions}/${p.concurrency || '∞'}${p.handedConnections > 0 ? html` <span class="handed" title="client connections handed to this process (connection_handoff)">+${p.handedConnections} conn</span>` : ''}</td><td>${p.processed}</td><td>${p.cpu}%</td><td>${mib(p.rssBytes)}</td><td>${age(now - p.spawnedAt)}</td><td>${age(now - p.lastUsed)}</td></tr>`)}</tbody>
 </table>`}
 </section>`;
   })}`;

@@ -133,6 +133,9 @@ describe('connection_handoff (Node apps)', function () {
           expect(metricFor(metrics, pid), `process ${pid} in /metrics`).to.equal(count);
         }
         expect((await passengerCommand(['status', ...reg])).stdout).to.match(/\+\d+ conn/);
+        // The status page's process rows too.
+        const page = (await httpGet(`http://127.0.0.1:${metricsPort}/?part=main`)).body.toString();
+        for (const [pid, count] of byPid) expect(page).to.match(new RegExp(`<td>${pid}</td>.*?\\+${count} conn</span>`));
       } finally { for (const a of agents) a.destroy(); }
     });
 
