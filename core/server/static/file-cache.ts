@@ -9,23 +9,28 @@
 // ctime are those it was read with; the caller passes the fstat of a file it
 // opened through openInside (safe-open.ts), so the checks on where a file
 // lies are unchanged. Least recently used entries go first when the cache is
-// over its size.
+// over its size. Misses for the same version of a file while it is being
+// read wait for that one read: a burst of requests for a new asset after a
+// deploy reads it once, instead of holding a copy per request in memory.
 import { read, fstat, type Stats } from 'node:fs';
 
 /** Larger files are always streamed: a cache of a few entries would thrash. */
 export const MAX_CACHED_FILE = 2 * 1024 * 1024;
 
 interface Entry { body: Buffer; size: number; mtimeMs: number; ctimeMs: number }
+/** A read under way, and who waits for it. */
+interface Loading { size: number; mtimeMs: number; ctimeMs: number; waiters: ((body: Buffer | undefined) => void)[] }
 
 function key(st: Stats): string { return `${st.dev}:${st.ino}`; }
 
-function same(e: Entry, st: Stats): boolean {
+function same(e: Entry | Loading, st: Stats): boolean {
   return e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs;
 }
 
 export class StaticFileCache {
   readonly #maxBytes: number;
   readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Loading>();
   #bytes = 0;
 
   /** `maxBytes`: memory for file contents in all; 0 turns the cache off. */
@@ -59,14 +64,24 @@ export class StaticFileCache {
    * caller's.
    */
   load(fd: number, st: Stats, done: (body: Buffer | undefined) => void): void {
+    const k = key(st);
+    const under = this.#loading.get(k);
+    // The same version is being read for another request: its read serves this one too.
+    if (under !== undefined && same(under, st)) { under.waiters.push(done); return; }
+    const loading: Loading = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, waiters: [done] };
+    this.#loading.set(k, loading);
+    const finish = (body: Buffer | undefined) => {
+      if (this.#loading.get(k) === loading) this.#loading.delete(k);
+      for (const waiter of loading.waiters) waiter(body);
+    };
     const body = Buffer.allocUnsafeSlow(st.size);
     read(fd, body, 0, st.size, 0, (err, n) => {
-      if (err || n !== st.size) { done(undefined); return; }
+      if (err || n !== st.size) { finish(undefined); return; }
       // Written to while we read: not a version to keep (nor to send).
       fstat(fd, (err2, after) => {
-        if (err2 || after.size !== st.size || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs) { done(undefined); return; }
-        this.#put(key(st), { body, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
-        done(body);
+        if (err2 || after.size !== st.size || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs) { finish(undefined); return; }
+        this.#put(k, { body, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+        finish(body);
       });
     });
   }

@@ -1,6 +1,6 @@
 // The memory cache of whole static files: an entry is its inode's contents
-// while size, mtime and ctime stay as read, and the least recently used go
-// first when the cache is over its size.
+// while size, mtime and ctime stay as read, the least recently used go first
+// when the cache is over its size, and a burst of misses reads a file once.
 import { expect } from 'chai';
 import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,20 @@ describe('static files: the memory cache', () => {
     expect(now.mtimeMs).to.equal(st.mtimeMs);
     expect(cache.get(now)).to.equal(undefined);
     expect(cache.bytes).to.equal(0);
+  });
+
+  it('serves misses for a file being read from that one read: one copy in memory for a burst of requests', async () => {
+    writeFileSync(join(dir, 'burst.js'), 'x'.repeat(100_000));
+    const cache = new StaticFileCache(1024 * 1024);
+    const bodies = (await Promise.all(Array.from({ length: 5 }, () => load(cache, 'burst.js')))).map((r) => r.body!);
+    expect(bodies[0]!.length).to.equal(100_000);
+    // The same buffer for all five: read once.
+    for (const b of bodies) expect(b).to.equal(bodies[0]);
+    expect(cache.bytes).to.equal(100_000);
+    // A changed file is another version: read afresh, not joined to an old read.
+    writeFileSync(join(dir, 'burst.js'), 'y'.repeat(100_000));
+    const again = await load(cache, 'burst.js');
+    expect(again.body!.toString('latin1', 0, 1)).to.equal('y');
   });
 
   it('drops the least recently used entries when over its size', async () => {
