@@ -29,8 +29,17 @@ export class NodeFrontResponse implements FrontResponse {
     this.#drain = drain;
   }
   get headersSent(): boolean { return this.#res.headersSent; }
-  // node marks the response destroyed when its connection closes.
-  get clientGone(): boolean { return this.#res.destroyed && !this.#res.writableFinished; }
+  /**
+   * The client went away before the response was done. node marks an HTTP/1
+   * response destroyed when its connection closes; over HTTP/2 the response
+   * has no such flag and a reset stream even counts as finished, so the
+   * stream's `aborted` (reset by the client, or its connection lost) tells.
+   */
+  get clientGone(): boolean {
+    const res = this.#res;
+    if (this.#socket === undefined) return (res as unknown as { stream: { aborted: boolean } }).stream.aborted;
+    return res.destroyed && !res.writableFinished;
+  }
   writeHead(status: number, reason: string, headers: string[]): void {
     // Stopping: this response is the connection's last (Connection: close), so no idle keep-alive connection is cut later.
     if (this.#drain.closing) this.#res.shouldKeepAlive = false;
@@ -83,6 +92,7 @@ export class NodeFrontResponse implements FrontResponse {
   abort(): void { this.#res.destroy(); }
   onDrain(cb: () => void): void { this.#res.once('drain', cb); }
   onClose(cb: () => void): void {
-    this.#res.once('close', () => { if (!this.#res.writableFinished) cb(); });
+    const overHttp2 = this.#socket === undefined;
+    this.#res.once('close', () => { if (overHttp2 ? this.clientGone : !this.#res.writableFinished) cb(); });
   }
 }

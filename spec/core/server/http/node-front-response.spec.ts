@@ -6,9 +6,11 @@
 // still be seen as holding data. Real node server and client sockets.
 import { expect } from 'chai';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { NodeFrontResponse } from '../../../../core/server/http/node-front-response.ts';
+import { adaptHttp2 } from '../../../../core/server/tls/h2-request.ts';
 
 type Handler = (out: NodeFrontResponse) => void;
 
@@ -57,5 +59,61 @@ describe('NodeFrontResponse.holdsData', () => {
       client.destroy();
     });
     expect(held).to.equal(true);
+  });
+});
+
+describe('NodeFrontResponse over HTTP/2: a client that went away', () => {
+  /** A stream to an h2c server whose handler wraps the response; `act` ends it one way or another, then what the wrapper said. */
+  async function afterStream(respond: (out: NodeFrontResponse) => void, act: (stream: http2.ClientHttp2Stream, session: http2.ClientHttp2Session) => void): Promise<{ goneAtStart: boolean; goneAtClose: boolean; onCloseCalled: boolean }> {
+    const server = http2.createServer();
+    const seen = { goneAtStart: true, goneAtClose: false, onCloseCalled: false };
+    let closed!: () => void;
+    const responseClosed = new Promise<void>((r) => { closed = r; });
+    server.on('request', (h2req, h2res) => {
+      // As the TLS front passes HTTP/2 requests on (tls/h2-request.ts).
+      const { req, res } = adaptHttp2(h2req, h2res);
+      const out = new NodeFrontResponse(req, res, true, { closing: false });
+      seen.goneAtStart = out.clientGone;
+      out.onClose(() => { seen.onCloseCalled = true; });
+      res.once('close', () => setImmediate(() => { seen.goneAtClose = out.clientGone; closed(); }));
+      respond(out);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/' });
+      stream.on('error', () => {});
+      stream.resume();
+      await new Promise((r) => setTimeout(r, 100));
+      act(stream, session);
+      await responseClosed;
+      return seen;
+    } finally {
+      session.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }
+
+  it('is seen when the client cancels its stream (a reset stream counts as finished in node)', async () => {
+    const seen = await afterStream(() => {}, (stream) => stream.close(http2.constants.NGHTTP2_CANCEL));
+    expect(seen).to.deep.equal({ goneAtStart: false, goneAtClose: true, onCloseCalled: true });
+  });
+
+  it('is seen when the client connection is lost in the middle of a large response', async () => {
+    const seen = await afterStream((out) => {
+      out.writeHead(200, 'OK', ['Content-Length', String(8 << 20)]);
+      out.write(Buffer.alloc(1 << 20));
+    }, (stream, session) => { stream.pause(); session.destroy(); });
+    expect(seen).to.deep.equal({ goneAtStart: false, goneAtClose: true, onCloseCalled: true });
+  });
+
+  it('is not seen for a response that ended normally', async () => {
+    const seen = await afterStream((out) => {
+      out.writeHead(200, 'OK', ['Content-Length', '2']);
+      out.write(Buffer.from('ok'));
+      out.end();
+    }, () => {});
+    expect(seen).to.deep.equal({ goneAtStart: false, goneAtClose: false, onCloseCalled: false });
   });
 });
