@@ -100,7 +100,11 @@ export class Conn {
   reused = false;
   parkedAt = 0;
   /** Where the next read goes (net asks for it after every read). */
-  #readBuffer = Buffer.allocUnsafeSlow(SMALL_READ);
+  #readBuffer: Buffer<ArrayBufferLike> = Buffer.allocUnsafeSlow(SMALL_READ);
+  /** The buffer the last stall moved reads away from: the client side may still hold bytes of it. */
+  #lent: Buffer<ArrayBufferLike> | undefined;
+  /** A buffer known to be free, for the next stall (so that stalls of a fast client allocate nothing). */
+  #spare: Buffer<ArrayBufferLike> | undefined;
 
   constructor(pool: UpstreamPool, user: ConnUser) {
     this.pool = pool;
@@ -123,16 +127,35 @@ export class Conn {
     if (this.user) this.user.onData(read.subarray(0, size));
     else this.discard();
     // Grow while reads fill the buffer, shrink back after: only connections that carry large bodies hold large buffers.
-    if (this.#readBuffer === read) {
-      if (size === read.length && size < LARGE_READ) this.#readBuffer = Buffer.allocUnsafeSlow(LARGE_READ);
-      else if (size < SMALL_READ && read.length > SMALL_READ) this.#readBuffer = Buffer.allocUnsafeSlow(SMALL_READ);
-    }
+    // (Also when the read moved to another buffer meanwhile: a stall is often a full read, and its growth must not be lost.)
+    const wanted = size === read.length && size < LARGE_READ ? LARGE_READ : size < SMALL_READ && read.length > SMALL_READ ? SMALL_READ : read.length;
+    if (this.#readBuffer.length !== wanted) this.#readBuffer = Buffer.allocUnsafeSlow(wanted);
     return true;
   };
 
   /** The last read's bytes are still referenced (a write queued them): the next read goes into fresh memory. Only in effect when called from onData. */
   releaseReadBuffer(): void {
     this.#readBuffer = Buffer.allocUnsafeSlow(this.#readBuffer.length);
+  }
+
+  /**
+   * A stall of the client side, whose queue holds the last read's bytes:
+   * the next read goes into the spare buffer (or fresh memory), and the one
+   * left is lent until returnLentBuffer(). Only in effect when called from onData.
+   */
+  switchReadBuffer(): void {
+    const held = this.#readBuffer;
+    const spare = this.#spare;
+    this.#readBuffer = spare !== undefined && spare.length === held.length ? spare : Buffer.allocUnsafeSlow(held.length);
+    this.#spare = undefined;
+    this.#lent = held;
+  }
+
+  /** Everything written from the lent buffer went out: it becomes the spare. */
+  returnLentBuffer(): void {
+    if (this.#lent === undefined) return;
+    this.#spare = this.#lent;
+    this.#lent = undefined;
   }
 
   /** Closes it and forgets it (idle connections the process closed, or that sent unexpected bytes). */
@@ -152,6 +175,9 @@ export class Conn {
   /** Back to the idle stack after a complete response, or closed if it cannot be reused. */
   park(): void {
     this.user = null;
+    // An idle connection keeps one buffer.
+    this.#spare = undefined;
+    this.#lent = undefined;
     const pool = this.pool;
     if (pool.released || this.sock.destroyed || this.sock.readableEnded || !this.sock.writable || pool.idle.length >= pool.maxIdle) {
       this.sock.destroy();
