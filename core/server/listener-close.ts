@@ -22,7 +22,8 @@ const MAX_WAIT_MS = 200;
 /** Calls `close` (which must close `server` synchronously) once nothing waits in the kernel to be accepted. */
 export function closeAfterAccepting(server: Server, close: () => void): Promise<void> {
   const deadline = performance.now() + MAX_WAIT_MS;
-  const inodes = socketInodes();
+  // Only a TCP listener's queue can be read: a Unix socket's close just waits for one poll.
+  const inodes = typeof server.address() === 'object' ? socketInodes() : new Set<string>();
   return new Promise((resolve) => {
     const attempt = () => {
       if (performance.now() > deadline || !((acceptQueueLength(server, inodes) ?? 0) > 0)) {
@@ -45,11 +46,7 @@ export function acceptQueueLength(server: Server, inodes = socketInodes()): numb
   const address = server.address();
   if (address === null || typeof address !== 'object' || inodes.size === 0) return undefined;
   const hexPort = address.port.toString(16).toUpperCase().padStart(4, '0');
-  for (const table of address.family === 'IPv6' ? ['/proc/net/tcp6'] : ['/proc/net/tcp']) {
-    const n = listenQueue(table, hexPort, inodes);
-    if (n !== undefined) return n;
-  }
-  return undefined;
+  return listenQueue(address.family === 'IPv6' ? '/proc/net/tcp6' : '/proc/net/tcp', hexPort, inodes);
 }
 
 /** The inodes of this process's sockets (readlink of /proc/self/fd/N is "socket:[INODE]"); empty off Linux. */

@@ -79,8 +79,8 @@ export class StaticFileCache {
       if (err || n !== st.size) { finish(undefined); return; }
       // Written to while we read: not a version to keep (nor to send).
       fstat(fd, (err2, after) => {
-        if (err2 || after.size !== st.size || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs) { finish(undefined); return; }
-        this.#put(k, { body, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+        if (err2 || !same(loading, after)) { finish(undefined); return; }
+        this.#put(k, { body, size: loading.size, mtimeMs: loading.mtimeMs, ctimeMs: loading.ctimeMs });
         finish(body);
       });
     });
