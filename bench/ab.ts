@@ -4,6 +4,9 @@
 // request, its RSS and PSS after the loads). On a shared machine the absolute
 // figures swing with the load; the ratios of neighbouring runs swing less.
 //   node --import tsx bench/ab.ts --a /tmp/base --b . [--app node] [--rounds 5] [--duration 5] [--conns 1,32] [-- extra passenger args]
+// One build with two settings: --a . --b . --b-args '--batch-scheduling false'
+// (--a-args/--b-args: passenger args for one side only, split on spaces).
+// --upload BYTES: POST bodies of that size to --path (e.g. --path /upload --upload 10485760).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
   const durationSec = Number(opt('--duration', '5'));
   const conns = opt('--conns', '1,32').split(',').map(Number);
   const path = opt('--path', '/');
+  const uploadBytes = Number(opt('--upload', '0')) || undefined;
+  const sideArgs = { A: opt('--a-args', '').split(' ').filter(Boolean), B: opt('--b-args', '').split(' ').filter(Boolean) };
   const scratch = mkdtempSync(join(tmpdir(), 'psg-ab-'));
   const load = wrkRunner(scratch);
   const rows: Record<'A' | 'B', Figures[]> = { A: [], B: [] };
@@ -44,7 +49,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       const order: ('A' | 'B')[] = round % 2 ? ['A', 'B'] : ['B', 'A'];
       for (const which of order) {
-        const target = oursTarget(app, { args: [join(dirs[which], 'bin/passenger.js')], compiled: true }, false, extra);
+        const target = oursTarget(app, { args: [join(dirs[which], 'bin/passenger.js')], compiled: true }, false, [...extra, ...sideArgs[which]]);
         const { appDir, workDir } = prepareApp(scratch, app, `${which}-${round}`);
         const port = await getPort({ host: '127.0.0.1' });
         const base = `http://127.0.0.1:${port}`;
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
           await waitForAppProcesses(server, 2, 30_000);
           const f: Figures = {};
           for (const c of conns) {
-            const r = await withCpu(server, () => load({ url: `${base}${path}`, connections: c, durationSec }));
+            const r = await withCpu(server, () => load({ url: `${base}${path}`, connections: c, durationSec, uploadBytes }));
             f[`rps c${c}`] = r.load.rps;
             f[`p99 c${c}`] = r.load.latencyMs.p99;
             f[`core us/req c${c}`] = r.cpu.coreUs ?? NaN;
