@@ -9,6 +9,7 @@ import { PassengerError, isPassengerError } from '../errors/passenger-error.ts';
 import type { ForwardOutcome, ForwardTarget } from '../registries/protocols.ts';
 import type { FrontRequest, FrontResponse } from '../server/front.ts';
 import { BodyPump } from './body-pump.ts';
+import { recycleReadBuffer } from './read-buffer-pool.ts';
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
 import { Conn, type ConnUser, type UpstreamPool } from './upstream-pool.ts';
 
@@ -204,6 +205,7 @@ export class Exchange implements ResponseSink, ConnUser {
     const reusable = this.keepAlive && responseDone && !this.closeAfter;
     // The client may still hold the last chunk, a view of the read buffer the next exchange would read into.
     if (reusable && this.res.holdsData()) this.conn.releaseReadBuffer();
+    this.recycleWhenFlushed(this.conn.takeHeldBuffers());
     if (reusable && (pump === null || pump.done)) this.conn.park();
     else if (reusable && pump && this.req.contentLength !== undefined && this.req.contentLength - pump.sent <= FINISH_BODY_LIMIT) {
       // The app skips the rest of the body: the session (and the connection) ends with it.
@@ -214,6 +216,12 @@ export class Exchange implements ResponseSink, ConnUser {
       this.conn.close();
     }
     this.resolve({ ok: true });
+  }
+
+  /** Buffers the client side held go back to the read buffer pool once every write of the response flushed; without that signal, to the GC. */
+  recycleWhenFlushed(held: Buffer[]): void {
+    if (held.length === 0 || this.res.onFlushed === undefined) return;
+    this.res.onFlushed(() => { for (const buffer of held) recycleReadBuffer(buffer); });
   }
 
   /** The body went out (or broke off): a finishing exchange ends here. */

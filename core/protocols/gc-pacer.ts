@@ -5,6 +5,8 @@
 // every few MiB of relayed body (about 65 µs each) frees them while they are
 // few. The watchdog starts the core with --expose-gc for this; elsewhere
 // (a core started another way) this does nothing.
+import { dropFreeReadBuffers } from './read-buffer-pool.ts';
+
 type Collect = (options?: { type: 'minor'; execution: 'sync' }) => void;
 
 const collect = (globalThis as { gc?: Collect }).gc;
@@ -56,6 +58,7 @@ function arm(isIdle: () => boolean): void {
     // Requests came and went meanwhile: wait for a quiet IDLE_MS from now.
     if (started !== startedAtArm) { arm(isIdle); return; }
     collectedAt = started;
+    dropFreeReadBuffers();
     // A full collection: node 20's gc() ignores { type: 'major' } (nothing is freed), so no options.
     collect!();
   }, IDLE_MS);

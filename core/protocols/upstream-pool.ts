@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type { ForwardTarget } from '../registries/protocols.ts';
 import { connectOptions } from '../spawn/socket-address.ts';
+import { recycleReadBuffer, takeReadBuffer } from './read-buffer-pool.ts';
 
 /** Whoever uses a connection (one request at a time) gets its socket events. */
 export interface ConnUser {
@@ -100,11 +101,15 @@ export class Conn {
   reused = false;
   parkedAt = 0;
   /** Where the next read goes (net asks for it after every read). */
-  #readBuffer: Buffer<ArrayBufferLike> = Buffer.allocUnsafeSlow(SMALL_READ);
+  #readBuffer: Buffer<ArrayBufferLike> = takeReadBuffer(SMALL_READ);
   /** The buffer the last stall moved reads away from: the client side may still hold bytes of it. */
   #lent: Buffer<ArrayBufferLike> | undefined;
   /** A buffer known to be free, for the next stall (so that stalls of a fast client allocate nothing). */
   #spare: Buffer<ArrayBufferLike> | undefined;
+  /** Buffers the client side may still hold bytes of (released, or lent and not returned), until the response's writes flushed. */
+  #held: Buffer<ArrayBufferLike>[] = [];
+  /** Closed by its user: the last read's bytes may still be queued for a client, so no buffer of it is recycled. */
+  #closed = false;
 
   constructor(pool: UpstreamPool, user: ConnUser) {
     this.pool = pool;
@@ -129,13 +134,20 @@ export class Conn {
     // Grow while reads fill the buffer, shrink back after: only connections that carry large bodies hold large buffers.
     // (Also when the read moved to another buffer meanwhile: a stall is often a full read, and its growth must not be lost.)
     const wanted = size === read.length && size < LARGE_READ ? LARGE_READ : size < SMALL_READ && read.length > SMALL_READ ? SMALL_READ : read.length;
-    if (this.#readBuffer.length !== wanted) this.#readBuffer = Buffer.allocUnsafeSlow(wanted);
+    const current = this.#readBuffer;
+    if (current.length !== wanted) {
+      this.#readBuffer = takeReadBuffer(wanted);
+      // Free: either a buffer the user moved the reads to (nothing was read into it yet), or the read's own, whose
+      // bytes the user did not keep (else it had moved the reads elsewhere), unless it closed the connection meanwhile.
+      if (current !== read || !this.#closed) recycleReadBuffer(current);
+    }
     return true;
   };
 
-  /** The last read's bytes are still referenced (a write queued them): the next read goes into fresh memory. Only in effect when called from onData. */
+  /** The last read's bytes are still referenced (a write queued them): the next read goes into other memory. Only in effect when called from onData. */
   releaseReadBuffer(): void {
-    this.#readBuffer = Buffer.allocUnsafeSlow(this.#readBuffer.length);
+    this.#held.push(this.#readBuffer);
+    this.#readBuffer = takeReadBuffer(this.#readBuffer.length);
   }
 
   /**
@@ -146,8 +158,10 @@ export class Conn {
   switchReadBuffer(): void {
     const held = this.#readBuffer;
     const spare = this.#spare;
-    this.#readBuffer = spare !== undefined && spare.length === held.length ? spare : Buffer.allocUnsafeSlow(held.length);
+    this.#readBuffer = spare !== undefined && spare.length === held.length ? spare : takeReadBuffer(held.length);
+    if (spare !== undefined && spare !== this.#readBuffer) recycleReadBuffer(spare);
     this.#spare = undefined;
+    if (this.#lent !== undefined) this.#held.push(this.#lent);
     this.#lent = held;
   }
 
@@ -158,9 +172,23 @@ export class Conn {
     this.#lent = undefined;
   }
 
+  /**
+   * The buffers the current response's client side may still hold bytes of,
+   * handed to the caller (who recycles them once those writes flushed); the
+   * connection forgets them.
+   */
+  takeHeldBuffers(): Buffer<ArrayBufferLike>[] {
+    if (this.#lent !== undefined) this.#held.push(this.#lent);
+    this.#lent = undefined;
+    const held = this.#held;
+    if (held.length > 0) this.#held = [];
+    return held;
+  }
+
   /** Closes it and forgets it (idle connections the process closed, or that sent unexpected bytes). */
   discard(): void {
     this.user = null;
+    this.#closed = true;
     const i = this.pool.idle.lastIndexOf(this);
     if (i >= 0) this.pool.idle.splice(i, 1);
     this.sock.destroy();
@@ -169,15 +197,18 @@ export class Conn {
   /** Closed for good by its user. */
   close(): void {
     this.user = null;
+    this.#closed = true;
     this.sock.destroy();
   }
 
   /** Back to the idle stack after a complete response, or closed if it cannot be reused. */
   park(): void {
     this.user = null;
-    // An idle connection keeps one buffer.
+    // An idle connection keeps one buffer; the spare is free, the lent one may still be queued for the client.
+    if (this.#spare !== undefined) recycleReadBuffer(this.#spare);
     this.#spare = undefined;
     this.#lent = undefined;
+    this.#held = [];
     const pool = this.pool;
     if (pool.released || this.sock.destroyed || this.sock.readableEnded || !this.sock.writable || pool.idle.length >= pool.maxIdle) {
       this.sock.destroy();

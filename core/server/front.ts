@@ -51,4 +51,10 @@ export interface FrontResponse {
   onDrain(cb: () => void): void;
   /** Called once if the client goes away before `end()`. */
   onClose(cb: () => void): void;
+  /**
+   * After `end()`: calls `cb` once every byte written was handed to the
+   * kernel, so the caller may reuse the memory of the chunks it wrote (never
+   * if the response broke off). Optional: without it, that memory is left to the GC.
+   */
+  onFlushed?(cb: () => void): void;
 }

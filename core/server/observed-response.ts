@@ -53,6 +53,7 @@ export class ObservedResponse implements FrontResponse, RequestEvent {
     return this.#inner.write(chunk);
   }
   holdsData(): boolean { return this.#inner.holdsData(); }
+  onFlushed(cb: () => void): void { this.#inner.onFlushed?.(cb); }
   end(): void {
     this.#inner.end();
     this.#finish(false);

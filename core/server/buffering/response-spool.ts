@@ -109,6 +109,9 @@ export class SpoolingResponse implements FrontResponse {
 
   holdsData(): boolean { return this.#slow ? this.#lastHeld : this.#inner.holdsData(); }
 
+  /** Every chunk the caller wrote was copied here or passed on; the client side's 'finish' comes after the last of them. */
+  onFlushed(cb: () => void): void { this.#inner.onFlushed?.(cb); }
+
   end(): void {
     this.#ended = true;
     clearTimeout(this.#budgetTimer);

@@ -90,6 +90,17 @@ export class NodeFrontResponse implements FrontResponse {
     req.resume();
   }
   abort(): void { this.#res.destroy(); }
+  /**
+   * HTTP/1 (plain or TLS): 'finish' means the last write was handed to the
+   * kernel (TLS: encrypted into its own buffers). Over HTTP/2 the session may
+   * still hold the chunks after the stream finished: never called there.
+   */
+  onFlushed(cb: () => void): void {
+    const res = this.#res;
+    if (this.#socket === undefined) return;
+    if (res.writableFinished) cb();
+    else if (!res.destroyed) res.once('finish', cb);
+  }
   onDrain(cb: () => void): void { this.#res.once('drain', cb); }
   onClose(cb: () => void): void {
     const overHttp2 = this.#socket === undefined;

@@ -75,6 +75,13 @@ export class ScgiFrontResponse implements FrontResponse {
 
   onDrain(cb: () => void): void { this.#socket.once('drain', cb); }
 
+  /** The connection carries one response: its 'finish' means every write was handed to the kernel. */
+  onFlushed(cb: () => void): void {
+    const socket = this.#socket;
+    if (socket.writableFinished) cb();
+    else if (!socket.destroyed) socket.once('finish', cb);
+  }
+
   onClose(cb: () => void): void {
     this.#socket.once('close', () => { if (!this.#ended) cb(); });
   }
