@@ -16,6 +16,7 @@ let sinceLast = 0;
 /** Counts body bytes that went through the core, and scavenges every EVERY_BYTES. */
 export function noteBodyBytes(bytes: number): void {
   if (collect === undefined) return;
+  bodyBytesSinceCollect += bytes;
   sinceLast += bytes;
   if (sinceLast < EVERY_BYTES) return;
   sinceLast = 0;
@@ -33,6 +34,12 @@ export function noteBodyBytes(bytes: number): void {
 const IDLE_MS = 1000;
 /** Not for a handful of requests: a full GC costs 10-20 ms. */
 const MIN_REQUESTS = 200;
+/**
+ * Unless they carried large bodies: 40 uploads of 10 MiB left 8-10 MiB of
+ * dead body chunks outside the JS heap for as long as the core stayed idle.
+ */
+const MIN_BODY_BYTES = 64 * 1024 * 1024;
+let bodyBytesSinceCollect = 0;
 let started = 0;
 let startedAtArm = 0;
 let collectedAt = 0;
@@ -45,7 +52,8 @@ export function noteRequestStarted(): void {
 
 /** No request is in flight: collect if none comes for IDLE_MS. */
 export function noteIdle(isIdle: () => boolean): void {
-  if (collect === undefined || idleTimer !== undefined || started - collectedAt < MIN_REQUESTS) return;
+  if (collect === undefined || idleTimer !== undefined) return;
+  if (started - collectedAt < MIN_REQUESTS && bodyBytesSinceCollect < MIN_BODY_BYTES) return;
   arm(isIdle);
 }
 
@@ -58,6 +66,7 @@ function arm(isIdle: () => boolean): void {
     // Requests came and went meanwhile: wait for a quiet IDLE_MS from now.
     if (started !== startedAtArm) { arm(isIdle); return; }
     collectedAt = started;
+    bodyBytesSinceCollect = 0;
     dropFreeReadBuffers();
     // A full collection: node 20's gc() ignores { type: 'major' } (nothing is freed), so no options.
     collect!();

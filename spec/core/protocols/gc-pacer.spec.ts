@@ -8,8 +8,8 @@ import { join } from 'node:path';
 
 const SCRIPT = join(import.meta.dirname, '../../fixtures/gc-pacer/idle-collect.ts');
 
-function run(requests: number): string {
-  return execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', SCRIPT, String(requests)], { encoding: 'utf8', timeout: 20_000 }).trim();
+function run(requests: number, bodyMiB = 0): string {
+  return execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', SCRIPT, String(requests), String(bodyMiB)], { encoding: 'utf8', timeout: 20_000 }).trim();
 }
 
 describe('gc-pacer: a full collection once the core is idle', () => {
@@ -19,5 +19,10 @@ describe('gc-pacer: a full collection once the core is idle', () => {
 
   it('does not collect after a handful of requests (a full GC costs more than it gives back)', () => {
     expect(run(10)).to.equal('kept');
+    expect(run(10, 8)).to.equal('kept');
+  });
+
+  it('collects after a handful of requests that carried large bodies (64 MiB in all)', () => {
+    expect(run(10, 80)).to.equal('collected');
   });
 });
