@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   else say('peers (Passenger 6, puma, gunicorn) skipped: ' + (settings.quick ? 'quick mode measures our server and the bare app only' : '--no-peers'));
   const compiled = await buildOurs(say);
   const phpAsked = settings.only.includes('ours-php') || settings.only.includes('nginx-php');
-  const all = [...oursTargets(oursEntry(compiled), settings.metrics, !settings.quick || phpAsked, !settings.quick || settings.only.includes('ours-node-handoff')),
+  const all = [...oursTargets(oursEntry(compiled), settings.metrics, !settings.quick || phpAsked, !settings.quick || settings.only.includes('ours-node-handoff'), settings.tls),
     ...(settings.peers ? peerTargets() : settings.only.includes('nginx-php') ? peerTargets(true) : [])];
   const selected = await selectTargets(all, settings.only);
   const runnable = selected.filter((s) => s.result.status === 'ran');

@@ -20,9 +20,11 @@ export interface BenchSettings {
   output: string | undefined;
   /** Also run each of our servers with the metrics listener on (targets ours-<app>-metrics), for the cost of metrics. */
   metrics: boolean;
+  /** Also run the Node row over HTTPS, alone and with metrics and a JSON access log (ours-node-tls, ours-node-production). */
+  tls: boolean;
 }
 
-const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id (targets, static, multihost)] [--no-peers] [--metrics] [--output FILE]`;
+const USAGE = `npm run bench -- [--quick] [--reps N] [--duration SEC] [--processes N] [--only id,id (targets, static, multihost)] [--no-peers] [--metrics] [--tls] [--output FILE]`;
 
 export function parseSettings(argv: string[]): BenchSettings {
   const quick = argv.includes('--quick');
@@ -37,6 +39,7 @@ export function parseSettings(argv: string[]): BenchSettings {
     peers: !quick,
     output: undefined,
     metrics: false,
+    tls: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -60,6 +63,7 @@ export function parseSettings(argv: string[]): BenchSettings {
       case '--no-peers': s.peers = false; break;
       case '--output': s.output = value(); break;
       case '--metrics': s.metrics = true; break;
+      case '--tls': s.tls = true; break;
       case '--help': throw new Error(USAGE);
       default: throw new Error(`unknown option ${a}\n${USAGE}`);
     }

@@ -43,8 +43,10 @@ export interface Sample {
   download1MiB: LoadResult;
   upload10MiB: LoadResult;
   helloC200: LoadResult;
-  /** After all the load above. */
+  /** At once after all the load above. */
   rss: RssFigures;
+  /** The same, IDLE_RSS_DELAY_MS later: what an operator sees once the server went quiet (the core collects its garbage when idle). */
+  rssIdle: RssFigures;
   /** Until a request that needed one more process was answered; null where not measured. */
   spawnOneMoreMs: number | null;
 }
@@ -61,6 +63,8 @@ export interface MedianFigures {
   cpuC1: CpuPerRequest;
   cpuC32: CpuPerRequest;
   coreRssMiB: number | null;
+  /** The core's RSS once idle after the loads (Sample.rssIdle). */
+  coreRssIdleMiB: number | null;
   corePrivateMiB: number | null;
   corePssMiB: number | null;
   appRssMiB: number[];

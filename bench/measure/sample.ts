@@ -13,11 +13,13 @@ import { appProcessCount, measureRss } from './rss.ts';
 export type Load = (spec: LoadSpec) => Promise<LoadResult>;
 
 const START_DEADLINE_MS = 60_000;
+/** After the loads, before the second memory reading: our core collects once it saw no request for 1 s. */
+export const IDLE_RSS_DELAY_MS = 2_000;
 
 export async function startAndWait(target: Target, opts: StartOptions): Promise<{ server: RunningServer; coldStartMs: number }> {
   const server = await target.start(opts);
   try {
-    const at = await waitFor200(`http://127.0.0.1:${opts.port}/`, START_DEADLINE_MS, () => server.alive());
+    const at = await waitFor200(`${target.scheme ?? 'http'}://127.0.0.1:${opts.port}/`, START_DEADLINE_MS, () => server.alive());
     return { server, coldStartMs: at - server.startedAt };
   } catch (e) {
     const output = server.output();
@@ -42,7 +44,7 @@ export async function waitForAppProcesses(server: RunningServer, count: number, 
 
 export async function runSample(target: Target, appDir: string, workDir: string, settings: BenchSettings, load: Load, repetition: number): Promise<Sample> {
   const port = await getPort({ host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${target.scheme ?? 'http'}://127.0.0.1:${port}`;
   const { server, coldStartMs } = await startAndWait(target, { appDir, workDir, port, processes: settings.processes, maxProcesses: settings.processes });
   try {
     await load({ url: `${base}/`, connections: 32, durationSec: settings.warmupSec });
@@ -55,9 +57,11 @@ export async function runSample(target: Target, appDir: string, workDir: string,
     const upload10MiB = await load({ url: `${base}/upload`, connections: 1, durationSec: d, uploadBytes: 10 * 1024 * 1024 });
     const helloC200 = await load({ url: `${base}/`, connections: 200, durationSec: d });
     const rss = measureRss(server);
+    await new Promise((r) => setTimeout(r, IDLE_RSS_DELAY_MS));
+    const rssIdle = measureRss(server);
     return {
       repetition, coldStartMs, helloC1: c1.load, helloC32: c32.load, cpuC1: c1.cpu, cpuC32: c32.cpu,
-      download1MiB, upload10MiB, helloC200, rss, spawnOneMoreMs: null,
+      download1MiB, upload10MiB, helloC200, rss, rssIdle, spawnOneMoreMs: null,
     };
   } finally {
     await server.stop();

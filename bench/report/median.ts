@@ -21,6 +21,7 @@ function medianCpu(cpu: readonly CpuFigures[]): CpuPerRequest {
 export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly (number | null)[]): MedianFigures {
   const m = (f: (s: Sample) => number) => median(samples.map(f));
   const cores = samples.map((s) => s.rss.coreMiB).filter((x): x is number => x !== null);
+  const coresIdle = samples.map((s) => s.rssIdle.coreMiB).filter((x): x is number => x !== null);
   const corePrivate = samples.map((s) => s.rss.corePrivateMiB).filter((x): x is number => x !== null);
   const corePss = samples.map((s) => s.rss.corePssMiB).filter((x): x is number => x !== null);
   const appCount = Math.max(0, ...samples.map((s) => s.rss.appsMiB.length));
@@ -36,6 +37,7 @@ export function medianFigures(samples: readonly Sample[], spawnOneMore: readonly
     cpuC1: medianCpu(samples.map((s) => s.cpuC1)),
     cpuC32: medianCpu(samples.map((s) => s.cpuC32)),
     coreRssMiB: cores.length ? r1(median(cores)) : null,
+    coreRssIdleMiB: coresIdle.length ? r1(median(coresIdle)) : null,
     corePrivateMiB: corePrivate.length ? r1(median(corePrivate)) : null,
     corePssMiB: corePss.length ? r1(median(corePss)) : null,
     appRssMiB: Array.from({ length: appCount }, (_, i) => r1(median(samples.map((s) => s.rss.appsMiB[i] ?? 0)))),

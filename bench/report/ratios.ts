@@ -24,6 +24,12 @@ export function computeRatios(results: readonly TargetResult[]): Ratio[] {
     // The cost of metrics: the same server with the metrics listener on against off.
     const off = t.id.endsWith('-metrics') ? ran.find((r) => r.id === t.id.slice(0, -'-metrics'.length)) : undefined;
     if (off) { pairs.push([t, off]); continue; }
+    // The cost of TLS (and of every production option at once): against the plain Node row.
+    if (t.id === 'ours-node-tls' || t.id === 'ours-node-production') {
+      const plain = ran.find((r) => r.id === 'ours-node');
+      if (plain) pairs.push([t, plain]);
+      continue;
+    }
     // What connection_handoff gives: the same server with the option on against off (then against the rest, as any row of ours).
     const proxied = t.id.endsWith('-handoff') ? ran.find((r) => r.id === t.id.slice(0, -'-handoff'.length)) : undefined;
     if (proxied) pairs.push([t, proxied]);

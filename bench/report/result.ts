@@ -9,7 +9,9 @@ import type { MultiHostResult } from '../measure/multi-host.ts';
 // 2: CPU time per request (samples' cpuC1/cpuC32, medians, ratios' cpuC32).
 // 3: staticFile (a 1 MiB file from public/: our core against nginx).
 // 4: multiHost (3 hosts behind nginx against 1, in network namespaces).
-export const SCHEMA = 'passenger-ts-bench/4';
+// 5: samples' rssIdle and medians' coreRssIdleMiB (the core's memory once idle after the loads);
+//    with --tls, the rows ours-node-tls and ours-node-production (TLS, metrics, JSON access log).
+export const SCHEMA = 'passenger-ts-bench/5';
 
 export interface TargetResult {
   id: string;

@@ -12,7 +12,7 @@ const micro = (n: number | null) => (n === null ? '-' : n < 10 ? n.toFixed(1) : 
 
 export function figuresTable(result: BenchResult): string {
   const rows: string[][] = [[
-    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'core µs/req c32', 'apps µs/req c32', 'cold start', 'core RSS (own, PSS)', 'app RSS',
+    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'core µs/req c32', 'apps µs/req c32', 'cold start', 'core RSS (own, PSS)', 'idle 2 s later', 'app RSS',
     '1MiB GET', '10MiB POST', 'c200 rps', 'c200 err', 'spawn +1',
   ]];
   for (const t of result.targets) {
@@ -24,7 +24,8 @@ export function figuresTable(result: BenchResult): string {
     rows.push([
       t.id, k(m.rpsC1), k(m.rpsC32), `${m.p50C32Ms} ms`, `${m.p99C32Ms} ms`, `${m.p99C1Ms} ms`,
       micro(m.cpuC32.coreUs), micro(m.cpuC32.appsUs), `${m.coldStartMs} ms`,
-      m.coreRssMiB === null ? '-' : `${m.coreRssMiB} (${m.corePrivateMiB}, ${m.corePssMiB ?? '-'}) MiB`, m.appRssMiB.map((x) => x.toFixed(0)).join('+') + ' MiB',
+      m.coreRssMiB === null ? '-' : `${m.coreRssMiB} (${m.corePrivateMiB}, ${m.corePssMiB ?? '-'}) MiB`,
+      m.coreRssIdleMiB === null ? '-' : `${m.coreRssIdleMiB} MiB`, m.appRssMiB.map((x) => x.toFixed(0)).join('+') + ' MiB',
       `${m.download1MiB.MiBps} MiB/s`, `${m.upload10MiB.MiBps} MiB/s`, k(m.c200.rps), String(m.c200.errors),
       m.spawnOneMoreMs === null ? '-' : `${m.spawnOneMoreMs} ms`,
     ]);

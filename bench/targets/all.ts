@@ -5,6 +5,7 @@ import { nginxPhpTarget } from './nginx-php.ts';
 import { oursTarget, type OursEntry } from './ours.ts';
 import { passengerTarget } from './passenger6.ts';
 import { pumaTarget } from './puma.ts';
+import { oursTlsTargets } from './tls.ts';
 import { uvicornTarget } from './uvicorn.ts';
 import { which } from './which.ts';
 import type { Target } from './target.ts';
@@ -21,9 +22,10 @@ function oursNodeHandoffTarget(entry: OursEntry): Target {
 
 /**
  * `withPhp`: the PHP row too (not in --quick, whose minute it would exceed, unless asked for by --only);
- * `withHandoff`: the ours-node-handoff row too (likewise).
+ * `withHandoff`: the ours-node-handoff row too (likewise);
+ * `withTls`: the Node row over HTTPS, alone and with every production option on.
  */
-export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = true, withHandoff = true): Target[] {
+export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = true, withHandoff = true, withTls = false): Target[] {
   const ours = (metrics: boolean) => [
     oursTarget('node', entry, metrics),
     ...(withHandoff && !metrics ? [oursNodeHandoffTarget(entry)] : []),
@@ -33,7 +35,7 @@ export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = tru
     oursTarget('generic', entry, metrics),
     ...(withPhp ? [needs(oursTarget('php', entry, metrics), 'php-fpm8.2', 'passenger-plugin-php runs it (examples/plugins/php/)')] : []),
   ];
-  return [...ours(false), ...(withMetrics ? ours(true) : []), bareNodeTarget()];
+  return [...ours(false), ...(withMetrics ? ours(true) : []), ...(withTls ? oursTlsTargets(entry) : []), bareNodeTarget()];
 }
 
 /** The peers; `phpOnly`: just nginx + php-fpm (installs nothing), for `--quick --only ours-php,nginx-php`. */

@@ -53,6 +53,8 @@ export interface Target {
   start(opts: StartOptions): Promise<RunningServer>;
   /** Extra information for the report (versions, options that matter). */
   notes?: string;
+  /** 'https': served over TLS with a self-signed certificate (the loads and probes skip its verification). */
+  scheme?: 'http' | 'https';
 }
 
 /** A server started as one launched process whose children are the app processes (puma, gunicorn, a Node cluster). */

@@ -63,7 +63,7 @@ describe('npm run bench -- --quick', function () {
   });
 
   it('describes the run: schema, mode, machine, settings', () => {
-    expect(result.schema).to.equal('passenger-ts-bench/4');
+    expect(result.schema).to.equal('passenger-ts-bench/5');
     expect(result.mode).to.equal('quick');
     const machine = result.machine as Record<string, unknown>;
     expect(isNumber(machine.cpus)).to.equal(true);
@@ -81,6 +81,8 @@ describe('npm run bench -- --quick', function () {
       expect(samples).to.have.length(1);
       const s = samples[0]!;
       for (const key of ['helloC1', 'helloC32', 'download1MiB', 'upload10MiB', 'helloC200']) expectLoadResult(s[key] as Record<string, unknown>, `${t.id as string}.${key}`);
+      // Memory twice: at once after the loads, and once the server went quiet.
+      for (const key of ['rss', 'rssIdle']) expect(isNumber((s[key] as Record<string, unknown>).coreMiB), `${t.id as string}.${key}.coreMiB`).to.equal(true);
       // Every server here has a core (ours) or a master (bare-node's cluster primary); both app processes are counted.
       const proxies = t.server === 'ours';
       for (const key of ['cpuC1', 'cpuC32']) {
@@ -90,7 +92,7 @@ describe('npm run bench -- --quick', function () {
       }
       const m = t.median as Record<string, unknown>;
       for (const key of ['cpuC1', 'cpuC32']) expectCpu(m[key] as Record<string, unknown>, proxies, `${t.id as string} median.${key}`);
-      for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'corePrivateMiB', 'corePssMiB', 'totalRssMiB']) {
+      for (const key of ['rpsC1', 'rpsC32', 'p50C1Ms', 'p99C1Ms', 'p50C32Ms', 'p99C32Ms', 'coldStartMs', 'coreRssMiB', 'coreRssIdleMiB', 'corePrivateMiB', 'corePssMiB', 'totalRssMiB']) {
         expect(isNumber(m[key]), `${t.id as string} median.${key}`).to.equal(true);
       }
       expect(m.appRssMiB, `${t.id as string} app RSS`).to.have.length(2);
