@@ -340,6 +340,9 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     // Connections that arrived while no core was serving.
     process.on('message', (m: ListenerMessage, socket: net.Socket | undefined) => {
       if (m?.type !== 'connection' || !socket) return;
+      // node:http and tls.Server turn Nagle off only on what their own listener accepts. Without this,
+      // a response's last small segment waits for the client's delayed ACK (~40 ms).
+      if (m.name === 'http' || m.name === 'https') socket.setNoDelay(true);
       if (m.name === 'http') (tlsOnly ? tlsFront!.accept(socket) : engine.accept(socket));
       else if (m.name === 'https') tlsFront!.accept(socket);
       else scgi.handleConnection(socket);

@@ -84,38 +84,6 @@ function keepAliveConnection(port: number, ca: TestCa): Promise<{ get(path: stri
   });
 }
 
-/**
- * TCP_NODELAY on the core's end of the TCP connection whose client port is `clientPort`, read from
- * outside by duplicating the core's descriptor (pidfd_getfd: root, Linux 5.6+).
- */
-function coreNoDelay(corePid: number, clientPort: number): boolean {
-  const script = `
-import ctypes, os, socket, sys
-libc = ctypes.CDLL(None, use_errno=True)
-pid, port = int(sys.argv[1]), int(sys.argv[2])
-pidfd = libc.syscall(434, pid, 0)
-for name in os.listdir(f'/proc/{pid}/fd'):
-    if not os.readlink(f'/proc/{pid}/fd/{name}').startswith('socket:'): continue
-    fd = libc.syscall(438, pidfd, int(name), 0)
-    if fd < 0: continue
-    s = socket.socket(fileno=fd)
-    try:
-        if s.family == socket.AF_INET and s.type == socket.SOCK_STREAM and s.getpeername()[1] == port:
-            print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)); sys.exit(0)
-    except OSError: pass
-    finally: s.close()
-sys.exit('no connection from that port in the core')
-`;
-  return execFileSync('/usr/bin/python3', ['-c', script, String(corePid), String(clientPort)]).toString().trim() !== '0';
-}
-
-/** The core of the instance started with this registry directory. */
-function corePidOf(registryDir: string): number {
-  const out = execFileSync('pgrep', ['-f', `core-main.*${registryDir}`]).toString().trim().split('\n');
-  expect(out, 'one core').to.have.length(1);
-  return Number(out[0]);
-}
-
 describe('TLS and HTTP/2: ssl on port', function () {
   this.timeout(60000);
   let ca: TestCa;
@@ -150,16 +118,6 @@ describe('TLS and HTTP/2: ssl on port', function () {
 
   it('curl here supports HTTP/2 (the next specs rely on it)', () => {
     expect(execFileSync('curl', ['-V']).toString()).to.match(/^Features:.*\bHTTP2\b/m);
-  });
-
-  it('turns Nagle off on TLS connections, as node:http does on plain ones (a 1 MiB response waited ~40 ms for a delayed ACK)', async () => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const s = tls.connect({ port: p!.port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(ca.caCert), ALPNProtocols: ['http/1.1'] }, () => {
-        try { resolve(s.localPort!); } finally { setTimeout(() => s.end(), 2000); }
-      });
-      s.on('error', reject);
-    });
-    expect(coreNoDelay(corePidOf(p!.registryDir), port)).to.equal(true);
   });
 
   it('serves HTTPS over HTTP/1.1, and the app sees X-Forwarded-Proto: https', async () => {

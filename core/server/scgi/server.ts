@@ -62,6 +62,10 @@ export class ScgiServer {
   handleConnection(socket: Socket): void {
     if (this.#closing) { socket.destroy(); return; }
     this.#sockets.add(socket);
+    // Over TCP (scgi_address), Nagle would hold a streamed response's small writes for the front's
+    // delayed ACK: the listener handed over by the watchdog is a plain net.Server, which leaves it on.
+    // A no-op on the Unix socket.
+    socket.setNoDelay(true);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', (e: NodeJS.ErrnoException) => this.#log.debug(`connection error: ${e.code ?? e.message}`));
     const parser = new ScgiHeadParser(this.#opts.limits ?? defaultScgiLimits);

@@ -88,7 +88,6 @@ export class TlsFront implements TlsReloadable {
 
   /** A raw connection accepted elsewhere (held by the watchdog while the core restarted): the handshake starts here. */
   accept(socket: net.Socket): void {
-    socket.setNoDelay(true);
     this.#tls.emit('connection', socket);
   }
 
