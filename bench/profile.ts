@@ -2,7 +2,7 @@
 // --cpu-prof (the watchdog passes its execArgv on to the core), loads it with
 // wrk, stops it, and prints the functions with the most self time. The
 // .cpuprofile opens as a flame graph in Chrome DevTools or speedscope.
-//   node --import tsx bench/profile.ts rack [--duration 10] [--connections 32] [--path /]
+//   node --import tsx bench/profile.ts rack [--duration 10] [--connections 32] [--path /] [-- extra passenger args]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,10 @@ function topSelfTime(profile: CpuProfile, limit: number): string {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+  const all = process.argv.slice(2);
+  const dash = all.indexOf('--');
+  const argv = dash >= 0 ? all.slice(0, dash) : all;
+  const extra = dash >= 0 ? all.slice(dash + 1) : [];
   const app = (argv[0] ?? 'node') as AppKind;
   const opt = (name: string, dflt: string) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1]! : dflt; };
   const scratch = mkdtempSync(join(tmpdir(), 'psg-prof-'));
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   const l = launch(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(repoRoot, 'bin/passenger.js'), 'run', appDir,
     '--port', String(port), '--min-instances', '2', '--max-pool-size', '2', '--max-request-queue-size', '0',
     '--environment', 'production', '--log-level', 'warn', '--instance-registry-dir', registry,
-    ...(app === 'wsgi' ? ['--python', '/usr/bin/python3'] : [])], { cwd: appDir });
+    ...(app === 'wsgi' ? ['--python', '/usr/bin/python3'] : []), ...extra], { cwd: appDir });
   try {
     await waitFor200(`http://127.0.0.1:${port}/`, 60_000, () => isAlive(l.pid));
     const core = processTree([l.pid]).find((p) => /core-main/.test(p.cmdline));

@@ -2,6 +2,7 @@
 // line with their fields intact whatever the client sends, and secret-named
 // query parameters are masked, only those.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { formatCombined, formatDev, formatJson, maskQuery } from '../../../core/log/access-format.ts';
 import type { RequestEvent } from '../../../core/hooks.ts';
 import type { AppSpec } from '../../../core/config/app-spec.ts';
@@ -36,5 +37,15 @@ describe('access log formats', () => {
     expect(formatCombined(refused, 0)).to.match(/ 503 5 "-" "-" request_id=- app="shop" pid=- duration_ms=1\.500 queue_ms=0\.250 rejected=queue_full$/);
     expect(JSON.parse(formatJson(refused, 0))).to.include({ pid: null, request_id: null, rejection: 'queue_full', status: 503 });
     expect(formatDev(refused)).to.equal('[passenger] [shop] GET / 503 5 B 1.5 ms (queue_full)');
+  });
+
+  it('gives JSON lines the time as toISOString would, at any millisecond (made once per second)', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: Date.UTC(2200, 0, 1) }), fc.double({ min: 0, max: 0.999, noNaN: true }), (ms, fraction) => {
+      const now = ms + fraction;
+      expect(JSON.parse(formatJson(event(), now)).time).to.equal(new Date(now).toISOString());
+      // The same second again (the cached part), then another millisecond of it.
+      const later = now - (ms % 1000) + ((ms * 7) % 1000);
+      expect(JSON.parse(formatJson(event(), later)).time).to.equal(new Date(later).toISOString());
+    }), { numRuns: 2000 });
   });
 });

@@ -29,6 +29,34 @@ describe('log files', () => {
     w.close();
   });
 
+  it('writes a batch 100 ms after its first line, not at the next turn of the event loop', async () => {
+    const path = join(dir, 'b.log');
+    const w = openLogWriter(path, 'access_log');
+    w.write('first');
+    // Once per turn of the event loop, as before, meant a write(2) for every few requests under load.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(path, 'utf8')).to.equal('');
+    w.write('second');
+    const deadline = Date.now() + 1000;
+    while (readFileSync(path, 'utf8') === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(readFileSync(path, 'utf8')).to.equal('first\nsecond\n');
+    w.close();
+  });
+
+  it('writes a full batch at once, and long and non-ASCII lines whole and in order', () => {
+    const path = join(dir, 'c.log');
+    const w = openLogWriter(path, 'access_log');
+    const lines = ['été ✓ 𝄞', 'x'.repeat(1000), 'é'.repeat(40_000), 'short', '✓'.repeat(30_000), 'end'];
+    for (let i = 0; i < 70; i++) lines.push(`line ${i} ${'y'.repeat(1000)}`);
+    for (const line of lines) w.write(line);
+    // Over 64 KiB were written: most of it is in the file without a flush.
+    expect(readFileSync(path).length).to.be.greaterThan(64 * 1024);
+    w.flush();
+    expect(readFileSync(path, 'utf8')).to.equal(lines.map((l) => `${l}\n`).join(''));
+    w.close();
+  });
+
   it('refuses a symbolic link', () => {
     writeFileSync(join(dir, 'target'), '');
     symlinkSync(join(dir, 'target'), join(dir, 'link.log'));
