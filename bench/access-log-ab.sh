@@ -1,7 +1,7 @@
 #!/bin/bash
 # A/B of the access log's cost on the request path, with wrk against a Node
 # app in production (`bash bench/access-log-ab.sh [SECONDS] [ROUNDS]`):
-# access log off, access log on (combined, to a file), and request_id off,
+# access log off, access log on (combined, to a file), as JSON, and request_id off,
 # alternated so that the machine's drift spreads over all three.
 #
 # Two figures per run: requests/s (what wrk saw), and requests per CPU
@@ -17,6 +17,7 @@ trap 'rm -rf "$work"' EXIT
 declare -A args=(
   [off]="--access-log off"
   [on]="--access-log $work/access.log"
+  [json]="--access-log $work/access-json.log --access-log-format json"
   [no_request_id]="--access-log off --no-request-id"
 )
 declare -A reqs=() cpu=() rps=()
@@ -24,7 +25,7 @@ tick=$(getconf CLK_TCK)
 port=$((20000 + RANDOM % 20000))
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for round in $(seq "$rounds"); do
-  for cfg in off on no_request_id; do
+  for cfg in off on json no_request_id; do
     node --import tsx core/cli/main.ts run spec/fixtures/apps/node-basic --port "$port" --environment production --log-level warn \
       --instance-registry-dir "$work" ${args[$cfg]} >"$work/out.txt" 2>&1 &
     pid=$!
@@ -44,7 +45,7 @@ for round in $(seq "$rounds"); do
     rps[$cfg]=$(echo "${rps[$cfg]:-0} + $r" | bc -l)
   done
 done
-for cfg in on no_request_id; do
+for cfg in on json no_request_id; do
   printf '%s / off: req/s %.3f; req per core CPU second %.3f\n' "$cfg" \
     "$(echo "${rps[$cfg]} / ${rps[off]}" | bc -l)" \
     "$(echo "(${reqs[$cfg]} / ${cpu[$cfg]}) / (${reqs[off]} / ${cpu[off]})" | bc -l)"
