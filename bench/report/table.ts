@@ -6,9 +6,9 @@ function render(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n)));
+export const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : String(Math.round(n)));
 /** Microseconds: a decimal only where it matters. */
-const micro = (n: number | null) => (n === null ? '-' : n < 10 ? n.toFixed(1) : String(Math.round(n)));
+export const micro = (n: number | null) => (n === null ? '-' : n < 10 ? n.toFixed(1) : String(Math.round(n)));
 
 export function figuresTable(result: BenchResult): string {
   const rows: string[][] = [[
