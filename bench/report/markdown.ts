@@ -2,6 +2,9 @@
 // one results file, so the README always shows one run's numbers as measured.
 import type { BenchResult } from './result.ts';
 import { k, micro } from './table.ts';
+import type { ServerKind } from '../targets/target.ts';
+
+const FRONTED = new Set<ServerKind>(['ours', 'passenger', 'nginx']);
 
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
@@ -11,8 +14,9 @@ export function markdownTables(result: BenchResult): string {
   for (const t of result.targets) {
     const m = t.median;
     if (!m) continue;
-    // A bare app has no server process in front: its master's figures are not a core's.
-    const front = t.server !== 'bare';
+    // Only ours, Passenger and nginx put a process in front of the app; in the others
+    // (a bare cluster, puma, gunicorn, uvicorn) the workers accept, and the master is no core.
+    const front = FRONTED.has(t.server);
     const core = !front || m.coreRssMiB === null ? '' : `${Math.round(m.coreRssMiB)} (${Math.round(m.corePrivateMiB ?? 0)}, ${Math.round(m.corePssMiB ?? 0)}) MiB`;
     lines.push(row([
       t.label, k(m.rpsC1), k(m.rpsC32), `${m.p99C32Ms} ms`, front ? micro(m.cpuC32.coreUs) : '', core,
