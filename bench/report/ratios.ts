@@ -15,23 +15,22 @@ function paired(a: readonly Sample[], b: readonly Sample[], f: (s: Sample) => nu
   return r3(median(ratios));
 }
 
+/** Id suffixes of rows that are another row with an option on, compared with that row alone. */
+const OPTION_COSTS = ['-metrics', '-tls', '-production'];
+
 /** Our servers against every other server of the same app type, and everything against the bare app. */
 export function computeRatios(results: readonly TargetResult[]): Ratio[] {
   const ran = results.filter((r) => r.status === 'ran' && r.samples.length > 0);
   const pairs: [TargetResult, TargetResult][] = [];
   const bare = ran.find((r) => r.id === 'bare-node');
+  /** The row `t` is a variant of (its id with `suffix` taken off), if `t` is one and that row ran. */
+  const baseOf = (t: TargetResult, suffix: string) => (t.id.endsWith(suffix) ? ran.find((r) => r.id === t.id.slice(0, -suffix.length)) : undefined);
   for (const t of ran) {
-    // The cost of metrics: the same server with the metrics listener on against off.
-    const off = t.id.endsWith('-metrics') ? ran.find((r) => r.id === t.id.slice(0, -'-metrics'.length)) : undefined;
+    // What an option costs: the same server with it on against off (metrics; TLS; TLS with every production option).
+    const off = OPTION_COSTS.map((suffix) => baseOf(t, suffix)).find((r) => r !== undefined);
     if (off) { pairs.push([t, off]); continue; }
-    // The cost of TLS (and of every production option at once): against the plain Node row.
-    if (t.id === 'ours-node-tls' || t.id === 'ours-node-production') {
-      const plain = ran.find((r) => r.id === 'ours-node');
-      if (plain) pairs.push([t, plain]);
-      continue;
-    }
     // What connection_handoff gives: the same server with the option on against off (then against the rest, as any row of ours).
-    const proxied = t.id.endsWith('-handoff') ? ran.find((r) => r.id === t.id.slice(0, -'-handoff'.length)) : undefined;
+    const proxied = baseOf(t, '-handoff');
     if (proxied) pairs.push([t, proxied]);
     if (t.server === 'ours') {
       for (const ref of ran) if (ref.server !== 'ours' && ref.server !== 'bare' && ref.app === t.app) pairs.push([t, ref]);
