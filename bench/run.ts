@@ -19,7 +19,7 @@ import { computeRatios } from './report/ratios.ts';
 import { SCHEMA, type BenchResult, type TargetResult } from './report/result.ts';
 import { figuresTable, ratiosTable } from './report/table.ts';
 import { parseSettings } from './settings.ts';
-import { oursTargets, peerTargets } from './targets/all.ts';
+import { localPeerTargets, oursTargets, peerTargets } from './targets/all.ts';
 import { oursEntry, repoRoot } from './targets/ours.ts';
 import type { Target } from './targets/target.ts';
 
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const compiled = await buildOurs(say);
   const phpAsked = settings.only.includes('ours-php') || settings.only.includes('nginx-php');
   const all = [...oursTargets(oursEntry(compiled), settings.metrics, !settings.quick || phpAsked, !settings.quick || settings.only.includes('ours-node-handoff'), settings.tls),
-    ...(settings.peers ? peerTargets() : settings.only.includes('nginx-php') ? peerTargets(true) : [])];
+    ...(settings.peers ? peerTargets() : settings.only.length > 0 ? localPeerTargets() : [])];
   const selected = await selectTargets(all, settings.only);
   const runnable = selected.filter((s) => s.result.status === 'ran');
   const scratch = mkdtempSync(join(tmpdir(), 'psg-bench-'));

@@ -2,6 +2,7 @@
 import { bareNodeTarget } from './bare.ts';
 import { gunicornTarget } from './gunicorn.ts';
 import { nginxPhpTarget } from './nginx-php.ts';
+import { nginxProxyNodeTarget } from './nginx-proxy.ts';
 import { oursTarget, type OursEntry } from './ours.ts';
 import { passengerTarget } from './passenger6.ts';
 import { pumaTarget } from './puma.ts';
@@ -38,8 +39,12 @@ export function oursTargets(entry: OursEntry, withMetrics = false, withPhp = tru
   return [...ours(false), ...(withMetrics ? ours(true) : []), ...(withTls ? oursTlsTargets(entry) : []), bareNodeTarget()];
 }
 
-/** The peers; `phpOnly`: just nginx + php-fpm (installs nothing), for `--quick --only ours-php,nginx-php`. */
-export function peerTargets(phpOnly = false): Target[] {
-  if (phpOnly) return [nginxPhpTarget()];
-  return [passengerTarget('node'), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget(), uvicornTarget(), nginxPhpTarget()];
+/** The peers built from what the tests install anyway (nginx, php-fpm): runnable in --quick when --only names them. */
+export function localPeerTargets(): Target[] {
+  return [nginxProxyNodeTarget(), nginxPhpTarget()];
+}
+
+/** The peers, in table order. */
+export function peerTargets(): Target[] {
+  return [passengerTarget('node'), nginxProxyNodeTarget(), passengerTarget('rack'), passengerTarget('wsgi'), pumaTarget(), gunicornTarget(), uvicornTarget(), nginxPhpTarget()];
 }

@@ -3,43 +3,18 @@
 // over FastCGI on a Unix socket, and one php-fpm pool with as many workers
 // (pm = static) as the other servers have app processes. nginx's defaults
 // otherwise (request and response buffering on); no access log.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from '../proc/launch.ts';
 import { isAlive } from '../proc/tree.ts';
+import { findSbin, nginxConf, nginxUnavailable, untilAccepting } from './nginx-common.ts';
 import type { RunningServer, StartOptions, Target } from './target.ts';
-import { which } from './which.ts';
-
-/** Debian puts both in /usr/sbin, which is not on every PATH. */
-function find(names: string[]): string | undefined {
-  for (const n of names) {
-    const found = which(n) ?? (existsSync(`/usr/sbin/${n}`) ? `/usr/sbin/${n}` : undefined);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 const PARAMS = ['QUERY_STRING $query_string', 'REQUEST_METHOD $request_method', 'CONTENT_TYPE $content_type',
   'CONTENT_LENGTH $content_length', 'SCRIPT_NAME /index.php', 'REQUEST_URI $request_uri', 'DOCUMENT_URI $document_uri',
   'DOCUMENT_ROOT $document_root', 'SERVER_PROTOCOL $server_protocol', 'GATEWAY_INTERFACE CGI/1.1', 'SERVER_SOFTWARE nginx',
   'REMOTE_ADDR $remote_addr', 'REMOTE_PORT $remote_port', 'SERVER_ADDR $server_addr', 'SERVER_PORT $server_port',
   'SERVER_NAME $server_name', 'SCRIPT_FILENAME $document_root/index.php', 'PATH_INFO $uri'];
-
-/** Until php-fpm accepts on its socket: nginx started before would answer 502 (Bad Gateway) meanwhile. */
-async function fpmListening(socket: string, alive: () => boolean, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect({ path: socket });
-      c.once('connect', () => { c.destroy(); resolve(true); });
-      c.once('error', () => { c.destroy(); resolve(false); });
-    });
-    if (ok) return;
-    if (!alive() || Date.now() > until) throw new Error(`php-fpm did not listen on ${socket}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export function nginxPhpTarget(): Target {
   return {
@@ -50,8 +25,9 @@ export function nginxPhpTarget(): Target {
     spawnsOnDemand: false,
     notes: 'one nginx worker, fastcgi_pass to a Unix socket; php-fpm pm = static with N workers',
     async unavailable() {
-      if (!find(['nginx'])) return 'nginx is not installed (apt-get install nginx-light)';
-      if (!find(['php-fpm8.2', 'php-fpm'])) return 'php-fpm is not installed (apt-get install php8.2-fpm)';
+      const noNginx = nginxUnavailable();
+      if (noNginx) return noNginx;
+      if (!findSbin(['php-fpm8.2', 'php-fpm'])) return 'php-fpm is not installed (apt-get install php8.2-fpm)';
       return undefined;
     },
     async start(o: StartOptions): Promise<RunningServer> {
@@ -66,27 +42,16 @@ listen = ${socket}
 pm = static
 pm.max_children = ${o.processes}
 ${root ? 'user = root\ngroup = root\n' : ''}`);
-      const fpm = launch(find(['php-fpm8.2', 'php-fpm'])!, ['--nodaemonize', '--fpm-config', fpmConf, ...(root ? ['--allow-to-run-as-root'] : [])]);
+      const fpm = launch(findSbin(['php-fpm8.2', 'php-fpm'])!, ['--nodaemonize', '--fpm-config', fpmConf, ...(root ? ['--allow-to-run-as-root'] : [])]);
       try {
-        await fpmListening(socket, () => isAlive(fpm.pid));
+        await untilAccepting(socket, 'php-fpm', () => isAlive(fpm.pid));
       } catch (e) {
         const out = fpm.output();
         await fpm.stop();
         throw new Error(`${(e as Error).message}\n${out}`);
       }
-      const temp = join(o.workDir, 'nginx-temp');
-      mkdirSync(temp, { recursive: true });
       const conf = join(o.workDir, 'nginx.conf');
-      writeFileSync(conf, `${root ? 'user root;\n' : ''}worker_processes 1;
-pid ${join(o.workDir, 'nginx.pid')};
-error_log ${join(o.workDir, 'nginx-error.log')} warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000;
-  client_max_body_size 0;
-  client_body_temp_path ${temp}/body; proxy_temp_path ${temp}/proxy; fastcgi_temp_path ${temp}/fastcgi;
-  uwsgi_temp_path ${temp}/uwsgi; scgi_temp_path ${temp}/scgi;
+      writeFileSync(conf, nginxConf(o.workDir, `  client_max_body_size 0;
   server {
     listen 127.0.0.1:${o.port};
     root ${o.appDir};
@@ -94,10 +59,8 @@ http {
       fastcgi_pass unix:${socket};
 ${PARAMS.map((p) => `      fastcgi_param ${p};`).join('\n')}
     }
-  }
-}
-`);
-      const nginx = launch(find(['nginx'])!, ['-p', o.workDir, '-c', conf, '-g', 'daemon off;']);
+  }`));
+      const nginx = launch(findSbin(['nginx'])!, ['-p', o.workDir, '-c', conf, '-g', 'daemon off;']);
       return {
         startedAt: Math.min(fpm.startedAt, nginx.startedAt),
         alive: () => isAlive(fpm.pid) && isAlive(nginx.pid),

@@ -1,5 +1,6 @@
 // Hello world for the bench (Node): our server, Passenger 6 and the bare
-// cluster all load this file; it listens on $PORT when it runs on its own.
+// cluster all load this file; it listens on $PORT (or the Unix socket $SOCKET,
+// behind nginx) when it runs on its own.
 // Routes: / (tiny body), /1mib, POST /upload (counts the body), /sleep?ms=N, /pid.
 'use strict';
 const http = require('node:http');
@@ -7,7 +8,7 @@ const http = require('node:http');
 const HELLO = Buffer.from('hello world\n');
 const MIB = Buffer.alloc(1048576, 'x');
 
-http.createServer((req, res) => {
+const server = http.createServer((req, res) => {
   if (req.url === '/1mib') {
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': MIB.length });
     res.end(MIB);
@@ -29,4 +30,6 @@ http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': HELLO.length });
     res.end(HELLO);
   }
-}).listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+});
+if (process.env.SOCKET) server.listen(process.env.SOCKET);
+else server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
