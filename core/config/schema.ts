@@ -29,6 +29,7 @@ export const coreOptions: readonly OptionDef[] = [
   { name: 'max_body_size', type: 'integer', min: 0, default: 0, unit: 'bytes', scope: 'instance', doc: 'largest request body accepted (0: no limit); larger bodies get 413' },
   { name: 'client_header_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request head not received in full within this long gets 408 (0: no limit)' },
   { name: 'client_body_timeout', type: 'number', min: 0, default: 60, unit: 'seconds', scope: 'instance', doc: 'a request body being buffered that makes no progress for this long gets 408 (0: no limit)' },
+  { name: 'lean_http_engine', type: 'boolean', default: true, scope: 'instance', doc: 'serve plain-HTTP GET and HEAD requests without a body on a lean HTTP/1.1 engine instead of node:http (less CPU per request); node:http takes over a connection at its first request of any other kind, or with anything unusual in its head (docs/architecture.md, The lean engine)' },
   { name: 'max_connections_per_client', type: 'integer', min: 0, default: 0, scope: 'instance', doc: 'connections one client address may hold open at once on the built-in HTTP engine; more get 503 (0: no limit; loopback peers, such as a proxy on this machine, are exempt)' },
   // TLS (Passenger Standalone's names)
   { name: 'ssl', type: 'boolean', default: false, scope: 'instance', doc: 'serve HTTPS (and HTTP/2) with ssl_certificate and ssl_certificate_key: on port, or on ssl_port if set' },

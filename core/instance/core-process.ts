@@ -73,7 +73,7 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
   trusted_proxies: string[];
-  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number; static_files_cache_size: number;
+  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number; static_files_cache_size: number; lean_http_engine: boolean;
   scgi_address?: string; metrics_address?: string;
   ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
   scgi_socket?: string;
@@ -188,15 +188,17 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const sslPortWanted = opts.ssl && opts.ssl_port !== undefined;
   let sslPort = 0;
   const handoff = connectionHandoffFor(app, kernel, log, group, opts.ssl && !sslPortWanted);
+  const staticFiles = new StaticFiles(log, process.getuid?.() === 0, (type) => kernel.appTypes.get(type)?.scriptExtensions ?? [], new StaticFileCache(opts.static_files_cache_size));
+  const redirectsToHttps = sslPortWanted && opts.ssl_redirect;
   const engine = new HttpEngine(forwarder, log, {
     handoff,
     port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
-    intercept: frontIntercept({
-      staticFiles: new StaticFiles(log, process.getuid?.() === 0, (type) => kernel.appTypes.get(type)?.scriptExtensions ?? [], new StaticFileCache(opts.static_files_cache_size)),
-      httpsRedirectPort: sslPortWanted && opts.ssl_redirect ? () => sslPort : undefined,
-    }),
+    intercept: frontIntercept({ staticFiles, httpsRedirectPort: redirectsToHttps ? () => sslPort : undefined }),
+    // With ssl_redirect every plain request is answered by the redirect: nothing for the lean engine.
+    lean: opts.lean_http_engine && !redirectsToHttps,
+    interceptWants: (method, url, spec) => staticFiles.mayServe(method, url, spec),
   });
   let tlsFront: TlsFront | undefined;
   try {

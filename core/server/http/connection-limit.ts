@@ -29,20 +29,16 @@ export class ConnectionLimiter {
     this.#isExempt = isExempt;
   }
 
-  /** Counts every connection of `server`; it must run before the server's own handling (prepended). */
-  attach(server: net.Server): void {
-    server.prependListener('connection', (socket: net.Socket) => this.#admit(socket));
-  }
-
   /** Whether this connection was refused: its requests are not served. */
   refused(socket: net.Socket): boolean { return this.#refused.has(socket); }
 
   /** Connections open per address now (for specs and status). */
   openConnections(address: string): number { return this.#open.get(address) ?? 0; }
 
-  #admit(socket: net.Socket): void {
+  /** Counts a new connection; false: refused (answered 503 and closing), it must not be served. */
+  admit(socket: net.Socket): boolean {
     const address = socket.remoteAddress;
-    if (address === undefined || this.#isExempt(address)) return;
+    if (address === undefined || this.#isExempt(address)) return true;
     const open = this.#open.get(address) ?? 0;
     if (open >= this.#max) {
       this.#refused.add(socket);
@@ -51,7 +47,7 @@ export class ConnectionLimiter {
       // Whatever the client sent is read and dropped, so that closing does not reset the connection before it read the 503.
       socket.resume();
       setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
-      return;
+      return false;
     }
     this.#open.set(address, open + 1);
     socket.once('close', () => {
@@ -59,5 +55,6 @@ export class ConnectionLimiter {
       if (n <= 0) this.#open.delete(address);
       else this.#open.set(address, n);
     });
+    return true;
   }
 }

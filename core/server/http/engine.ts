@@ -19,6 +19,9 @@ import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 import type { ConnectionHandoff } from './connection-handoff.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
+import { LeanConnection, type LeanHost } from './lean-connection.ts';
+import type { LeanHead } from './lean-head.ts';
+import type { LeanFrontResponse } from './lean-response.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -30,13 +33,17 @@ export interface HttpEngineOptions {
   /** Peers the connection limit does not apply to (default: loopback). */
   isExemptFromConnectionLimit?: (address: string) => boolean;
   /** Which app serves a request (standalone: always the one app). */
-  appFor(req: http.IncomingMessage): AppSpec;
+  appFor(): AppSpec;
   /** Whether a peer address is a trusted proxy, whose X-Forwarded-* headers are kept. */
   trusts: ProxyTrust;
   /** Answers some requests before the pool (static files, ssl_redirect); true: answered. */
   intercept?: FrontIntercept | undefined;
   /** connection_handoff (connection-handoff.ts): plain-HTTP connections accepted here may go to app processes whole. */
   handoff?: ConnectionHandoff | undefined;
+  /** lean_http_engine: plain-HTTP connections start on the lean engine (lean-connection.ts), node:http takes over what it declines. */
+  lean?: boolean;
+  /** Whether the intercept would answer this request (a file in public/): the lean engine then leaves it to node:http. */
+  interceptWants?: ((method: string, url: string, app: AppSpec) => boolean) | undefined;
 }
 
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
@@ -86,8 +93,12 @@ export class HttpEngine {
   readonly #drain: DrainState = { closing: false };
   /** A stop began (drain pause): no connection is handed off any more. */
   #stopping = false;
-  /** Connections accepted elsewhere (the watchdog, the TLS front): never handed off. */
+  /** Connections accepted elsewhere (the watchdog, the TLS front): never handed off, never lean. */
   readonly #acceptedElsewhere = new WeakSet<Socket>();
+  /** node:http's own 'connection' listeners: what serves a connection node's way. */
+  readonly #nodeListeners: ((socket: Socket) => void)[];
+  readonly #leanConnections = new Set<LeanConnection>();
+  readonly #leanHost: LeanHost | undefined;
   #port = 0;
 
   constructor(forwarder: Forwarder, log: Logger, opts: HttpEngineOptions) {
@@ -103,9 +114,13 @@ export class HttpEngine {
       connectionsCheckingInterval: headers > 0 ? Math.min(Math.max(headers / 4, 250), 5_000) : 30_000,
     }, (req, res) => this.#onRequest(req, res));
     const maxPerClient = opts.maxConnectionsPerClient ?? 0;
+    // Connections are routed here (#onConnection): handed off, lean, or node:http's.
+    this.#nodeListeners = this.#server.listeners('connection') as ((socket: Socket) => void)[];
+    this.#server.removeAllListeners('connection');
+    this.#server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    this.#leanHost = opts.lean ? this.#makeLeanHost() : undefined;
     if (maxPerClient > 0) {
       const limiter = this.#limiter = new ConnectionLimiter(maxPerClient, opts.isExemptFromConnectionLimit);
-      limiter.attach(this.#server);
       let lastWarned = 0;
       limiter.onRefuse = (address, max) => {
         // One line per 10 s at most: a client opening connections in a loop must not flood the log.
@@ -125,7 +140,7 @@ export class HttpEngine {
         socket.end(rawResponse(verdict.status, http.STATUS_CODES[verdict.status]!, verdict.message));
         return;
       }
-      void this.#forwarder.upgrade(this.#opts.appFor(req), frontRequest(req, this.#port, verdict, this.#trusted(req.socket)), socket, head);
+      void this.#forwarder.upgrade(this.#opts.appFor(), frontRequest(req, this.#port, verdict, this.#trusted(req.socket)), socket, head);
     });
     // Not a forward proxy: node would close such a connection without a word.
     this.#server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
@@ -147,12 +162,7 @@ export class HttpEngine {
         return;
       }
       const peer = (socket as Socket).remoteAddress;
-      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-        const message = `no complete request head within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s)`;
-        this.#log.warn(`a client${peer ? ` (${peer})` : ''} sent ${message}; 408`);
-        endWith(socket, rawResponse(408, 'Request Timeout', message));
-        return;
-      }
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') { this.#headerTimedOut(socket as Socket); return; }
       const failure = describeParseError(err);
       this.#log.warn(`malformed HTTP request from a client${peer ? ` (${peer})` : ''}: ${err.code ?? ''} ${failure.status} ${failure.message}`);
       endWith(socket, rawResponse(failure.status, failure.reason, failure.message));
@@ -160,31 +170,95 @@ export class HttpEngine {
   }
 
   /**
-   * Connections arrive paused, so not a byte is read before it is decided who reads them:
-   * an app process (handed off), or node:http here (then resumed). The decision comes
-   * before the connection limit, which does not count handed-off connections (the
-   * process holds them, not us).
+   * With connection_handoff, connections arrive paused, so not a byte is read before it is
+   * decided who reads them: an app process (handed off), or this engine (then resumed). The
+   * decision comes before the connection limit, which does not count handed-off connections
+   * (the process holds them, not us).
    */
   #enableHandoff(handoff: ConnectionHandoff): void {
-    const server = this.#server;
-    (server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
-    // node:http's own listener and the connection limit's: called here, for the connections we serve.
-    const ours = server.listeners('connection') as ((socket: Socket) => void)[];
-    server.removeAllListeners('connection');
-    const serveHere = (socket: Socket) => {
-      for (const listener of ours) listener.call(server, socket);
-      if (!socket.destroyed) socket.resume();
+    (this.#server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
+    handoff.proxy = (socket: Socket) => this.#serveHere(socket, true);
+  }
+
+  #onConnection(socket: Socket): void {
+    // Accepted elsewhere (the watchdog, the TLS front): not paused by us, maybe already read from.
+    if (this.#acceptedElsewhere.has(socket)) {
+      if (this.#limiter?.admit(socket) === false) return;
+      this.#toNode(socket);
+      return;
+    }
+    const handoff = this.#opts.handoff;
+    if (handoff?.enabled && !this.#stopping) handoff.offer(socket);
+    else this.#serveHere(socket, handoff !== undefined);
+  }
+
+  /** A plain-HTTP connection this engine serves: lean first when on, else node:http. `paused`: accepted paused (handoff). */
+  #serveHere(socket: Socket, paused: boolean): void {
+    if (this.#limiter?.admit(socket) === false) return;
+    const host = this.#leanHost;
+    if (host) this.#leanConnections.add(new LeanConnection(socket, host));
+    else this.#toNode(socket);
+    if (paused && !socket.destroyed) socket.resume();
+  }
+
+  #toNode(socket: Socket): void {
+    for (const listener of this.#nodeListeners) listener.call(this.#server, socket);
+  }
+
+  #makeLeanHost(): LeanHost {
+    return {
+      drain: this.#drain,
+      headerTimeoutMs: this.#opts.headerTimeoutMs,
+      serve: (head, socket, res) => this.#serveLean(head, socket, res),
+      handOver: (socket, unread) => {
+        this.#toNode(socket);
+        // node's parser reads these first; nothing else was read meanwhile (all of this is synchronous).
+        if (unread.length > 0) socket.emit('data', unread);
+      },
+      headerTimedOut: (socket) => this.#headerTimedOut(socket),
+      forget: (conn) => { this.#leanConnections.delete(conn); },
     };
-    handoff.proxy = serveHere;
-    server.on('connection', (socket: Socket) => {
-      // Accepted elsewhere (the watchdog, the TLS front): not paused by us, maybe already read from.
-      if (this.#acceptedElsewhere.has(socket)) {
-        for (const listener of ours) listener.call(server, socket);
-        return;
-      }
-      if (handoff.enabled && !this.#stopping) handoff.offer(socket);
-      else serveHere(socket);
-    });
+  }
+
+  /** A request the lean engine parsed: served like node's when the rules let it through, else left to node:http (false). */
+  #serveLean(head: LeanHead, socket: Socket, res: LeanFrontResponse): boolean {
+    const verdict = checkRequestHead({ method: head.method, url: head.url, httpVersionMajor: 1, httpVersionMinor: head.httpVersionMinor, rawHeaders: head.rawHeaders });
+    // A refusal is node:http's to answer (the same rules run there), with the same response and log line.
+    if (!verdict.ok) return false;
+    let app: AppSpec;
+    try {
+      app = this.#opts.appFor();
+    } catch {
+      return false;
+    }
+    if (this.#opts.interceptWants?.(head.method, verdict.url, app)) return false;
+    if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
+    const host = verdict.host;
+    const colon = host.lastIndexOf(':');
+    const hasPort = colon > 0 && !host.endsWith(']');
+    const front: FrontRequest = {
+      method: head.method,
+      url: verdict.url,
+      httpVersion: head.httpVersionMinor === 1 ? '1.1' : '1.0',
+      rawHeaders: verdict.rawHeaders,
+      remoteAddress: socket.remoteAddress ?? '127.0.0.1',
+      remotePort: socket.remotePort ?? 0,
+      serverName: host ? (hasPort ? host.slice(0, colon) : host) : (socket.localAddress ?? 'localhost'),
+      serverPort: hasPort ? Number(host.slice(colon + 1)) || this.#port : this.#port,
+      https: false,
+      trustedProxy: this.#trusted(socket),
+      body: null,
+      contentLength: undefined,
+    };
+    void this.#forwarder.handle(app, front, res);
+    return true;
+  }
+
+  #headerTimedOut(socket: Duplex & { remoteAddress?: string | undefined }): void {
+    const peer = socket.remoteAddress;
+    const message = `no complete request head within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s)`;
+    this.#log.warn(`a client${peer ? ` (${peer})` : ''} sent ${message}; 408`);
+    endWith(socket, rawResponse(408, 'Request Timeout', message));
   }
 
   /** Decided once per connection: the peer does not change between its requests. */
@@ -249,7 +323,7 @@ export class HttpEngine {
     const front = frontRequest(req, this.#port, verdict, this.#trusted(req.socket));
     let app: AppSpec;
     try {
-      app = this.#opts.appFor(req);
+      app = this.#opts.appFor();
     } catch (e) {
       sendError(front, out, e);
       return;

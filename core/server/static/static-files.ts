@@ -109,6 +109,26 @@ export class StaticFiles {
     return dir;
   }
 
+  /**
+   * Whether serve() may answer this request (a file or an index.html under the
+   * static directory, or a path it refuses), asked by the lean engine, which
+   * leaves those to node:http. True when unsure; the same stat serve() makes.
+   */
+  mayServe(method: string, url: string, app: AppSpec): boolean {
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    if (app.options.static_files === false) return false;
+    const root = this.#dir(app).real(Date.now());
+    if (root === undefined) return false;
+    const p = staticPath(url, app.options.base_uri);
+    if (p.kind === 'none') return false;
+    if (p.kind === 'bad') return true;
+    const file = p.rel ? `${root}/${p.rel}` : root;
+    const st = statIfAny(file);
+    if (st === undefined) return false;
+    if (st.isDirectory()) return isFile(statIfAny(`${file}/index.html`));
+    return st.isFile() && !p.trailingSlash;
+  }
+
   /** true: answered here; false: the app answers. */
   serve(req: http.IncomingMessage, res: http.ServerResponse, app: AppSpec): boolean {
     const method = req.method;

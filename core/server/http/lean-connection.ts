@@ -1,0 +1,186 @@
+// One plain-HTTP connection served by the lean engine: bodiless GET and HEAD
+// requests, in the plainest form (lean-head.ts), one at a time, kept alive
+// as node's server keeps them (5 s idle, client_header_timeout for a head
+// that does not complete). The first request it declines, and everything
+// after it on the connection, goes to node's HTTP server (handOver), which
+// reads the bytes from where this left off: bodies, upgrades, malformed
+// requests and their refusals all stay node's.
+import type { Socket } from 'node:net';
+import { DECLINE, INCOMPLETE, parseLeanHead, type LeanHead } from './lean-head.ts';
+import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
+import type { DrainState } from './node-front-response.ts';
+
+/** How long an idle kept-alive connection stays open (node's keepAliveTimeout, as the engine sets it). */
+export const KEEP_ALIVE_MS = 5_000;
+/** Pipelined bytes held while a response is in flight before reading pauses. */
+const MAX_BUFFERED = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+export interface LeanHost {
+  readonly drain: DrainState;
+  /** client_header_timeout in ms; 0: none. */
+  readonly headerTimeoutMs: number;
+  /** Serves a request; false: declined, nothing written (node takes the connection, this request first). */
+  serve(head: LeanHead, socket: Socket, res: LeanFrontResponse): boolean;
+  /** node's HTTP server takes the connection over; `unread` are the bytes it must parse first. */
+  handOver(socket: Socket, unread: Buffer): void;
+  /** No complete head within client_header_timeout: the host answers 408 and closes. */
+  headerTimedOut(socket: Socket): void;
+  /** The connection is no longer this engine's (closed, or handed over). */
+  forget(conn: LeanConnection): void;
+}
+
+export class LeanConnection implements LeanExchangeOwner {
+  readonly socket: Socket;
+  readonly #host: LeanHost;
+  /** Bytes received and not yet served: the start of the next request. */
+  #unread: Buffer | undefined;
+  #current: LeanFrontResponse | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #waitingForHead = false;
+  /** Handed over, closing, or closed: nothing more is served here. */
+  #done = false;
+  /** The client closed its side while a response was in flight. */
+  #clientEnded = false;
+
+  constructor(socket: Socket, host: LeanHost) {
+    this.socket = socket;
+    this.#host = host;
+    socket.setNoDelay(true);
+    socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
+    socket.on('error', this.#onError);
+    socket.on('close', this.#onClose);
+    // As node does: a connection that sends no complete head in time gets 408, even one that sends nothing.
+    this.#armHeadTimer();
+  }
+
+  /** Serving a response now. */
+  get busy(): boolean { return this.#current !== undefined; }
+
+  /** A stop: an idle connection (no response in flight, no request begun) closes now. */
+  closeIfIdle(): void {
+    if (this.#current === undefined && this.#unread === undefined) this.socket.destroy();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#done) return;
+    this.#unread = this.#unread ? Buffer.concat([this.#unread, chunk]) : chunk;
+    if (this.#current) {
+      // Pipelined behind the response in flight: held, and reading pauses if the client sends a lot.
+      if (this.#unread.length > MAX_BUFFERED) this.socket.pause();
+      return;
+    }
+    this.#next();
+  };
+
+  /** Serves the requests buffered so far, one at a time. */
+  #next(): void {
+    while (!this.#done && this.#current === undefined && this.#unread !== undefined) {
+      const buf = this.#unread;
+      const head = parseLeanHead(buf, 0);
+      if (head === INCOMPLETE) {
+        if (!this.#waitingForHead) this.#armHeadTimer();
+        return;
+      }
+      if (head === DECLINE) { this.#handOver(buf); return; }
+      this.#clearTimer();
+      const res = new LeanFrontResponse(this.socket, this, this.#host.drain, { head: head.method === 'HEAD', http10: head.httpVersionMinor === 0, keepAlive: head.keepAlive });
+      this.#current = res;
+      this.#unread = head.end < buf.length ? buf.subarray(head.end) : undefined;
+      if (!this.#host.serve(head, this.socket, res)) {
+        this.#current = undefined;
+        this.#handOver(buf);
+        return;
+      }
+    }
+  }
+
+  responseEnded(keepAlive: boolean): void {
+    this.#current = undefined;
+    if (this.#done) return;
+    if (!keepAlive || this.#clientEnded) {
+      // The last response: the connection ends once it is written; whatever else the client sent is dropped.
+      this.#finish();
+      this.socket.destroySoon();
+      return;
+    }
+    if (this.socket.isPaused()) this.socket.resume();
+    // The forwarding path finishes its request first; a pipelined next one starts after it.
+    if (this.#unread !== undefined) process.nextTick(LeanConnection.#continue, this);
+    else this.#armIdleTimer();
+  }
+
+  static #continue(self: LeanConnection): void { self.#next(); }
+
+  #handOver(unread: Buffer): void {
+    this.#finish();
+    this.#unread = undefined;
+    const socket = this.socket;
+    socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
+    socket.off('error', this.#onError);
+    socket.off('close', this.#onClose);
+    if (socket.isPaused()) socket.resume();
+    this.#host.handOver(socket, unread.length > 0 ? unread : EMPTY);
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#clearTimer();
+    this.#host.forget(this);
+  }
+
+  #armHeadTimer(): void {
+    this.#clearTimer();
+    const ms = this.#host.headerTimeoutMs;
+    if (ms <= 0) return;
+    this.#waitingForHead = true;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#done || this.#current) return;
+      this.#finish();
+      this.#host.headerTimedOut(this.socket);
+    }, ms);
+    this.#timer.unref();
+  }
+
+  #armIdleTimer(): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#done && this.#current === undefined && this.#unread === undefined) this.socket.destroy();
+    }, KEEP_ALIVE_MS);
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    this.#waitingForHead = false;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** The client closed its side: the response in flight still goes out, then the connection ends. */
+  readonly #onEnd = (): void => {
+    if (this.#current === undefined) this.socket.destroy();
+    else {
+      this.#clientEnded = true;
+      this.#unread = undefined;
+    }
+  };
+
+  /** A reset or a failed write: the socket closes next ('close'). */
+  readonly #onError = (): void => {
+    this.socket.destroy();
+  };
+
+  readonly #onClose = (): void => {
+    this.#finish();
+    const current = this.#current;
+    this.#current = undefined;
+    current?.socketClosed();
+  };
+}
