@@ -131,6 +131,25 @@ describe('the lean HTTP engine (lean_http_engine)', function () {
     }
   });
 
+  it('closes its idle kept-alive connections at once when the server stops, instead of at their 5 s timeout', async () => {
+    const q = await startPassenger(fixtureApp('node-basic'));
+    try {
+      const sock = net.connect(q.port, '127.0.0.1');
+      const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now())));
+      sock.on('error', () => {});
+      await new Promise<void>((resolve) => {
+        sock.once('data', () => resolve());
+        sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      const stopping = Date.now();
+      expect(await q.stop()).to.equal(0);
+      expect(await closed - stopping, 'the idle connection closed with the stop').to.be.below(3000);
+      expect(Date.now() - stopping, 'the stop waited for no idle connection').to.be.below(3000);
+    } finally {
+      await stopAndClean(q);
+    }
+  });
+
   it('closes an idle kept-alive connection after 5 s, as node:http does', async function () {
     this.timeout(15_000);
     const started = Date.now();

@@ -376,16 +376,22 @@ export class HttpEngine {
       const allEnded = new Promise<void>((r) => { ended = r; });
       await closeAfterAccepting(server, () => net.Server.prototype.close.call(server, () => ended()));
       await Promise.race([Promise.all([this.#forwarder.idle(), allEnded]), timer]);
-      server.closeAllConnections();
+      this.#closeAllConnections();
       return;
     }
     let closedAll!: () => void;
     const closed = new Promise<void>((r) => { closedAll = r; });
-    // http.Server's close also closes the idle connections.
+    // http.Server's close also closes node:http's idle connections; the lean engine's are closed here.
     await closeAfterAccepting(server, () => server.close(() => closedAll()));
+    for (const conn of this.#leanConnections) conn.closeIfIdle();
     await Promise.race([this.#forwarder.idle(), timer]);
-    server.closeAllConnections();
+    this.#closeAllConnections();
     await closed;
+  }
+
+  #closeAllConnections(): void {
+    this.#server.closeAllConnections();
+    for (const conn of this.#leanConnections) conn.socket.destroy();
   }
 }
 

@@ -40,8 +40,6 @@ export class LeanConnection implements LeanExchangeOwner {
   #waitingForHead = false;
   /** Handed over, closing, or closed: nothing more is served here. */
   #done = false;
-  /** The client closed its side while a response was in flight. */
-  #clientEnded = false;
 
   constructor(socket: Socket, host: LeanHost) {
     this.socket = socket;
@@ -99,7 +97,7 @@ export class LeanConnection implements LeanExchangeOwner {
   responseEnded(keepAlive: boolean): void {
     this.#current = undefined;
     if (this.#done) return;
-    if (!keepAlive || this.#clientEnded) {
+    if (!keepAlive) {
       // The last response: the connection ends once it is written; whatever else the client sent is dropped.
       this.#finish();
       this.socket.destroySoon();
@@ -163,13 +161,13 @@ export class LeanConnection implements LeanExchangeOwner {
     }
   }
 
-  /** The client closed its side: the response in flight still goes out, then the connection ends. */
+  /**
+   * The client closed its side. As with node:http (whose httpAllowHalfOpen is
+   * off), that ends the connection, and a request in flight learns that its
+   * client went away: a long poll or a stream stops there.
+   */
   readonly #onEnd = (): void => {
-    if (this.#current === undefined) this.socket.destroy();
-    else {
-      this.#clientEnded = true;
-      this.#unread = undefined;
-    }
+    this.socket.destroy();
   };
 
   /** A reset or a failed write: the socket closes next ('close'). */
