@@ -84,7 +84,7 @@ describe('TCP_NODELAY on the connections the core serves', function () {
     });
     after(async () => { await stopAndClean(p); });
 
-    it('on a connection the core accepted itself (node:http)', async () => {
+    it('on a connection the core accepted itself (the built-in engine, lean or node:http)', async () => {
       const s = await tcpConnect(p!.port);
       try {
         await exchange(s);

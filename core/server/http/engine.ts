@@ -19,7 +19,7 @@ import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 import type { ConnectionHandoff } from './connection-handoff.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
-import { LeanConnection, type LeanHost } from './lean-connection.ts';
+import { KEEP_ALIVE_MS, LeanConnection, type LeanHost } from './lean-connection.ts';
 import type { LeanHead } from './lean-head.ts';
 import type { LeanFrontResponse } from './lean-response.ts';
 
@@ -43,7 +43,7 @@ export interface HttpEngineOptions {
   /** lean_http_engine: plain-HTTP connections start on the lean engine (lean-connection.ts), node:http takes over what it declines. */
   lean?: boolean;
   /** Whether the intercept would answer this request (a file in public/): the lean engine then leaves it to node:http. */
-  interceptWants?: ((method: string, url: string, app: AppSpec) => boolean) | undefined;
+  interceptMayAnswer?: ((method: string, url: string, app: AppSpec) => boolean) | undefined;
 }
 
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
@@ -110,7 +110,7 @@ export class HttpEngine {
     // The missing-Host check is request-rules.ts's, whose answer names the header.
     const headers = opts.headerTimeoutMs;
     this.#server = http.createServer({
-      requestTimeout: 0, headersTimeout: headers, keepAliveTimeout: 5_000, requireHostHeader: false,
+      requestTimeout: 0, headersTimeout: headers, keepAliveTimeout: KEEP_ALIVE_MS, requireHostHeader: false,
       connectionsCheckingInterval: headers > 0 ? Math.min(Math.max(headers / 4, 250), 5_000) : 30_000,
     }, (req, res) => this.#onRequest(req, res));
     const maxPerClient = opts.maxConnectionsPerClient ?? 0;
@@ -231,7 +231,7 @@ export class HttpEngine {
     } catch {
       return false;
     }
-    if (this.#opts.interceptWants?.(head.method, verdict.url, app)) return false;
+    if (this.#opts.interceptMayAnswer?.(head.method, verdict.url, app)) return false;
     if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
     const host = verdict.host;
     const colon = host.lastIndexOf(':');

@@ -10,7 +10,7 @@ import { DECLINE, INCOMPLETE, parseLeanHead, type LeanHead } from './lean-head.t
 import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
 import type { DrainState } from './node-front-response.ts';
 
-/** How long an idle kept-alive connection stays open (node's keepAliveTimeout, as the engine sets it). */
+/** How long an idle kept-alive connection stays open (the engine gives node:http the same keepAliveTimeout). */
 export const KEEP_ALIVE_MS = 5_000;
 /** Pipelined bytes held while a response is in flight before reading pauses. */
 const MAX_BUFFERED = 64 * 1024;
@@ -44,7 +44,6 @@ export class LeanConnection implements LeanExchangeOwner {
   constructor(socket: Socket, host: LeanHost) {
     this.socket = socket;
     this.#host = host;
-    socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
@@ -52,9 +51,6 @@ export class LeanConnection implements LeanExchangeOwner {
     // As node does: a connection that sends no complete head in time gets 408, even one that sends nothing.
     this.#armHeadTimer();
   }
-
-  /** Serving a response now. */
-  get busy(): boolean { return this.#current !== undefined; }
 
   /** A stop: an idle connection (no response in flight, no request begun) closes now. */
   closeIfIdle(): void {
