@@ -6,7 +6,6 @@
 const MAX_HEAD_BYTES = 64 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
-const OWS_ENDS = /^[ \t]+|[ \t]+$/g;
 
 export interface ResponseHead {
   status: number;
@@ -30,6 +29,13 @@ type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkDataEnd' | 'tr
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 const KEEP_ALIVE_TIMEOUT = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i;
+/** The lengths of the names handled apart (framing and hop-by-hop): any other name is passed on as it is. */
+const SPECIAL_LENGTHS = new Set([...HOP_BY_HOP, 'content-length'].map((n) => n.length));
+
+/** Optional whitespace around a field value: space or tab. */
+function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
 
 export class ResponseParseError extends Error {}
 
@@ -135,8 +141,8 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): void {
-    const lines = text.split('\r\n');
-    const statusLine = lines[0]!;
+    const firstEnd = text.indexOf('\r\n');
+    const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
     const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
     if (!m) throw new ResponseParseError(`invalid status line "${statusLine.slice(0, 80)}"`);
     const http10 = m[1] === '0';
@@ -150,16 +156,28 @@ export class ResponseParser {
     /** Lower-cased tokens of Connection headers. */
     let connection: string[] | undefined;
     let keepAliveTimeoutSec: number | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new ResponseParseError(`invalid header line "${line.slice(0, 80)}"`);
-      const name = line.slice(0, colon);
-      const rawValue = line.slice(colon + 1);
+    // Line by line without split(), trimming by hand: this runs for every response.
+    let lineStart = firstEnd < 0 ? -1 : firstEnd + 2;
+    while (lineStart >= 0) {
+      const next = text.indexOf('\r\n', lineStart);
+      const lineEnd = next < 0 ? text.length : next;
+      const colon = text.indexOf(':', lineStart);
+      if (colon <= lineStart || colon >= lineEnd) throw new ResponseParseError(`invalid header line "${text.slice(lineStart, Math.min(lineEnd, lineStart + 80))}"`);
+      const name = text.slice(lineStart, colon);
       if (!TOKEN.test(name)) throw new ResponseParseError(`invalid header name "${name.slice(0, 80)}"`);
-      // Checked before trimming: String#trim would hide a CR or LF at either end.
-      if (BAD_VALUE.test(rawValue)) throw new ResponseParseError(`header "${name}" has a CR, LF or NUL in its value`);
-      const value = rawValue.replace(OWS_ENDS, '');
+      // Checked before trimming: a trim would hide a CR or LF at either end.
+      let from = colon + 1;
+      let to = lineEnd;
+      for (let i = from; i < to; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 13 || c === 10 || c === 0) throw new ResponseParseError(`header "${name}" has a CR, LF or NUL in its value`);
+      }
+      while (from < to && isOws(text.charCodeAt(from))) from++;
+      while (to > from && isOws(text.charCodeAt(to - 1))) to--;
+      const value = text.slice(from, to);
+      lineStart = next < 0 ? -1 : next + 2;
+      // Only names as long as one of the special ones need a closer look.
+      if (!SPECIAL_LENGTHS.has(name.length)) { headers.push(name, value); continue; }
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
         if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw new ResponseParseError(`invalid Content-Length "${value}"`);
