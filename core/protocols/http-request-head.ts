@@ -7,6 +7,8 @@ import type { FrontRequest } from '../server/front.ts';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']);
+/** The lengths of every name handled apart below (Host, X-Forwarded-*, Content-Length, hop-by-hop). */
+const SPECIAL_LENGTHS = new Set([...HOP_BY_HOP, ...FORWARDED, 'host', 'content-length'].map((n) => n.length));
 /** Methods whose requests mean nothing by a body; the others get `Content-Length: 0` when they have none. */
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
@@ -37,6 +39,8 @@ export function upstreamHeaders(req: FrontRequest, opts: { keepUpgrade: boolean;
   let priorHost = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
+    // Most names (User-Agent, Accept, Cookie...) are none of those handled here: passed on without a closer look.
+    if (extra === undefined && !SPECIAL_LENGTHS.has(name.length)) { out.push(name, raw[i + 1]!); continue; }
     const lower = name.toLowerCase();
     if (lower === 'host') host = raw[i + 1]!;
     else if (FORWARDED.has(lower)) {
