@@ -4,7 +4,7 @@
 // request, its RSS and PSS after the loads). On a shared machine the absolute
 // figures swing with the load; the ratios of neighbouring runs swing less.
 //   node --import tsx bench/ab.ts --a /tmp/base --b . [--app node] [--rounds 5] [--duration 5] [--conns 1,32] [-- extra passenger args]
-// One build with two settings: --a . --b . --b-args '--batch-scheduling false'
+// One build with two settings: --a . --b . --b-args '--no-batch-scheduling' (or '--batch-scheduling false')
 // (--a-args/--b-args: passenger args for one side only, split on spaces).
 // --upload BYTES: POST bodies of that size to --path (e.g. --path /upload --upload 10485760).
 import { mkdtempSync, rmSync } from 'node:fs';

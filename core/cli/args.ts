@@ -1,4 +1,4 @@
-// Command-line parsing: `passenger <command> [DIR] [--option value | --option=value | --no-option]`,
+// Command-line parsing: `passenger <command> [DIR] [--option value | --option=value | --no-option | --switch [true|false]]`,
 // on node:util's parseArgs (tokens mode). Option flags are the config options
 // spelled with dashes and are open-ended: plugins named in the app's config
 // add options only after the command line is read. parseArgs alone cannot
@@ -51,7 +51,15 @@ export function parseArgs(argv: string[], booleanFlags: ReadonlySet<string>): Pa
     const name = token.name.replaceAll('-', '_');
     if (token.inlineValue) { setFlag(flags, name, token.value ?? ''); continue; }
     if (name.startsWith('no_') && booleanFlags.has(name.slice(3))) { flags[name.slice(3)] = false; continue; }
-    if (booleanFlags.has(name)) { flags[name] = true; continue; }
+    if (booleanFlags.has(name)) {
+      // `--ssl false` says false: read as a bare switch, the `false` would be dropped as a stray positional and the option turned on.
+      const next = tokens[t + 1];
+      if (next?.kind === 'positional' && next.index === token.index + 1 && (next.value === 'true' || next.value === 'false')) {
+        flags[name] = next.value === 'true';
+        taken.add(next.index);
+      } else flags[name] = true;
+      continue;
+    }
     if (token.value !== undefined) {
       // A declared string option (-p 3000, --port 3000); parseArgs would take a following flag as its value.
       if (token.value.startsWith('-')) throw new PassengerError('PSG_ERR_USAGE', `${token.rawName} needs a value`);

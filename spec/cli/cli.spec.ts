@@ -24,6 +24,13 @@ describe('passenger command line', function () {
       });
     });
 
+    it('takes true or false right after a boolean flag as its value, not as a positional', () => {
+      expect(parseArgs(['run', '--friendly-error-pages', 'false', 'app'], BOOLEANS)).to.deep.equal({ command: 'run', positionals: ['app'], flags: { friendly_error_pages: false } });
+      expect(parseArgs(['run', 'app', '--json', 'true'], BOOLEANS)).to.deep.equal({ command: 'run', positionals: ['app'], flags: { json: true } });
+      // Anything else after it is a positional, as before.
+      expect(parseArgs(['run', '--json', 'app'], BOOLEANS)).to.deep.equal({ command: 'run', positionals: ['app'], flags: { json: true } });
+    });
+
     it('gives a flag it does not know yet (a plugin option) the value that follows it', () => {
       expect(parseArgs(['run', '--plugin-knob', 'on', 'dir'], BOOLEANS)).to.deep.equal({ command: 'run', positionals: ['dir'], flags: { plugin_knob: 'on' } });
     });
