@@ -136,7 +136,8 @@ export class LeanFrontResponse implements FrontResponse {
     if (this.#chunked && !this.#bodiless) socket.write(LAST_CHUNK, 'latin1');
     while (socket.writableCorked > 0) socket.uncork();
     if (socket.writableLength === 0) this.#onFlushed();
-    else socket.write(EMPTY, () => this.#onFlushed());
+    // Called back once the bytes before it went to the kernel; with an error (the connection broke off), never flushed.
+    else socket.write(EMPTY, (err) => { if (!err) this.#onFlushed(); });
     this.#closeCallbacks = undefined;
     this.#owner.responseEnded(this.#keepAlive);
   }
