@@ -4,11 +4,11 @@
 // the apps, and is compared with our Node row. A broken upstream would answer
 // 502, which wrk counts as status errors.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/passenger.ts';
+import { runBench } from '../support/bench-run.ts';
 
 interface Load { requests: number; errorCount: number }
 interface Cpu { coreUs: number | null; appsUs: number; appProcesses: number }
@@ -20,19 +20,14 @@ describe('npm run bench -- --quick --only ours-node,nginx-node', function () {
   let dir: string;
   let result: { targets: TargetJson[]; ratios: { target: string; reference: string; rpsC1: number; rpsC32: number }[] };
   let log = '';
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bench-nginx-spec-'));
     const file = join(dir, 'result.json');
-    const args = ['--import', 'tsx', join(repoRoot, 'bench/run.ts'), '--quick', '--only', 'ours-node,nginx-node', '--output', file];
-    const code = await new Promise<number | null>((resolve) => {
-      child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-      child.on('close', resolve);
-    });
-    expect(code, log).to.equal(0);
+    const run = await runBench(['--quick', '--only', 'ours-node,nginx-node', '--output', file], (c) => { child = c; });
+    log = run.log;
+    expect(run.code, log).to.equal(0);
     result = JSON.parse(readFileSync(file, 'utf8')) as typeof result;
   });
   after(() => {

@@ -4,11 +4,11 @@
 // fell back to plain HTTP (or a bench that sent plain HTTP) would show no
 // requests and connection errors here.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/passenger.ts';
+import { runBench } from '../support/bench-run.ts';
 
 interface Load { requests: number; errorCount: number }
 interface TargetJson { id: string; status: string; reason?: string; notes?: string; samples: { helloC1: Load; helloC32: Load; download1MiB: Load; upload10MiB: Load; rssIdle: { coreMiB: number | null } }[] }
@@ -19,19 +19,14 @@ describe('npm run bench -- --quick --tls', function () {
   let dir: string;
   let result: { targets: TargetJson[]; ratios: { target: string; reference: string; rpsC32: number }[] };
   let log = '';
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bench-tls-spec-'));
     const file = join(dir, 'result.json');
-    const args = ['--import', 'tsx', join(repoRoot, 'bench/run.ts'), '--quick', '--tls', '--only', 'ours-node,ours-node-tls,ours-node-production', '--output', file];
-    const code = await new Promise<number | null>((resolve) => {
-      child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (d: Buffer) => { log += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
-      child.on('close', resolve);
-    });
-    expect(code, log).to.equal(0);
+    const run = await runBench(['--quick', '--tls', '--only', 'ours-node,ours-node-tls,ours-node-production', '--output', file], (c) => { child = c; });
+    log = run.log;
+    expect(run.code, log).to.equal(0);
     result = JSON.parse(readFileSync(file, 'utf8')) as typeof result;
   });
   after(() => {

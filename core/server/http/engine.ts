@@ -49,14 +49,22 @@ export interface HttpEngineOptions {
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
 type AcceptedHead = { url: string; host: string; rawHeaders: string[] };
 
+/** serverName and serverPort from the accepted Host (`name`, `name:port`, `[v6]:port`), else the connection's local address and port. */
+function serverOf(host: string, socket: Socket, localPort: number): { serverName: string; serverPort: number } {
+  const colon = host.lastIndexOf(':');
+  const hasPort = colon > 0 && !host.endsWith(']');
+  return {
+    serverName: host ? (hasPort ? host.slice(0, colon) : host) : (socket.localAddress ?? 'localhost'),
+    serverPort: hasPort ? Number(host.slice(colon + 1)) || localPort : localPort,
+  };
+}
+
 function frontRequest(req: http.IncomingMessage, localPort: number, head: AcceptedHead, trustedProxy: boolean): FrontRequest {
   const h = req.headers;
   const te = h['transfer-encoding'];
   const cl = h['content-length'];
   const length = cl === undefined || te !== undefined ? undefined : Number(cl);
   const hasBody = te !== undefined || (length !== undefined && length > 0);
-  const host = head.host;
-  const colon = host.lastIndexOf(':');
   const sock = req.socket;
   // TLS connections come from tls/tls-front.ts, possibly on ssl_port rather than the engine's port.
   const https = (sock as { encrypted?: boolean }).encrypted === true;
@@ -68,8 +76,7 @@ function frontRequest(req: http.IncomingMessage, localPort: number, head: Accept
     rawHeaders: head.rawHeaders,
     remoteAddress: sock.remoteAddress ?? '127.0.0.1',
     remotePort: sock.remotePort ?? 0,
-    serverName: host ? (colon > 0 && !host.endsWith(']') ? host.slice(0, colon) : host) : (sock.localAddress ?? 'localhost'),
-    serverPort: colon > 0 && !host.endsWith(']') ? Number(host.slice(colon + 1)) || localPort : localPort,
+    ...serverOf(head.host, sock, localPort),
     https,
     trustedProxy,
     body: hasBody ? req : null,
@@ -233,9 +240,6 @@ export class HttpEngine {
     }
     if (this.#opts.interceptMayAnswer?.(head.method, verdict.url, app)) return false;
     if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
-    const host = verdict.host;
-    const colon = host.lastIndexOf(':');
-    const hasPort = colon > 0 && !host.endsWith(']');
     const front: FrontRequest = {
       method: head.method,
       url: verdict.url,
@@ -243,8 +247,7 @@ export class HttpEngine {
       rawHeaders: verdict.rawHeaders,
       remoteAddress: socket.remoteAddress ?? '127.0.0.1',
       remotePort: socket.remotePort ?? 0,
-      serverName: host ? (hasPort ? host.slice(0, colon) : host) : (socket.localAddress ?? 'localhost'),
-      serverPort: hasPort ? Number(host.slice(colon + 1)) || this.#port : this.#port,
+      ...serverOf(verdict.host, socket, this.#port),
       https: false,
       trustedProxy: this.#trusted(socket),
       body: null,
