@@ -15,6 +15,7 @@ import {
   type LoaderFailure,
   type LoaderRun,
 } from '../support/loader-driver.ts';
+import { wakeupsWhileResponsesAreRead } from '../support/loader-wakeups.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const loaderScript = join(root, 'helper-scripts/rack-loader.rb');
@@ -667,6 +668,12 @@ describe('helper-scripts/rack-loader.rb', function () {
       expect(missing.body.toString()).to.equal('not found');
       expect(conn.isClosed).to.equal(false);
       await conn.end();
+    });
+
+    it('waits for the next head in poll(2), so that reading its responses does not wake it up', async () => {
+      run = await startRack(fixture('rack-basic'));
+      // Waiting in a blocking read(2), it was woken once per response read (the core paid for that wake-up).
+      expect(await wakeupsWhileResponsesAreRead(run, cgiVars('/env', {}), 20)).to.be.lessThan(5);
     });
 
     it('closes the connection after a response the app failed to produce', async () => {

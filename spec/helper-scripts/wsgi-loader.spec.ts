@@ -14,6 +14,7 @@ import {
   type LoaderFailure,
   type LoaderRun,
 } from '../support/loader-driver.ts';
+import { wakeupsWhileResponsesAreRead } from '../support/loader-wakeups.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const loaderScript = join(repoRoot, 'helper-scripts/wsgi-loader.py');
@@ -495,6 +496,16 @@ describe('wsgi-loader.py', function () {
         expect((await conn.request(cgi('GET', '/nowhere'))).status).to.equal(404);
         expect(conn.isClosed).to.equal(false);
         await conn.end();
+      } finally {
+        await run.stop();
+      }
+    });
+
+    it('waits for the next head in poll(2), so that reading its responses does not wake it up', async function () {
+      const run = await startApp('python3', 'wsgi-battery');
+      try {
+        // Waiting in a blocking recv(2), it was woken once per response read (the core paid for that wake-up).
+        expect(await wakeupsWhileResponsesAreRead(run, cgi('GET', '/info'), 20)).to.be.lessThan(5);
       } finally {
         await run.stop();
       }

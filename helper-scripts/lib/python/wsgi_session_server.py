@@ -1,6 +1,7 @@
 """Serves a WSGI application (PEP 3333) over the session protocol (docs/protocols.md,
 section 2) with a fixed number of worker threads, one connection per thread at a time."""
 
+import select
 import socket
 import sys
 import threading
@@ -15,6 +16,20 @@ from wsgi_input import FileWrapper, RequestBody
 from wsgi_response import Response
 
 log = make_log('wsgi-loader')
+
+
+def _first_head_bytes(conn):
+    """The first bytes of a request head: poll() until they are there, then recv(). Never a
+    blocking recv(): the core's read of the response just written frees its bytes, and the kernel
+    then wakes every thread blocked in recv() on our end of the socket (a Unix socket has one wait
+    queue for readers and writers, and only poll and epoll waiters are woken by the events they
+    asked for). That wake-up found nothing to read and cost the core a cross-CPU wake-up per
+    request. No recv() is tried first: the core sends the next head only after reading the last
+    response, so it is seldom there yet."""
+    poller = select.poll()
+    poller.register(conn, select.POLLIN)
+    poller.poll()
+    return conn.recv(RECV_SIZE)
 
 
 class WsgiSessionServer:
@@ -34,8 +49,8 @@ class WsgiSessionServer:
         self._listener = None
         self._workers = []
         self._stopping = False
-        # Kept-alive connections whose worker waits in recv() for the next head: stop() shuts them
-        # down, which ends that recv(). Waiting is one recv() then, where poll() and recv() took two syscalls.
+        # Kept-alive connections whose worker waits for the next head: stop() shuts them down, which
+        # ends that wait (see _first_head_bytes for how it waits).
         self._waiting = set()
         self._waiting_lock = threading.Lock()
         self._base_environ = {
@@ -160,7 +175,7 @@ class WsgiSessionServer:
 
     def _read_head(self, conn):
         """Reads the length-prefixed head; returns (head bytes, body bytes read along) or None."""
-        data = conn.recv(RECV_SIZE)
+        data = _first_head_bytes(conn)
         while len(data) < 4:
             more = conn.recv(RECV_SIZE)
             if not more:
