@@ -6,8 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
-import { findSbin, nginxConf, nginxUnavailable, untilAccepting } from './nginx-common.ts';
+import { findSbin, nginxInFront, nginxUnavailable } from './nginx-common.ts';
 import type { RunningServer, StartOptions, Target } from './target.ts';
 
 const PARAMS = ['QUERY_STRING $query_string', 'REQUEST_METHOD $request_method', 'CONTENT_TYPE $content_type',
@@ -43,15 +42,7 @@ pm = static
 pm.max_children = ${o.processes}
 ${root ? 'user = root\ngroup = root\n' : ''}`);
       const fpm = launch(findSbin(['php-fpm8.2', 'php-fpm'])!, ['--nodaemonize', '--fpm-config', fpmConf, ...(root ? ['--allow-to-run-as-root'] : [])]);
-      try {
-        await untilAccepting(socket, 'php-fpm', () => isAlive(fpm.pid));
-      } catch (e) {
-        const out = fpm.output();
-        await fpm.stop();
-        throw new Error(`${(e as Error).message}\n${out}`);
-      }
-      const conf = join(o.workDir, 'nginx.conf');
-      writeFileSync(conf, nginxConf(o.workDir, `  client_max_body_size 0;
+      return nginxInFront(o.workDir, { proc: fpm, socket, what: 'php-fpm' }, `  client_max_body_size 0;
   server {
     listen 127.0.0.1:${o.port};
     root ${o.appDir};
@@ -59,23 +50,7 @@ ${root ? 'user = root\ngroup = root\n' : ''}`);
       fastcgi_pass unix:${socket};
 ${PARAMS.map((p) => `      fastcgi_param ${p};`).join('\n')}
     }
-  }`));
-      const nginx = launch(findSbin(['nginx'])!, ['-p', o.workDir, '-c', conf, '-g', 'daemon off;']);
-      return {
-        startedAt: Math.min(fpm.startedAt, nginx.startedAt),
-        alive: () => isAlive(fpm.pid) && isAlive(nginx.pid),
-        roots: () => [nginx.pid, fpm.pid],
-        classify(tree) {
-          // The nginx worker proxies (the core's part); the php-fpm workers run the app; the two masters are helpers.
-          const core = tree.find((p) => p.ppid === nginx.pid);
-          const apps = tree.filter((p) => p.ppid === fpm.pid);
-          return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
-        },
-        output: () => `${nginx.output()}${fpm.output()}`,
-        async stop() {
-          await Promise.all([nginx.stop(), fpm.stop()]);
-        },
-      };
+  }`);
     },
   };
 }

@@ -3,11 +3,9 @@
 // nginx worker (our core is one process too), kept-alive connections to the
 // app over a Unix socket (as our core uses), nginx's defaults otherwise
 // (request and response buffering on); no access log.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from '../proc/launch.ts';
-import { isAlive } from '../proc/tree.ts';
-import { findSbin, nginxConf, nginxUnavailable, untilAccepting } from './nginx-common.ts';
+import { nginxInFront, nginxUnavailable } from './nginx-common.ts';
 import type { RunningServer, StartOptions, Target } from './target.ts';
 
 export function nginxProxyNodeTarget(): Target {
@@ -24,16 +22,8 @@ export function nginxProxyNodeTarget(): Target {
       const cluster = launch(process.execPath, [join(o.appDir, 'bare-cluster.cjs')], {
         cwd: o.appDir, env: { ...process.env, SOCKET: socket, WORKERS: String(o.processes), NODE_ENV: 'production' },
       });
-      try {
-        await untilAccepting(socket, 'the Node cluster', () => isAlive(cluster.pid));
-      } catch (e) {
-        const out = cluster.output();
-        await cluster.stop();
-        throw new Error(`${(e as Error).message}\n${out}`);
-      }
-      const conf = join(o.workDir, 'nginx.conf');
       // Without `Connection ""` nginx would send Connection: close upstream and reconnect per request.
-      writeFileSync(conf, nginxConf(o.workDir, `  client_max_body_size 0;
+      return nginxInFront(o.workDir, { proc: cluster, socket, what: 'the Node cluster' }, `  client_max_body_size 0;
   upstream app { server unix:${socket}; keepalive 64; }
   server {
     listen 127.0.0.1:${o.port};
@@ -42,23 +32,7 @@ export function nginxProxyNodeTarget(): Target {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
     }
-  }`));
-      const nginx = launch(findSbin(['nginx'])!, ['-p', o.workDir, '-c', conf, '-g', 'daemon off;']);
-      return {
-        startedAt: Math.min(cluster.startedAt, nginx.startedAt),
-        alive: () => isAlive(cluster.pid) && isAlive(nginx.pid),
-        roots: () => [nginx.pid, cluster.pid],
-        classify(tree) {
-          // The nginx worker proxies (the core's part); the cluster's workers run the app; nginx's master and the cluster's primary are helpers.
-          const core = tree.find((p) => p.ppid === nginx.pid);
-          const apps = tree.filter((p) => p.ppid === cluster.pid);
-          return { core, apps, others: tree.filter((p) => p !== core && !apps.includes(p)) };
-        },
-        output: () => `${nginx.output()}${cluster.output()}`,
-        async stop() {
-          await Promise.all([nginx.stop(), cluster.stop()]);
-        },
-      };
+  }`);
     },
   };
 }

@@ -3,8 +3,9 @@
 // back with the head and with decoded body pieces; every violation is an error
 // that says what was wrong. It keeps no reference to the bytes it is fed
 // (callers reuse their read buffers): a partial line is copied.
+import { HTTP_TOKEN } from '../util/http-token.ts';
+
 const MAX_HEAD_BYTES = 64 * 1024;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]/;
 
 export interface ResponseHead {
@@ -164,7 +165,7 @@ export class ResponseParser {
       const colon = text.indexOf(':', lineStart);
       if (colon <= lineStart || colon >= lineEnd) throw new ResponseParseError(`invalid header line "${text.slice(lineStart, Math.min(lineEnd, lineStart + 80))}"`);
       const name = text.slice(lineStart, colon);
-      if (!TOKEN.test(name)) throw new ResponseParseError(`invalid header name "${name.slice(0, 80)}"`);
+      if (!HTTP_TOKEN.test(name)) throw new ResponseParseError(`invalid header name "${name.slice(0, 80)}"`);
       // Checked before trimming: a trim would hide a CR or LF at either end.
       let from = colon + 1;
       let to = lineEnd;

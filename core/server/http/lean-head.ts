@@ -6,6 +6,7 @@
 // malformed, so refusals stay exactly as they were. Declining is always
 // safe; accepting is only allowed where node's parser would read the same
 // method, target, version, headers and keep-alive (spec/fuzz checks that).
+import { TOKEN_BYTES } from '../../util/http-token.ts';
 
 /** A head this parser accepted. */
 export interface LeanHead {
@@ -36,12 +37,6 @@ const LF = 10;
 const SP = 32;
 const HTAB = 9;
 const COLON = 58;
-
-/** RFC 9110 tchar. */
-const TOKEN = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
-for (let c = 65; c <= 90; c++) { TOKEN[c] = 1; TOKEN[c + 32] = 1; }
 
 /** Target bytes accepted: unreserved, sub-delims, `:@/?%`. Quotes, brackets, `#`, `\` and the like go to node. */
 const TARGET = new Uint8Array(128);
@@ -106,7 +101,7 @@ export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INC
     const nameStart = p;
     while (p < limit && buf[p] !== COLON) {
       const c = buf[p]!;
-      if (c >= 128 || TOKEN[c] === 0) return DECLINE;
+      if (c >= 128 || TOKEN_BYTES[c] === 0) return DECLINE;
       p++;
     }
     if (p >= limit) return limit - start >= MAX_LEAN_HEAD ? DECLINE : INCOMPLETE;

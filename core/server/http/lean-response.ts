@@ -7,9 +7,9 @@
 import type { Socket } from 'node:net';
 import type { FrontResponse } from '../front.ts';
 import type { DrainState } from './node-front-response.ts';
+import { HTTP_TOKEN } from '../../util/http-token.ts';
 
-/** node's own header checks (ServerResponse.writeHead throws on these). */
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+/** node's own header value check (ServerResponse.writeHead throws on these; names must be tokens). */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** The Date header's value, made once per second as node does. */
@@ -73,7 +73,7 @@ export class LeanFrontResponse implements FrontResponse {
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const value = headers[i + 1]!;
-      if (!TOKEN.test(name)) throw new TypeError(`invalid response header name "${name.slice(0, 80)}"`);
+      if (!HTTP_TOKEN.test(name)) throw new TypeError(`invalid response header name "${name.slice(0, 80)}"`);
       if (INVALID_VALUE.test(value)) throw new TypeError(`invalid character in the value of response header "${name}"`);
       if (name.length === 14 && name.toLowerCase() === 'content-length') length = true;
       else if (name.length === 4 && name.toLowerCase() === 'date') date = true;

@@ -4,6 +4,7 @@
 // HTTP/2+ in a text request line), and the header at fault where the
 // parser's position shows it.
 import http from 'node:http';
+import { HTTP_TOKEN } from '../../util/http-token.ts';
 
 export interface ParseFailure {
   status: number;
@@ -40,7 +41,7 @@ function headerAt(packet: Buffer | undefined, at: number | undefined): string | 
   const colon = packet.indexOf(58, lineStart);
   if (colon < 0 || colon > at || colon - lineStart > 64) return undefined;
   const name = packet.toString('latin1', lineStart, colon);
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) ? name : undefined;
+  return HTTP_TOKEN.test(name) ? name : undefined;
 }
 
 export function describeParseError(err: ParserError): ParseFailure {

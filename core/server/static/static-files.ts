@@ -41,6 +41,12 @@ const CONDITIONAL = ['range', 'if-none-match', 'if-modified-since', 'if-match', 
 /** Refusals logged once per path, at most this many. */
 const MAX_WARNED = 100;
 
+/** What serve() answers a request with, when it is not the app's to answer. */
+type StaticAnswer =
+  | { kind: 'refuse'; reason: string }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'file'; root: string; file: string; rel: string };
+
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
 
 /**
@@ -110,57 +116,58 @@ export class StaticFiles {
   }
 
   /**
-   * Whether serve() may answer this request (a file or an index.html under the
-   * static directory, or a path it refuses), asked by the lean engine, which
-   * leaves those to node:http. True when unsure; the same stat serve() makes.
+   * What serve() does with a request: nothing (the app answers: undefined),
+   * refuse its path, redirect a directory to its trailing slash, or send a
+   * file (an index.html for a directory) that lies under the static directory.
+   * One stat when the path names nothing.
    */
-  mayServe(method: string, url: string, app: AppSpec): boolean {
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    if (app.options.static_files === false) return false;
+  #locate(method: string | undefined, url: string, app: AppSpec): StaticAnswer | undefined {
+    if (method !== 'GET' && method !== 'HEAD') return undefined;
+    if (app.options.static_files === false) return undefined;
     const root = this.#dir(app).real(Date.now());
-    if (root === undefined) return false;
+    if (root === undefined) return undefined;
     const p = staticPath(url, app.options.base_uri);
-    if (p.kind === 'none') return false;
-    if (p.kind === 'bad') return true;
-    const file = p.rel ? `${root}/${p.rel}` : root;
+    if (p.kind === 'none') return undefined;
+    if (p.kind === 'bad') return { kind: 'refuse', reason: p.reason };
+    let rel = p.rel;
+    let file = rel ? `${root}/${rel}` : root;
     const st = statIfAny(file);
-    if (st === undefined) return false;
-    if (st.isDirectory()) return isFile(statIfAny(`${file}/index.html`));
-    return st.isFile() && !p.trailingSlash;
+    if (st === undefined) return undefined;
+    if (st.isDirectory()) {
+      if (!isFile(statIfAny(`${file}/index.html`))) return undefined;
+      // As web servers do, so that the page's relative links resolve inside the directory.
+      if (!p.trailingSlash) return { kind: 'redirect', location: `${p.rawPath}/${p.query}` };
+      file += '/index.html';
+      rel = rel ? `${rel}/index.html` : 'index.html';
+    } else if (!st.isFile() || p.trailingSlash) return undefined;
+    // A script (public/index.php) is the app's to run, never to publish; a compressed sibling of one neither.
+    const scripts = this.#scriptExtensionsOf(app.appType);
+    if (scripts.length > 0 && scripts.includes(extname(file.replace(/\.(?:br|gz)$/, '')).toLowerCase())) return undefined;
+    return { kind: 'file', root, file, rel };
+  }
+
+  /** Whether serve() would answer this request, asked by the lean engine, which leaves those to node:http. */
+  mayServe(method: string, url: string, app: AppSpec): boolean {
+    return this.#locate(method, url, app) !== undefined;
   }
 
   /** true: answered here; false: the app answers. */
   serve(req: http.IncomingMessage, res: http.ServerResponse, app: AppSpec): boolean {
     const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    if (app.options.static_files === false) return false;
-    const root = this.#dir(app).real(Date.now());
-    if (root === undefined) return false;
-    const p = staticPath(req.url ?? '/', app.options.base_uri);
-    if (p.kind === 'none') return false;
-    if (p.kind === 'bad') {
-      this.#log.warn(`${method} ${JSON.stringify(maskQuery(req.url ?? ''))}: refused (${p.reason})`);
-      plain(res, 400, 'Bad Request', method);
-      return true;
+    const answer = this.#locate(method, req.url ?? '/', app);
+    if (answer === undefined) return false;
+    switch (answer.kind) {
+      case 'refuse':
+        this.#log.warn(`${method} ${JSON.stringify(maskQuery(req.url ?? ''))}: refused (${answer.reason})`);
+        plain(res, 400, 'Bad Request', method);
+        break;
+      case 'redirect':
+        plain(res, 301, 'Moved Permanently', method, { Location: answer.location });
+        break;
+      case 'file':
+        this.#send(req, res, answer.root, answer.file, answer.rel);
+        break;
     }
-    let rel = p.rel;
-    let file = rel ? `${root}/${rel}` : root;
-    const st = statIfAny(file);
-    if (st === undefined) return false;
-    if (st.isDirectory()) {
-      if (!isFile(statIfAny(`${file}/index.html`))) return false;
-      if (!p.trailingSlash) {
-        // As web servers do, so that the page's relative links resolve inside the directory.
-        plain(res, 301, 'Moved Permanently', method, { Location: `${p.rawPath}/${p.query}` });
-        return true;
-      }
-      file += '/index.html';
-      rel = rel ? `${rel}/index.html` : 'index.html';
-    } else if (!st.isFile() || p.trailingSlash) return false;
-    // A script (public/index.php) is the app's to run, never to publish; a compressed sibling of one neither.
-    const scripts = this.#scriptExtensionsOf(app.appType);
-    if (scripts.length > 0 && scripts.includes(extname(file.replace(/\.(?:br|gz)$/, '')).toLowerCase())) return false;
-    this.#send(req, res, root, file, rel);
     return true;
   }
 
