@@ -83,12 +83,15 @@ export class Forwarder {
     }
   }
 
-  /** A session; a client that goes away while the request waits in the queue leaves it. */
-  async #checkout(app: AppSpec, client: Pick<FrontResponse, 'onClose'>): Promise<Session> {
+  /**
+   * A session: at once when a process has room (no promise, no microtask on
+   * the usual path), else a queued one, which a client that goes away leaves.
+   */
+  #checkout(app: AppSpec, client: Pick<FrontResponse, 'onClose'>): Session | Promise<Session> {
     const s = this.#pool.checkout(app);
     if (s instanceof Session) return s;
     if (s.cancel) client.onClose(s.cancel);
-    return await s;
+    return s;
   }
 
   /** Whether the app's processes serve a limited number of requests at once (as its last one said; unknown before its first request: yes). */
@@ -111,17 +114,22 @@ export class Forwarder {
     return mode === 'on' || (mode !== 'off' && p.concurrency !== 0);
   }
 
-  async #handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {
+  // Not async: the usual request (no body to hold) goes straight to #serve, without a promise of its own.
+  #handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> | undefined {
     const max = this.#opts.maxBodySize;
     if (max > 0 && req.contentLength !== undefined && req.contentLength > max) {
       sendError(req, res, new PassengerError('PSG_ERR_HTTP_BODY_TOO_LARGE', `request body of ${req.contentLength} bytes is larger than max_body_size (${max})`));
-      return;
+      return undefined;
     }
     // No body (most requests), or one that may stream: nothing to hold.
     if (!req.body || !this.#buffersBody(app, req)) return this.#serve(app, req, res);
+    return this.#bufferThenServe(app, req, res, max);
+  }
+
+  async #bufferThenServe(app: AppSpec, req: FrontRequest, res: FrontResponse, max: number): Promise<void> {
     let release: () => void;
     try {
-      const buffered = await bufferRequestBody(req.body, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
+      const buffered = await bufferRequestBody(req.body!, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
       req.body = buffered.body;
       req.contentLength = buffered.length;
       release = buffered.release;
@@ -142,7 +150,8 @@ export class Forwarder {
     for (let attempt = 1; ; attempt++) {
       let session: Session;
       try {
-        session = await this.#checkout(app, res);
+        const s = this.#checkout(app, res);
+        session = s instanceof Session ? s : await s;
       } catch (e) {
         if (isClientGone(e)) return;
         this.#logRefusal(app, req, e);
