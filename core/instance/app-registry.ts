@@ -60,7 +60,7 @@ export class AppRegistry {
       // Unknown and instance-wide names are ignored: one front-end config line must not break every request.
       if (option !== undefined && value !== '') values[option] = value;
     }
-    const key = `${root}\0${Object.entries(values).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join('\0')}`;
+    const key = `${root}\0${Object.entries(values).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('\0')}`;
     const hit = this.#cache.get(key);
     if (hit && (hit.failedAt === undefined || Date.now() - hit.failedAt < FAILURE_TTL_MS)) return hit.spec;
     const layers: Layer[] = [this.#instanceFlags, { kind: 'scgi', values, asText: true }];
