@@ -25,7 +25,7 @@ module PassengerLoader
   # the app's end of the socket (a Unix socket has one wait queue for
   # readers and writers, and only poll and epoll waiters are woken by the
   # events they asked for). That wake-up found nothing to read and cost the
-  # core a cross-CPU wake-up per request: ~15 % of its CPU at one
+  # core a cross-CPU wake-up per request: 12 % of its `perf` samples at one
   # connection. No read is tried first: the core sends the next head only
   # after reading the last response, so it is seldom there yet. Reads of
   # the body and writes stay in blocking mode. #stop wakes a worker waiting
