@@ -73,7 +73,7 @@ interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
   trusted_proxies: string[];
-  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number; static_files_cache_size: number; lean_http_engine: boolean;
+  client_header_timeout: number; client_body_timeout: number; max_connections_per_client: number; socket_backlog: number; static_files_cache_size: number; lean_http_engine: boolean;
   scgi_address?: string; metrics_address?: string;
   ssl: boolean; ssl_certificate?: string; ssl_certificate_key?: string; ssl_port?: number; ssl_redirect: boolean; http2: boolean;
   scgi_socket?: string;
@@ -192,7 +192,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const redirectsToHttps = sslPortWanted && opts.ssl_redirect;
   const engine = new HttpEngine(forwarder, log, {
     handoff,
-    port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, appFor: () => group.spec, trusts,
+    port: opts.port, address: opts.address, headerTimeoutMs: opts.client_header_timeout * 1000, backlog: opts.socket_backlog, appFor: () => group.spec, trusts,
     // A load balancer is one peer for all traffic: the per-client limit never applies to trusted proxies.
     maxConnectionsPerClient: opts.max_connections_per_client, isExemptFromConnectionLimit: trusts,
     intercept: frontIntercept({ staticFiles, httpsRedirectPort: redirectsToHttps ? () => sslPort : undefined }),
@@ -207,7 +207,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
       const { TlsFront } = await import('../server/tls/tls-front.ts');
       tlsFront = new TlsFront(engine, log, {
         certFile: resolvePath(app.appRoot, opts.ssl_certificate ?? ''), keyFile: resolvePath(app.appRoot, opts.ssl_certificate_key ?? ''),
-        http2: opts.http2,
+        http2: opts.http2, backlog: opts.socket_backlog,
       });
       registerTlsFront(tlsFront);
     } else if (opts.ssl_port !== undefined || opts.ssl_redirect) {

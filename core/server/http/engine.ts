@@ -28,6 +28,8 @@ export interface HttpEngineOptions {
   address: string;
   /** A request head not complete after this long gets 408, in ms; 0: no limit. */
   headerTimeoutMs: number;
+  /** The listen backlog (socket_backlog); node's 511 when not given. */
+  backlog?: number | undefined;
   /** Connections one peer address may hold open at once; 0: no limit. */
   maxConnectionsPerClient?: number;
   /** Peers the connection limit does not apply to (default: loopback). */
@@ -293,8 +295,9 @@ export class HttpEngine {
         this.#port = (this.#server.address() as AddressInfo).port;
         resolve(this.#port);
       };
-      if (handedOver) this.#server.listen(handedOver, onListening);
-      else this.#server.listen(this.#opts.port, this.#opts.address, onListening);
+      // Listening again on a handed-over socket sets its backlog anew (node would set 511).
+      if (handedOver) this.#server.listen(handedOver, this.#opts.backlog, onListening);
+      else this.#server.listen({ port: this.#opts.port, host: this.#opts.address, backlog: this.#opts.backlog }, onListening);
     });
   }
 

@@ -19,6 +19,8 @@ export interface TlsFrontOptions {
   certFile: string;
   keyFile: string;
   http2: boolean;
+  /** The listen backlog (socket_backlog). */
+  backlog?: number | undefined;
 }
 
 /** An idle HTTP/2 connection is closed after this long, like an idle HTTP/1.1 keep-alive one (a little later). */
@@ -77,7 +79,7 @@ export class TlsFront implements TlsReloadable {
   listen(handle: net.Server): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#tls.once('error', reject);
-      this.#tls.listen(handle, () => {
+      this.#tls.listen(handle, this.#opts.backlog, () => {
         this.#tls.off('error', reject);
         const address = this.#tls.address();
         this.#port = typeof address === 'object' && address ? address.port : 0;
