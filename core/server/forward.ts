@@ -20,7 +20,7 @@ import { noteCheckout, observe, observeAnswered, settle } from './observed-respo
 import { noteIdle, noteRequestStarted } from '../protocols/gc-pacer.ts';
 import type http from 'node:http';
 import type { KernelHooks } from '../hooks.ts';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 const MAX_ATTEMPTS = 3;
 
@@ -123,13 +123,13 @@ export class Forwarder {
     }
     // No body (most requests), or one that may stream: nothing to hold.
     if (!req.body || !this.#buffersBody(app, req)) return this.#serve(app, req, res);
-    return this.#bufferThenServe(app, req, res, max);
+    return this.#bufferThenServe(app, req, res, req.body);
   }
 
-  async #bufferThenServe(app: AppSpec, req: FrontRequest, res: FrontResponse, max: number): Promise<void> {
+  async #bufferThenServe(app: AppSpec, req: FrontRequest, res: FrontResponse, body: Readable): Promise<void> {
     let release: () => void;
     try {
-      const buffered = await bufferRequestBody(req.body!, { dir: this.#opts.bufferDir, maxSize: max, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
+      const buffered = await bufferRequestBody(body, { dir: this.#opts.bufferDir, maxSize: this.#opts.maxBodySize, idleTimeoutMs: this.#opts.clientBodyTimeoutMs });
       req.body = buffered.body;
       req.contentLength = buffered.length;
       release = buffered.release;

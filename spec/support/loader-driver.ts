@@ -119,6 +119,15 @@ export async function startLoader(opts: StartLoaderOptions): Promise<LoaderRun> 
   }
 }
 
+/** A session-protocol request head: its 4-byte big-endian length, then KEY\0VALUE\0 pairs in this encoding. */
+export function sessionHead(pairs: Record<string, string>, encoding: BufferEncoding = 'latin1'): Buffer {
+  const head = Buffer.from(Object.entries(pairs).map(([k, v]) => `${k}\0${v}\0`).join(''), encoding);
+  const out = Buffer.alloc(4 + head.length);
+  out.writeUInt32BE(head.length);
+  head.copy(out, 4);
+  return out;
+}
+
 /** Sends one session-protocol request and resolves with the raw response bytes (until the loader closes). */
 export function sessionRequest(
   run: Pick<LoaderRun, 'socketPath' | 'password'>,
@@ -133,10 +142,7 @@ export function sessionRequest(
     sock.on('end', () => resolve(Buffer.concat(chunks)));
     sock.on('error', reject);
     const pairs = { PASSENGER_CONNECT_PASSWORD: opts.password ?? run.password, ...vars };
-    const head = Buffer.concat(Object.entries(pairs).flatMap(([k, v]) => [Buffer.from(`${k}\0${v}\0`)]));
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(head.length);
-    sock.write(Buffer.concat([len, head]));
+    sock.write(sessionHead(pairs, 'utf8'));
     if (body) {
       if (Buffer.isBuffer(body)) sock.write(body);
       else for (const part of body) sock.write(part);
@@ -220,10 +226,8 @@ export class KeepAliveSession {
   async request(vars: Record<string, string>, body?: Buffer): Promise<KeptResponse> {
     const pairs: Record<string, string> = { PASSENGER_CONNECT_PASSWORD: this.#password, PASSENGER_KEEP_ALIVE: '1', ...vars };
     if (body) pairs.CONTENT_LENGTH = String(body.length);
-    const head = Buffer.from(Object.entries(pairs).map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(head.length);
-    this.sock.write(body ? Buffer.concat([len, head, body]) : Buffer.concat([len, head]));
+    const head = sessionHead(pairs);
+    this.sock.write(body ? Buffer.concat([head, body]) : head);
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(await this.#line())?.[1]);
     const headers: Record<string, string> = {};
     for (let l = await this.#line(); l !== ''; l = await this.#line()) {

@@ -7,7 +7,7 @@
 // A loader that waits for its next head in poll(2) sleeps through it.
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
-import type { LoaderRun } from './loader-driver.ts';
+import { sessionHead, type LoaderRun } from './loader-driver.ts';
 
 interface ThreadCounts { sleeping: boolean; switches: number }
 
@@ -58,11 +58,7 @@ export async function wakeupsWhileResponsesAreRead(run: Pick<LoaderRun, 'socketP
   sock.on('close', () => { closed = true; });
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
-  const pairs = { PASSENGER_CONNECT_PASSWORD: run.password, PASSENGER_KEEP_ALIVE: '1', ...vars };
-  const head = Buffer.from(Object.entries(pairs).map(([k, v]) => `${k}\0${v}\0`).join(''), 'latin1');
-  const request = Buffer.alloc(4 + head.length);
-  request.writeUInt32BE(head.length);
-  head.copy(request, 4);
+  const request = sessionHead({ PASSENGER_CONNECT_PASSWORD: run.password, PASSENGER_KEEP_ALIVE: '1', ...vars });
   let wakeups = 0;
   try {
     for (let i = 0; i < requests; i++) {
