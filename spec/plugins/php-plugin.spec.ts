@@ -71,6 +71,15 @@ function phpApp(files: Record<string, string>, shim: string, tarball: string): s
   return app;
 }
 
+/** Established connections to the php-fpm sockets of this registry's instances, as php-fpm's side sees them (`ss`): socket path and inode. */
+function phpConnections(registryDir: string): { socket: string; inode: string }[] {
+  return execFileSync('ss', ['-xH', 'state', 'established'], { encoding: 'utf8' }).split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    // u_str Recv-Q Send-Q local-path inode peer peer-inode
+    .filter((f) => f[3]?.startsWith(registryDir) === true && /\/php\.\d+\.sock$/.test(f[3]))
+    .map((f) => ({ socket: f[3]!, inode: f[4]! }));
+}
+
 describe('passenger-plugin-php from its npm tarball', function () {
   this.timeout(120000);
   let work: string;
@@ -180,6 +189,35 @@ describe('passenger-plugin-php from its npm tarball', function () {
       const boom = await fetch(`${p!.url}/boom`);
       expect(boom.status).to.equal(500);
       await p!.waitForOutput(/Uncaught RuntimeException: boom from the spec/);
+    });
+
+    it('keeps its FastCGI connections open between requests (FCGI_KEEP_CONN), never more than `threads` per master', async () => {
+      for (let i = 0; i < 5; i++) expect(await (await fetch(`${p!.url}/`)).text()).to.equal('hello from PHP via fpm-fcgi');
+      const kept = phpConnections(p!.registryDir);
+      // One request at a time: one connection, which php-fpm's worker holds open.
+      expect(kept).to.have.length(1);
+      for (let i = 0; i < 5; i++) expect((await fetch(`${p!.url}/`)).status).to.equal(200);
+      expect(phpConnections(p!.registryDir)).to.deep.equal(kept);
+      // Many at once: each master gets at most as many connections as it has workers.
+      const statuses = await Promise.all(Array.from({ length: 12 }, async () => (await fetch(`${p!.url}/`)).status));
+      expect(statuses.every((s) => s === 200)).to.equal(true);
+      const perMaster = new Map<string, number>();
+      for (const c of phpConnections(p!.registryDir)) perMaster.set(c.socket, (perMaster.get(c.socket) ?? 0) + 1);
+      expect(Math.max(...perMaster.values())).to.be.within(1, 2);
+    });
+
+    it('answers on a new connection when the php-fpm workers holding the kept ones are killed', async () => {
+      expect((await fetch(`${p!.url}/`)).status).to.equal(200);
+      const master = Number(await (await fetch(`${p!.url}/master`)).text());
+      const workers = execFileSync('pgrep', ['-P', String(master)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      expect(workers).to.have.length(2);
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      // php-fpm's master starts new workers; the kept connections are dead, whether the core noticed yet or not.
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${p!.url}/`);
+        expect(res.status).to.equal(200);
+        expect(await res.text()).to.equal('hello from PHP via fpm-fcgi');
+      }
     });
 
     it('restarts the php-fpm master when tmp/restart.txt is touched', async () => {

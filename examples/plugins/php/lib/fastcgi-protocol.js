@@ -1,12 +1,11 @@
 // @ts-check
-// The `fastcgi` protocol: how the core talks to php-fpm (or php-cgi -b). One
-// connection per request (FCGI_KEEP_CONN off: php-fpm closes it after
-// END_REQUEST, so a worker is never held by an idle connection): BEGIN_REQUEST,
-// the CGI variables as PARAMS, the body streamed as STDIN records with
-// backpressure, then STDOUT (a CGI head, then the body, streamed to the client
-// with backpressure), STDERR (PHP's log lines, to the server's log) and
-// END_REQUEST. Registered through the kernel's `registerProtocols` hook.
-import net from 'node:net';
+// The `fastcgi` protocol: how the core talks to php-fpm (or php-cgi -b), over
+// kept-alive connections (fastcgi-connections.js): BEGIN_REQUEST with
+// FCGI_KEEP_CONN, the CGI variables as PARAMS, the body streamed as STDIN
+// records with backpressure, then STDOUT (a CGI head, then the body, streamed
+// to the client with backpressure), STDERR (PHP's log lines, to the server's
+// log) and END_REQUEST, after which the connection waits for the next
+// request. Registered through the kernel's `registerProtocols` hook.
 import { STATUS_CODES } from 'node:http';
 import { PassengerError, cgiVariables } from 'passenger-ts';
 import {
@@ -15,6 +14,7 @@ import {
 } from './fastcgi-records.js';
 import { CgiHeadReader } from './cgi-response-head.js';
 import { scriptParams } from './script-params.js';
+import { ConnectionPool } from './fastcgi-connections.js';
 
 export const PROTOCOL_NAME = 'fastcgi';
 const REQUEST_ID = 1;
@@ -24,6 +24,7 @@ const EMPTY_STDIN = recordHeader(STDIN, REQUEST_ID, 0);
 /** @typedef {import('passenger-ts').ForwardOutcome} ForwardOutcome */
 /** @typedef {import('passenger-ts').FrontRequest} FrontRequest */
 /** @typedef {import('passenger-ts').FrontResponse} FrontResponse */
+/** @typedef {import('./fastcgi-connections.js').FastCgiConnection} FastCgiConnection */
 
 /** The variables PHP gets: the core's CGI variables, with the script chosen for PHP (script-params.js). */
 async function fastcgiParams(target, req) {
@@ -49,16 +50,39 @@ function connectOptions(address) {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** @type {WeakMap<ForwardTarget, ConnectionPool>} */
+const pools = new WeakMap();
+
+/** @param {ForwardTarget} target */
+function poolOf(target) {
+  let pool = pools.get(target);
+  if (!pool) {
+    // As many connections as the process has workers (its concurrency); 0 would mean unlimited, which php-fpm is not.
+    pool = new ConnectionPool(connectOptions(target.socket.address), Math.max(1, target.socket.concurrency));
+    pools.set(target, pool);
+  }
+  return pool;
+}
+
 class FastCgiExchange {
   /** @type {ForwardTarget} */ target;
   /** @type {FrontRequest} */ req;
   /** @type {FrontResponse} */ res;
   /** @type {(o: ForwardOutcome) => void} */ resolve;
-  /** @type {net.Socket | undefined} */ sock;
+  /** @type {FastCgiConnection | undefined} */ conn;
+  /** @type {Buffer | undefined} */ params;
   headReader = new CgiHeadReader();
   headDone = false;
   settled = false;
-  connected = false;
+  /** END_REQUEST arrived: the request is over once the read that brought it is. */
+  ended = false;
+  /** Records came after END_REQUEST: the connection is not at a request's start any more. */
+  trailing = false;
+  /** A byte of the response arrived on the current connection. */
+  received = false;
+  retried = false;
+  /** STDIN went out whole (its empty record included). */
+  bodySent = false;
   /** Body bytes PHP may still send, when it announced a Content-Length. */
   bodyLeft = Infinity;
   dropBody = false;
@@ -75,43 +99,69 @@ class FastCgiExchange {
   async start() {
     if (this.res.clientGone) { this.finish(clientGone()); return; }
     this.res.onClose(() => this.finish(clientGone()));
-    let params;
     try {
-      params = paramsRecords(REQUEST_ID, await fastcgiParams(this.target, this.req));
+      this.params = paramsRecords(REQUEST_ID, await fastcgiParams(this.target, this.req));
     } catch (e) {
       this.finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', `cannot build the FastCGI request: ${e.message}`) });
       return;
     }
     if (this.settled) return;
-    const sock = net.connect(connectOptions(this.target.socket.address));
-    this.sock = sock;
-    sock.on('connect', () => {
-      this.connected = true;
-      sock.cork();
-      sock.write(beginRequest(REQUEST_ID, false));
-      sock.write(params);
-      this.sendBody(sock);
-      process.nextTick(() => sock.uncork());
-    });
-    sock.on('data', (data) => {
-      try {
-        this.reader.feed(data);
-      } catch (e) {
-        this.fail('PSG_ERR_APP_RESPONSE', `invalid FastCGI response from process ${this.target.pid}: ${e.message}`, false);
-      }
-    });
-    sock.on('error', (e) => {
-      if (!this.connected) {
-        this.finish({ ok: false, processHealthy: false, retryable: true, error: new PassengerError('PSG_ERR_APP_CONNECT', `cannot connect to process ${this.target.pid} at ${this.target.socket.address} (${e.code ?? e.message})`) });
-      } else this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} broke the FastCGI connection (${e.code ?? e.message})`, false);
-    });
-    sock.on('close', () => this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} closed the FastCGI connection before END_REQUEST`, false));
+    this.attach(false);
   }
 
-  /** STDIN: the body in records of at most MAX_CONTENT bytes, paused while the socket is full; then the empty record. */
+  /** A kept connection (sent to at once), or a new one (sent to once connected). @param {boolean} fresh */
+  attach(fresh) {
+    const conn = this.conn = poolOf(this.target).acquire(this, fresh);
+    if (conn.connected) this.onConnect();
+  }
+
+  // ConnectionUser
+  onConnect() {
+    const sock = /** @type {FastCgiConnection} */ (this.conn).sock;
+    sock.cork();
+    sock.write(beginRequest(REQUEST_ID, true));
+    sock.write(/** @type {Buffer} */ (this.params));
+    this.sendBody(sock);
+    process.nextTick(() => sock.uncork());
+  }
+
+  /** @param {Buffer} data */
+  onData(data) {
+    this.received = true;
+    try {
+      this.reader.feed(data);
+    } catch (e) {
+      this.fail('PSG_ERR_APP_RESPONSE', `invalid FastCGI response from process ${this.target.pid}: ${e.message}`, false);
+      return;
+    }
+    // Kept for the next request only when it stands at a request's start: STDIN all sent, nothing after END_REQUEST.
+    if (this.ended) this.finish({ ok: true }, this.bodySent && !this.trailing && this.reader.atRecordStart);
+  }
+
+  /** @param {NodeJS.ErrnoException | undefined} e */
+  onClosed(e) {
+    if (this.settled) return;
+    const conn = /** @type {FastCgiConnection} */ (this.conn);
+    // A kept connection the worker had closed, and no answer yet: once more on a new one, unless a body was (being) sent.
+    if (conn.reused && !this.received && !this.req.body && !this.retried) {
+      this.retried = true;
+      this.attach(true);
+      return;
+    }
+    if (!conn.connected) {
+      this.finish({ ok: false, processHealthy: false, retryable: true, error: new PassengerError('PSG_ERR_APP_CONNECT', `cannot connect to process ${this.target.pid} at ${this.target.socket.address} (${e?.code ?? e?.message ?? 'closed'})`) });
+    } else if (e) this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} broke the FastCGI connection (${e.code ?? e.message})`, false);
+    else this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} closed the FastCGI connection before END_REQUEST`, false);
+  }
+
+  /** STDIN: the body in records of at most MAX_CONTENT bytes, paused while the socket is full; then the empty record. @param {import('node:net').Socket} sock */
   sendBody(sock) {
     const body = this.req.body;
-    if (!body) { sock.write(EMPTY_STDIN); return; }
+    if (!body) {
+      sock.write(EMPTY_STDIN);
+      this.bodySent = true;
+      return;
+    }
     const onDrain = () => body.resume();
     body.on('data', (chunk) => {
       if (this.settled) return;
@@ -123,13 +173,19 @@ class FastCgiExchange {
       }
       if (!ok) { body.pause(); sock.once('drain', onDrain); }
     });
-    body.once('end', () => { if (!this.settled) sock.write(EMPTY_STDIN); });
+    body.once('end', () => {
+      if (this.settled) return;
+      sock.write(EMPTY_STDIN);
+      this.bodySent = true;
+    });
     // The client broke off its body: PHP must not wait for the rest.
     body.once('close', () => { if (!body.readableEnded) this.finish(clientGone()); });
   }
 
   onRecord(type, id, content) {
-    if (this.settled || id !== REQUEST_ID) return;
+    if (this.settled) return;
+    if (this.ended) { this.trailing = true; return; }
+    if (id !== REQUEST_ID) return;
     if (type === STDOUT) this.stdout(content);
     else if (type === STDERR) this.stderr(content);
     else if (type === END_REQUEST) this.endRequest(parseEndRequest(content));
@@ -161,7 +217,7 @@ class FastCgiExchange {
     if (content.length === 0) return;
     if (!this.res.write(content)) {
       // A slow client: PHP waits (its socket buffer fills) until the client took what it was sent.
-      const sock = this.sock;
+      const sock = this.conn?.sock;
       sock?.pause();
       this.res.onDrain(() => { if (!this.settled) sock?.resume(); });
     }
@@ -181,8 +237,8 @@ class FastCgiExchange {
       this.fail('PSG_ERR_APP_RESPONSE', `response truncated: ${this.bodyLeft} of the announced Content-Length bytes missing`, true);
       return;
     }
+    this.ended = true;
     this.res.end();
-    this.finish({ ok: true });
   }
 
   /** The request failed: an error response when nothing was sent yet (the core writes it), else a cut connection. */
@@ -192,10 +248,15 @@ class FastCgiExchange {
     this.finish({ ok: false, processHealthy, error: new PassengerError(code, message) });
   }
 
-  finish(outcome) {
+  /** @param {ForwardOutcome} outcome @param {boolean} [reusable] the connection may carry the next request */
+  finish(outcome, reusable = false) {
     if (this.settled) return;
     this.settled = true;
-    this.sock?.destroy();
+    const conn = this.conn;
+    if (conn) {
+      if (reusable) conn.park();
+      else conn.close();
+    }
     this.resolve(outcome);
   }
 }
@@ -208,6 +269,9 @@ function clientGone() {
 export const fastcgiProtocol = {
   name: PROTOCOL_NAME,
   forward(target, req, res) {
-    return new Promise((resolve) => { new FastCgiExchange(target, req, res, resolve).start(); });
+    return new Promise((resolve) => { void new FastCgiExchange(target, req, res, resolve).start(); });
+  },
+  release(target) {
+    pools.get(target)?.release();
   },
 };

@@ -97,6 +97,11 @@ export class RecordReader {
     this.#onRecord = onRecord;
   }
 
+  /** Between records: no header, content or padding of one is still to come. */
+  get atRecordStart() {
+    return this.#headerBytes === 0 && this.#contentLeft === 0 && this.#paddingLeft === 0 && this.#whole === null;
+  }
+
   /** @param {Buffer} data */
   feed(data) {
     let pos = 0;
