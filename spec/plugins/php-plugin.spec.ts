@@ -47,6 +47,10 @@ switch ($path) {
   case '/master':
     echo posix_getppid();
     break;
+  case '/slow':
+    usleep(200000);
+    echo 'slow';
+    break;
   case '/boom':
     throw new RuntimeException('boom from the spec');
   default:
@@ -244,6 +248,18 @@ describe('passenger-plugin-php from its npm tarball', function () {
     expect(await (await fetch(`${p.url}/`)).text()).to.equal('hello from PHP via cgi-fcgi');
     const res = await fetch(`${p.url}/form`, { method: 'POST', body: new URLSearchParams({ x: '1' }) });
     expect(await res.json()).to.deep.equal({ method: 'POST', post: { x: '1' } });
+  });
+
+  it('keeps no connection that would hold the only worker while more requests than workers wait (forced concurrency)', async () => {
+    const app = phpApp({ 'index.php': FRONT_CONTROLLER }, shim, tarball);
+    // One php-fpm worker, but the core may give the master four requests at once: three connections wait in its backlog.
+    p = await startPassenger(app, { args: ['--threads', '1', '--max-pool-size', '1', '--force-max-concurrent-requests-per-process', '4'] });
+    const started = Date.now();
+    const bodies = await Promise.all(Array.from({ length: 4 }, async () => (await fetch(`${p!.url}/slow`, { signal: AbortSignal.timeout(10000) })).text()));
+    expect(bodies).to.deep.equal(['slow', 'slow', 'slow', 'slow']);
+    // One after the other on the one worker: about 0.8 s, not a wait for a connection the worker never accepts.
+    expect(Date.now() - started).to.be.below(8000);
+    expect(phpConnections(p.registryDir)).to.have.length(1);
   });
 
   it('shows a parse error in the front controller on the error page, with file and line', async () => {

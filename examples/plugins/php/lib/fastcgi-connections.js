@@ -5,9 +5,12 @@
 // and a close, about a third of the core's CPU per request.
 //
 // A kept connection holds a php-fpm worker (it waits for the next request on
-// it). That is safe here: the socket is private to this process, and the
-// core never gives a process more requests at once than its `threads`
-// workers, so in-use and idle connections together never outnumber them.
+// it), and a connection beyond the workers waits in php-fpm's backlog until
+// one is free. So a connection is kept only while the pool's connections do
+// not outnumber the workers: by default they never do (the core gives a
+// process at most `threads` requests at once), but with
+// force_max_concurrent_requests_per_process above that, a kept connection
+// would hold the worker the waiting one needs.
 import net from 'node:net';
 
 /**
@@ -25,11 +28,13 @@ export class FastCgiConnection {
   connected = false;
   /** It served a request before: the worker may have closed it meanwhile. */
   reused = false;
+  #closed = false;
 
   /** @param {ConnectionPool} pool @param {ConnectionUser} user */
   constructor(pool, user) {
     this.pool = pool;
     this.user = user;
+    pool.open++;
     const sock = this.sock = net.connect(pool.connect);
     sock.on('connect', () => {
       this.connected = true;
@@ -56,8 +61,8 @@ export class FastCgiConnection {
     this.user = null;
     const pool = this.pool;
     const sock = this.sock;
-    if (pool.released || sock.destroyed || sock.readableEnded || !sock.writable || pool.idle.length >= pool.maxIdle) {
-      sock.destroy();
+    if (pool.released || sock.destroyed || sock.readableEnded || !sock.writable || pool.open > pool.workers) {
+      this.close();
       return;
     }
     this.reused = true;
@@ -69,6 +74,10 @@ export class FastCgiConnection {
   /** Closes it for good and forgets it. */
   close() {
     this.user = null;
+    if (!this.#closed) {
+      this.#closed = true;
+      this.pool.open--;
+    }
     const idle = this.pool.idle;
     const i = idle.lastIndexOf(this);
     if (i >= 0) idle.splice(i, 1);
@@ -80,13 +89,16 @@ export class FastCgiConnection {
 export class ConnectionPool {
   /** @type {net.NetConnectOpts} */ connect;
   /** @type {FastCgiConnection[]} */ idle = [];
-  maxIdle;
+  /** The process's PHP workers: no more connections than this are kept. */
+  workers;
+  /** Connections open, in use or idle. */
+  open = 0;
   released = false;
 
-  /** @param {net.NetConnectOpts} connect @param {number} maxIdle */
-  constructor(connect, maxIdle) {
+  /** @param {net.NetConnectOpts} connect @param {number} workers */
+  constructor(connect, workers) {
     this.connect = connect;
-    this.maxIdle = maxIdle;
+    this.workers = workers;
   }
 
   /**
@@ -104,6 +116,6 @@ export class ConnectionPool {
   /** The process goes away: its idle connections close, busy ones after their request. */
   release() {
     this.released = true;
-    for (const conn of this.idle.splice(0)) conn.sock.destroy();
+    for (const conn of [...this.idle]) conn.close();
   }
 }

@@ -57,7 +57,7 @@ const pools = new WeakMap();
 function poolOf(target) {
   let pool = pools.get(target);
   if (!pool) {
-    // As many connections as the process has workers (its concurrency); 0 would mean unlimited, which php-fpm is not.
+    // The process reports its workers as its concurrency.
     pool = new ConnectionPool(connectOptions(target.socket.address), Math.max(1, target.socket.concurrency));
     pools.set(target, pool);
   }
