@@ -9,8 +9,8 @@
 import { STATUS_CODES } from 'node:http';
 import { PassengerError, cgiVariables } from 'passenger-ts';
 import {
-  BEGIN_REQUEST, END_REQUEST, MAX_CONTENT, STDERR, STDIN, STDOUT,
-  RecordReader, beginRequest, paramsRecords, parseEndRequest, recordHeader,
+  END_REQUEST, MAX_CONTENT, STDERR, STDIN, STDOUT,
+  RecordReader, beginRequestChars, headerChars, paramsRecordsChars, parseEndRequest, recordHeader,
 } from './fastcgi-records.js';
 import { CgiHeadReader } from './cgi-response-head.js';
 import { scriptParams } from './script-params.js';
@@ -19,6 +19,8 @@ import { ConnectionPool } from './fastcgi-connections.js';
 export const PROTOCOL_NAME = 'fastcgi';
 const REQUEST_ID = 1;
 const EMPTY_STDIN = recordHeader(STDIN, REQUEST_ID, 0);
+const BEGIN_KEEP_CONN = beginRequestChars(REQUEST_ID, true);
+const EMPTY_STDIN_CHARS = headerChars(STDIN, REQUEST_ID, 0);
 
 /** @typedef {import('passenger-ts').ForwardTarget} ForwardTarget */
 /** @typedef {import('passenger-ts').ForwardOutcome} ForwardOutcome */
@@ -70,7 +72,8 @@ class FastCgiExchange {
   /** @type {FrontResponse} */ res;
   /** @type {(o: ForwardOutcome) => void} */ resolve;
   /** @type {FastCgiConnection | undefined} */ conn;
-  /** @type {Buffer | undefined} */ params;
+  /** The PARAMS records, as Latin-1 characters. */
+  params = '';
   headReader = new CgiHeadReader();
   headDone = false;
   settled = false;
@@ -100,7 +103,7 @@ class FastCgiExchange {
     if (this.res.clientGone) { this.finish(clientGone()); return; }
     this.res.onClose(() => this.finish(clientGone()));
     try {
-      this.params = paramsRecords(REQUEST_ID, await fastcgiParams(this.target, this.req));
+      this.params = paramsRecordsChars(REQUEST_ID, await fastcgiParams(this.target, this.req));
     } catch (e) {
       this.finish({ ok: false, processHealthy: true, error: new PassengerError('PSG_ERR_APP_RESPONSE', `cannot build the FastCGI request: ${e.message}`) });
       return;
@@ -118,10 +121,17 @@ class FastCgiExchange {
   // ConnectionUser
   onConnect() {
     const sock = /** @type {FastCgiConnection} */ (this.conn).sock;
+    const head = BEGIN_KEEP_CONN + this.params;
+    const body = this.req.body;
+    if (!body) {
+      // The whole request in one write.
+      sock.write(head + EMPTY_STDIN_CHARS, 'latin1');
+      this.bodySent = true;
+      return;
+    }
     sock.cork();
-    sock.write(beginRequest(REQUEST_ID, true));
-    sock.write(/** @type {Buffer} */ (this.params));
-    this.sendBody(sock);
+    sock.write(head, 'latin1');
+    this.sendBody(sock, body);
     process.nextTick(() => sock.uncork());
   }
 
@@ -154,14 +164,11 @@ class FastCgiExchange {
     else this.fail('PSG_ERR_APP_RESPONSE', `process ${this.target.pid} closed the FastCGI connection before END_REQUEST`, false);
   }
 
-  /** STDIN: the body in records of at most MAX_CONTENT bytes, paused while the socket is full; then the empty record. @param {import('node:net').Socket} sock */
-  sendBody(sock) {
-    const body = this.req.body;
-    if (!body) {
-      sock.write(EMPTY_STDIN);
-      this.bodySent = true;
-      return;
-    }
+  /**
+   * STDIN: the body in records of at most MAX_CONTENT bytes, paused while the socket is full; then the empty record.
+   * @param {import('node:net').Socket} sock @param {import('node:stream').Readable} body
+   */
+  sendBody(sock, body) {
     const onDrain = () => body.resume();
     body.on('data', (chunk) => {
       if (this.settled) return;

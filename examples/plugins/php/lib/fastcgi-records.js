@@ -30,45 +30,50 @@ export function recordHeader(type, requestId, contentLength) {
   return h;
 }
 
-/** BEGIN_REQUEST in the responder role; `keepConn` asks the server to keep the connection after the request. */
-export function beginRequest(requestId, keepConn) {
-  const body = Buffer.alloc(8);
-  body.writeUInt16BE(RESPONDER, 0);
-  body[2] = keepConn ? 1 : 0;
-  return Buffer.concat([recordHeader(BEGIN_REQUEST, requestId, 8), body]);
+/** BEGIN_REQUEST in the responder role, as Latin-1 characters (written with the PARAMS records in one string); `keepConn` asks the server to keep the connection after the request. */
+export function beginRequestChars(requestId, keepConn) {
+  return headerChars(BEGIN_REQUEST, requestId, 8) + String.fromCharCode(RESPONDER >>> 8, RESPONDER & 0xff, keepConn ? 1 : 0, 0, 0, 0, 0, 0);
 }
 
-/** One name or value length: one byte below 128, else four with the high bit set. */
-function lengthBytes(n) {
-  if (n < 128) return Buffer.from([n]);
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE((n | 0x80000000) >>> 0, 0);
-  return b;
+/** One name or value length as Latin-1 characters: one below 128, else four with the high bit set. */
+function lengthChars(n) {
+  if (n < 128) return String.fromCharCode(n);
+  return String.fromCharCode(((n >>> 24) & 0x7f) | 0x80, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/** A record header as Latin-1 characters. */
+export function headerChars(type, requestId, contentLength) {
+  return String.fromCharCode(VERSION, type, requestId >>> 8, requestId & 0xff, contentLength >>> 8, contentLength & 0xff, 0, 0);
 }
 
 /**
  * PARAMS records for these name-value pairs (alternating), then the empty
  * PARAMS record that ends them. Values are written as Latin-1, byte for byte
- * as the client sent them (node decodes headers as Latin-1).
+ * as the client sent them (node decodes headers as Latin-1). The name-value
+ * stream is built as one Latin-1 string and encoded once: a buffer per name,
+ * value and length made this a sixth of the core's time per PHP request.
  */
 export function paramsRecords(requestId, pairs) {
-  /** @type {Buffer[]} */
-  const parts = [];
+  return Buffer.from(paramsRecordsChars(requestId, pairs), 'latin1');
+}
+
+/** The same records as Latin-1 characters, to be written with other records in one string. */
+export function paramsRecordsChars(requestId, pairs) {
+  let stream = '';
   for (let i = 0; i < pairs.length; i += 2) {
-    const name = Buffer.from(pairs[i], 'latin1');
-    const value = Buffer.from(pairs[i + 1], 'latin1');
-    parts.push(lengthBytes(name.length), lengthBytes(value.length), name, value);
+    const name = pairs[i];
+    const value = pairs[i + 1];
+    stream += lengthChars(name.length) + lengthChars(value.length) + name + value;
   }
-  const stream = Buffer.concat(parts);
-  /** @type {Buffer[]} */
-  const out = [];
+  const end = headerChars(PARAMS, requestId, 0);
+  if (stream.length <= MAX_CONTENT) return (stream.length > 0 ? headerChars(PARAMS, requestId, stream.length) + stream : '') + end;
   // A pair may span records: the name-value stream is cut anywhere.
+  let out = '';
   for (let at = 0; at < stream.length; at += MAX_CONTENT) {
-    const piece = stream.subarray(at, Math.min(at + MAX_CONTENT, stream.length));
-    out.push(recordHeader(PARAMS, requestId, piece.length), piece);
+    const piece = stream.slice(at, at + MAX_CONTENT);
+    out += headerChars(PARAMS, requestId, piece.length) + piece;
   }
-  out.push(recordHeader(PARAMS, requestId, 0));
-  return Buffer.concat(out);
+  return out + end;
 }
 
 /**
