@@ -36,8 +36,8 @@ export interface GroupHost {
   reserveCapacity(group: Group): boolean;
   /** A process of this group went away. */
   capacityFreed(): void;
-  /** A slot was released: apps waiting for capacity may now evict an idle process. */
-  sessionReleased(): void;
+  /** A slot of this group was released: apps waiting for capacity may now evict an idle process. */
+  sessionReleased(group: Group): void;
   /** Re-reads the app's configuration on restart. */
   refreshSpec(group: Group): Promise<AppSpec>;
   /** Check the invariants after every scheduling step (specs). */
@@ -273,8 +273,9 @@ export class Group {
   /** Spawns when requests wait with no free slot, or fewer than min_instances run, within the limits. */
   maybeSpawn(): void {
     if (this.#shuttingDown || this.#spawning > 0 || this.#restarting) return;
-    const enabled = this.#processes.filter((p) => p.enabled === 'enabled').length;
-    const wanted = (this.#queue.length > 0 && !this.#hasFreeSlot()) || (enabled < this.spec.options.min_instances && this.#failures === 0);
+    // Runs for every queued request and every release while the pool is full: no allocation on the way to "no".
+    const wanted = (this.#queue.length > 0 && !this.#hasFreeSlot())
+      || (this.#failures === 0 && this.#countProcesses('enabled') < this.spec.options.min_instances);
     if (!wanted) return;
     const now = Date.now();
     if (now < this.#nextSpawnAt) {
@@ -286,8 +287,7 @@ export class Group {
       return;
     }
     const maxInstances = this.spec.options.max_instances;
-    const running = this.#processes.filter((p) => p.enabled === 'enabled' || p.enabled === 'disabling').length;
-    if (maxInstances > 0 && running >= maxInstances) return;
+    if (maxInstances > 0 && this.#countProcesses('enabled') + this.#countProcesses('disabling') >= maxInstances) return;
     if (!this.#host.reserveCapacity(this)) return;
     void this.#spawnOne(false);
   }
@@ -322,6 +322,12 @@ export class Group {
     p.sessions++;
     p.lastUsed = Date.now();
     return new Session(p, this.#release);
+  }
+
+  #countProcesses(state: AppProcess['enabled']): number {
+    let n = 0;
+    for (const p of this.#processes) if (p.enabled === state) n++;
+    return n;
   }
 
   #hasRoutable(): boolean {
@@ -375,7 +381,7 @@ export class Group {
     }
     this.#drainQueue();
     this.maybeSpawn();
-    this.#host.sessionReleased();
+    this.#host.sessionReleased(this);
     this.#step();
   }
 

@@ -41,7 +41,8 @@ export class Pool {
       kernel, spawner, log: kernel.log, processGraceMs: opts.processGraceMs,
       reserveCapacity: (g) => this.#reserveCapacity(g),
       capacityFreed: () => this.#capacityFreed(),
-      sessionReleased: () => { if (this.#waitlist.size > 0) this.#capacityFreed(); },
+      // Not when the group itself is all that waits: its own release already looked (every release of a full pool).
+      sessionReleased: (g) => { if (this.#waitlist.size > (this.#waitlist.has(g) ? 1 : 0)) this.#capacityFreed(); },
       refreshSpec: (g) => this.#refresh(g.appRoot),
       ...(opts.verifyInvariants ? { verifyInvariants: true } : {}),
     };
