@@ -1,9 +1,10 @@
 // The lean HTTP/1.1 engine (lean_http_engine, on by default) in front of a
-// real Node app: bodiless GET and HEAD requests are answered with node's
-// framing and headers, kept alive and pipelined in order; the first request
-// of any other kind (a body, an upgrade, a malformed head) hands the
-// connection to node:http, which parses it from the first unread byte; and
-// the option off gives node:http every connection, as before.
+// real Node app: requests without a body or with a small one are answered
+// with node's framing and headers, kept alive and pipelined in order; the
+// first request of any other kind (a chunked or large body, an upgrade, a
+// malformed head) hands the connection to node:http, which parses it from
+// the first unread byte; and the option off gives node:http every
+// connection, as before.
 import { expect } from 'chai';
 import net from 'node:net';
 import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
@@ -99,11 +100,20 @@ describe('the lean HTTP engine (lean_http_engine)', function () {
     expect(responses(await exchange(p!.port, pieces)).map((r) => r.status)).to.deep.equal([200]);
   });
 
-  it('hands the connection to node:http at the first request with a body, which gets it whole', async () => {
-    const out = await exchange(p!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  it('passes small bodies on itself, and hands the connection to node:http at a chunked one, which gets it whole', async () => {
+    const hello = { bytes: 5, sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' };
+    const out = await exchange(p!.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\nPOST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
+      + 'PUT /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello'
+      + 'POST /sha256 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     const rs = responses(out);
-    expect(rs.map((r) => r.status)).to.deep.equal([200, 200, 200]);
-    expect(JSON.parse(rs[1]!.body)).to.deep.equal({ bytes: 5, sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' });
+    expect(rs.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
+    for (const i of [1, 2, 3]) expect(JSON.parse(rs[i]!.body)).to.deep.equal(hello);
+  });
+
+  it('passes on a small body that arrives in pieces after its head', async () => {
+    const pieces = ['POST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n', 'he', 'llo'].map((t) => Buffer.from(t));
+    const [r] = responses(await exchange(p!.port, pieces));
+    expect(JSON.parse(r!.body)).to.deep.equal({ bytes: 5, sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824' });
   });
 
   it('hands a malformed request to node:http, whose refusal names the fault, after serving the ones before', async () => {

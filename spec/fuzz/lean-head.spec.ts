@@ -2,14 +2,14 @@
 // (core/server/http/lean-head.ts) against the oracle of node's own HTTP
 // parser (llhttp, through node's HTTPParser): whatever bytes arrive, a head
 // the lean parser accepts must be one node reads the same way (method,
-// target, version, headers, keep-alive) and as a whole message without a
-// body, ending at the same byte. Heads are built from a grammar and then
-// mutated (bytes inserted, replaced, dropped), so most runs sit right at the
-// edge between accepted and declined.
+// target, version, headers, keep-alive), with a body of the same length,
+// the message ending at the same byte. Heads are built from a grammar and
+// then mutated (bytes inserted, replaced, dropped), so most runs sit right at
+// the edge between accepted and declined.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { createRequire } from 'node:module';
-import { DECLINE, INCOMPLETE, parseLeanHead, type LeanHead } from '../../core/server/http/lean-head.ts';
+import { DECLINE, INCOMPLETE, MAX_LEAN_BODY, parseLeanHead, type LeanHead } from '../../core/server/http/lean-head.ts';
 import { fuzzParameters } from './fuzz-settings.ts';
 
 interface NodeParserClass {
@@ -27,7 +27,7 @@ interface NodeParser {
 }
 const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') as { HTTPParser: NodeParserClass; methods: string[] };
 
-interface NodeHead { method: string; url: string; minor: number; major: number; headers: string[]; keepAlive: boolean; upgrade: boolean; body: boolean; completeAt: number }
+interface NodeHead { method: string; url: string; minor: number; major: number; headers: string[]; keepAlive: boolean; upgrade: boolean; bodyBytes: number; completeAt: number }
 
 /** What node's parser makes of the bytes: the first message, or an error. */
 function nodeParse(bytes: Buffer): NodeHead | Error | undefined {
@@ -37,9 +37,9 @@ function nodeParse(bytes: Buffer): NodeHead | Error | undefined {
   const headers: string[] = [];
   parser[HTTPParser.kOnHeaders] = (more: string[]) => { headers.push(...more); };
   parser[HTTPParser.kOnHeadersComplete] = (major: number, minor: number, hs: string[] | undefined, method: number, url: string, _s: unknown, _m: unknown, upgrade: boolean, keepAlive: boolean) => {
-    head = { method: methods[method]!, url, major, minor, headers: [...headers, ...(hs ?? [])], keepAlive, upgrade, body: false, completeAt: -1 };
+    head = { method: methods[method]!, url, major, minor, headers: [...headers, ...(hs ?? [])], keepAlive, upgrade, bodyBytes: 0, completeAt: -1 };
   };
-  parser[HTTPParser.kOnBody] = () => { if (head) head.body = true; };
+  parser[HTTPParser.kOnBody] = (chunk: Buffer) => { if (head) head.bodyBytes += chunk.length; };
   // Byte by byte, so the end of the first message is known exactly.
   for (let i = 0; i < bytes.length; i++) {
     let done = false;
@@ -56,12 +56,12 @@ function mostly<T>(good: T[], odd: T[]): fc.Arbitrary<T> {
   return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...good) }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
 }
 
-const method = mostly(['GET', 'HEAD'], ['POST', 'get', 'GET ', 'HEA', 'OPTIONS', 'PUT']);
+const method = mostly(['GET', 'HEAD', 'POST', 'PUT', 'DELETE'], ['get', 'GET ', 'HEA', 'POS', 'PATCH', 'OPTIONS', 'PROPFIND', 'TRACE', 'CONNECT']);
 const target = mostly(['/', '/a/b?c=d&e=f', '/%20x', "/a;b=c,d'e(f)!$*+", '/~u/-._@:'], ['/x#frag', '/"q"', '*', 'http://h/x', '/\xe9', '']);
 const version = mostly(['HTTP/1.1', 'HTTP/1.0'], ['HTTP/2.0', 'HTTP/1.2', 'http/1.1', 'HTTP/1.1 ', 'HTTP/1']);
-const name = mostly(['Host', 'host', 'HOST', 'Accept', 'X-A', 'X_Under', 'Connection', 'Keep-Alive', 'If-None-Match', 'A', "x!#$%&'*+-.^_`|~"], ['Content-Length', 'Transfer-Encoding', 'Upgrade', 'Expect', 'X A', '']);
+const name = mostly(['Host', 'host', 'HOST', 'Accept', 'X-A', 'X_Under', 'Connection', 'Keep-Alive', 'If-None-Match', 'A', "x!#$%&'*+-.^_`|~", 'Content-Length', 'content-length'], ['Transfer-Encoding', 'Upgrade', 'Expect', 'X A', '']);
 const colon = mostly([': ', ':', ':\t', ':   '], [' : ', ' :', '']);
-const value = mostly(['example.com', 'localhost:3000', '', ' spaced ', 'a\tb', 'close', 'keep-alive', 'Keep-Alive, close', ' close ,keep-alive', '"etag"', 'a b  c'], ['upgrade', 'close, TE', '0', 'chunked', '100-continue', 'v\x7fv', 'caf\xe9', 'a\x00b']);
+const value = mostly(['example.com', 'localhost:3000', '', ' spaced ', 'a\tb', 'close', 'keep-alive', 'Keep-Alive, close', ' close ,keep-alive', '"etag"', 'a b  c', '0', '5', '12', ' 3 '], ['upgrade', 'close, TE', '05', '5, 5', '+5', '-1', '1e3', String(MAX_LEAN_BODY + 1), 'chunked', '100-continue', 'v\x7fv', 'caf\xe9', 'a\x00b']);
 const separator = mostly(['\r\n'], ['\n', '\r', '\r\n ', '\r\n\t']);
 
 const header = fc.tuple(name, colon, value, separator).map(([n, c, v, sep]) => `${n}${c}${v}${sep}`);
@@ -72,8 +72,18 @@ const head = fc.record({
   version,
   headers: fc.array(header, { maxLength: 6 }),
   end: mostly(['\r\n'], ['\n', '']),
-  tail: fc.constantFrom('', 'GET / HTTP/1.1\r\n', 'xyz'),
+  // Body bytes, or a pipelined next request.
+  tail: fc.constantFrom('', 'GET / HTTP/1.1\r\n', 'xyz', 'hello world!', 'hello world!GET / HTTP/1.1\r\n'),
 }).map((h) => Buffer.from(`${h.method} ${h.target} ${h.version}\r\n${h.headers.join('')}${h.end}${h.tail}`, 'latin1'));
+
+/** A request with a body and its own length (as clients send forms and JSON), for mutations to work on. */
+const withBody = fc.record({
+  method: mostly(['POST', 'PUT', 'PATCH'], ['GET', 'DELETE', 'HEAD']),
+  target,
+  headers: fc.array(header, { maxLength: 3 }),
+  body: fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+  tail: fc.constantFrom('', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+}).map((h) => Buffer.from(`${h.method} ${h.target} HTTP/1.1\r\nHost: x\r\n${h.headers.join('')}Content-Length: ${h.body.length}\r\n\r\n${h.body}${h.tail}`, 'latin1'));
 
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
@@ -95,7 +105,7 @@ function expectSameAsNode(bytes: Buffer, lean: LeanHead): void {
   const shown = JSON.stringify(bytes.toString('latin1'));
   const node = nodeParse(bytes);
   expect(node, `node refused what the lean parser accepted: ${shown} (${String(node)})`).to.not.be.instanceOf(Error);
-  expect(node, `node found no complete message in ${shown}`).to.not.equal(undefined);
+  expect(node, `node found no head in ${shown}`).to.not.equal(undefined);
   const n = node as NodeHead;
   expect(n.method, shown).to.equal(lean.method);
   expect(n.url, shown).to.equal(lean.url);
@@ -104,22 +114,31 @@ function expectSameAsNode(bytes: Buffer, lean: LeanHead): void {
   expect(n.headers, shown).to.deep.equal(lean.rawHeaders);
   expect(n.keepAlive, shown).to.equal(lean.keepAlive);
   expect(n.upgrade, shown).to.equal(false);
-  expect(n.body, shown).to.equal(false);
-  expect(n.completeAt, `the message ends elsewhere for node: ${shown}`).to.equal(lean.end);
+  // The lean engine serves the request once its whole body came; node's message completes at that same byte.
+  const end = lean.end + lean.contentLength;
+  if (bytes.length < end) {
+    expect(n.completeAt, `node completed a message the lean engine still waits for: ${shown}`).to.equal(-1);
+    return;
+  }
+  expect(n.bodyBytes, shown).to.equal(lean.contentLength);
+  expect(n.completeAt, `the message ends elsewhere for node: ${shown}`).to.equal(end);
 }
 
 describe('fuzz: the lean head parser against node\'s HTTP parser', () => {
   it('accepts only heads node reads the same way, ending at the same byte', () => {
     let accepted = 0;
-    fc.assert(fc.property(head, fc.oneof(fc.constant([]), fc.array(mutation, { minLength: 1, maxLength: 3 })), (h, ms) => {
+    let bodies = 0;
+    fc.assert(fc.property(fc.oneof(head, withBody), fc.oneof(fc.constant([]), fc.array(mutation, { minLength: 1, maxLength: 3 })), (h, ms) => {
       const bytes = mutate(h, ms);
       const lean = parseLeanHead(bytes, 0);
       if (lean === INCOMPLETE || lean === DECLINE) return;
       accepted++;
+      if (lean.contentLength > 0 && bytes.length >= lean.end + lean.contentLength) bodies++;
       expectSameAsNode(bytes, lean);
     }), fuzzParameters(3000));
-    // The grammar must reach the accepting side often, or the property proves little.
+    // The grammar must reach the accepting side often, bodies included, or the property proves little.
     expect(accepted).to.be.greaterThan(100);
+    expect(bodies).to.be.greaterThan(200);
   });
 
   it('says INCOMPLETE for every proper prefix of a head it accepts, and accepts the same head at an offset', () => {
@@ -132,10 +151,17 @@ describe('fuzz: the lean head parser against node\'s HTTP parser', () => {
     }), fuzzParameters(500));
   });
 
-  it('declines what needs node: bodies, upgrades, Expect, obs-fold, bare LF, non-ASCII, other methods', () => {
+  it('declines what needs node: chunked and large bodies, odd lengths, upgrades, Expect, obs-fold, bare LF, non-ASCII, other methods', () => {
     const declined = [
-      'POST / HTTP/1.1\r\nHost: x\r\n\r\n',
-      'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n',
+      'PROPFIND / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n',
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${MAX_LEAN_BODY + 1}\r\n\r\n`,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 05\r\n\r\nhello',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
       'GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n',
@@ -148,5 +174,12 @@ describe('fuzz: the lean head parser against node\'s HTTP parser', () => {
       `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`,
     ];
     for (const text of declined) expect(parseLeanHead(Buffer.from(text, 'latin1'), 0), JSON.stringify(text.slice(0, 80))).to.equal(DECLINE);
+  });
+
+  it('reads the length of a small body, which follows the head', () => {
+    const h = parseLeanHead(Buffer.from('POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET', 'latin1'), 0);
+    expect(h).to.include({ method: 'POST', url: '/form', contentLength: 5, end: 51 });
+    expect(parseLeanHead(Buffer.from('DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n'), 0)).to.include({ method: 'DELETE', contentLength: 0 });
+    expect(parseLeanHead(Buffer.from('PO'), 0)).to.equal(INCOMPLETE);
   });
 });

@@ -39,7 +39,8 @@ export function bufferRequestBody(body: Readable, opts: RequestBufferOptions): P
 
 const noRelease = (): void => {};
 
-function memoryBody(chunks: Buffer[]): Readable {
+/** A body held in memory, as the stream the forwarding path reads bodies from. */
+export function memoryBody(chunks: Buffer[]): Readable {
   const r = new Readable({ read() {} });
   for (const c of chunks) r.push(c);
   r.push(null);

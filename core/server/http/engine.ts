@@ -19,6 +19,7 @@ import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
 import type { FrontIntercept } from '../front-intercept.ts';
 import type { ConnectionHandoff } from './connection-handoff.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
+import { memoryBody } from '../buffering/request-body.ts';
 import { KEEP_ALIVE_MS, LeanConnection, type LeanHost } from './lean-connection.ts';
 import type { LeanHead } from './lean-head.ts';
 import type { LeanFrontResponse } from './lean-response.ts';
@@ -218,19 +219,19 @@ export class HttpEngine {
     return {
       drain: this.#drain,
       headerTimeoutMs: this.#opts.headerTimeoutMs,
-      serve: (head, socket, res) => this.#serveLean(head, socket, res),
+      serve: (head, body, socket, res) => this.#serveLean(head, body, socket, res),
       handOver: (socket, unread) => {
         this.#toNode(socket);
         // node's parser reads these first; nothing else was read meanwhile (all of this is synchronous).
         if (unread.length > 0) socket.emit('data', unread);
       },
-      headerTimedOut: (socket) => this.#headerTimedOut(socket),
+      headerTimedOut: (socket, bodyPending) => this.#headerTimedOut(socket, bodyPending),
       forget: (conn) => { this.#leanConnections.delete(conn); },
     };
   }
 
-  /** A request the lean engine parsed: served like node's when the rules let it through, else left to node:http (false). */
-  #serveLean(head: LeanHead, socket: Socket, res: LeanFrontResponse): boolean {
+  /** A request the lean engine read whole: served like node's when the rules let it through, else left to node:http (false). */
+  #serveLean(head: LeanHead, body: Buffer, socket: Socket, res: LeanFrontResponse): boolean {
     const verdict = checkRequestHead({ method: head.method, url: head.url, httpVersionMajor: 1, httpVersionMinor: head.httpVersionMinor, rawHeaders: head.rawHeaders });
     // A refusal is node:http's to answer (the same rules run there), with the same response and log line.
     if (!verdict.ok) return false;
@@ -252,16 +253,16 @@ export class HttpEngine {
       ...serverOf(verdict.host, socket, this.#port),
       https: false,
       trustedProxy: this.#trusted(socket),
-      body: null,
-      contentLength: undefined,
+      body: body.length > 0 ? memoryBody([body]) : null,
+      contentLength: body.length > 0 ? body.length : undefined,
     };
     void this.#forwarder.handle(app, front, res);
     return true;
   }
 
-  #headerTimedOut(socket: Duplex & { remoteAddress?: string | undefined }): void {
+  #headerTimedOut(socket: Duplex & { remoteAddress?: string | undefined }, bodyPending = false): void {
     const peer = socket.remoteAddress;
-    const message = `no complete request head within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s)`;
+    const message = `no complete request ${bodyPending ? '(its head came, not all of its body) ' : 'head '}within client_header_timeout (${this.#opts.headerTimeoutMs / 1000} s)`;
     this.#log.warn(`a client${peer ? ` (${peer})` : ''} sent ${message}; 408`);
     endWith(socket, rawResponse(408, 'Request Timeout', message));
   }

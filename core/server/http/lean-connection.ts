@@ -1,10 +1,11 @@
-// One plain-HTTP connection served by the lean engine: bodiless GET and HEAD
-// requests, in the plainest form (lean-head.ts), one at a time, kept alive
-// as node's server keeps them (5 s idle, client_header_timeout for a head
-// that does not complete). The first request it declines, and everything
-// after it on the connection, goes to node's HTTP server (handOver), which
-// reads the bytes from where this left off: bodies, upgrades, malformed
-// requests and their refusals all stay node's.
+// One plain-HTTP connection served by the lean engine: requests in the
+// plainest form (lean-head.ts), each read whole (its head and its small
+// body, if any) before it is served, one at a time, kept alive as node's
+// server keeps them (5 s idle, client_header_timeout for a request that does
+// not arrive in full). The first request it declines, and everything after
+// it on the connection, goes to node's HTTP server (handOver), which reads
+// the bytes from where this left off: large and chunked bodies, upgrades,
+// malformed requests and their refusals all stay node's.
 import type { Socket } from 'node:net';
 import { DECLINE, INCOMPLETE, parseLeanHead, type LeanHead } from './lean-head.ts';
 import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
@@ -20,12 +21,12 @@ export interface LeanHost {
   readonly drain: DrainState;
   /** client_header_timeout in ms; 0: none. */
   readonly headerTimeoutMs: number;
-  /** Serves a request; false: declined, nothing written (node takes the connection, this request first). */
-  serve(head: LeanHead, socket: Socket, res: LeanFrontResponse): boolean;
+  /** Serves a request and its whole body (empty: none); false: declined, nothing written (node takes the connection, this request first). */
+  serve(head: LeanHead, body: Buffer, socket: Socket, res: LeanFrontResponse): boolean;
   /** node's HTTP server takes the connection over; `unread` are the bytes it must parse first. */
   handOver(socket: Socket, unread: Buffer): void;
-  /** No complete head within client_header_timeout: the host answers 408 and closes. */
-  headerTimedOut(socket: Socket): void;
+  /** No complete request within client_header_timeout: the host answers 408 and closes; `bodyPending`: the head came, its body did not. */
+  headerTimedOut(socket: Socket, bodyPending: boolean): void;
   /** The connection is no longer this engine's (closed, or handed over). */
   forget(conn: LeanConnection): void;
 }
@@ -38,6 +39,8 @@ export class LeanConnection implements LeanExchangeOwner {
   #current: LeanFrontResponse | undefined;
   #timer: NodeJS.Timeout | undefined;
   #waitingForHead = false;
+  /** The head of the request waiting for the rest of its body. */
+  #bodyPending = false;
   /** Handed over, closing, or closed: nothing more is served here. */
   #done = false;
 
@@ -73,16 +76,19 @@ export class LeanConnection implements LeanExchangeOwner {
     while (!this.#done && this.#current === undefined && this.#unread !== undefined) {
       const buf = this.#unread;
       const head = parseLeanHead(buf, 0);
-      if (head === INCOMPLETE) {
+      if (head === DECLINE) { this.#handOver(buf); return; }
+      // The request is served once all of it is here; the head is parsed again then (seldom: most come in one read).
+      const end = head === INCOMPLETE ? -1 : head.end + head.contentLength;
+      if (head === INCOMPLETE || buf.length < end) {
+        this.#bodyPending = head !== INCOMPLETE;
         if (!this.#waitingForHead) this.#armHeadTimer();
         return;
       }
-      if (head === DECLINE) { this.#handOver(buf); return; }
       this.#clearTimer();
       const res = new LeanFrontResponse(this.socket, this, this.#host.drain, { head: head.method === 'HEAD', http10: head.httpVersionMinor === 0, keepAlive: head.keepAlive });
       this.#current = res;
-      this.#unread = head.end < buf.length ? buf.subarray(head.end) : undefined;
-      if (!this.#host.serve(head, this.socket, res)) {
+      this.#unread = end < buf.length ? buf.subarray(end) : undefined;
+      if (!this.#host.serve(head, buf.subarray(head.end, end), this.socket, res)) {
         this.#current = undefined;
         this.#handOver(buf);
         return;
@@ -135,7 +141,7 @@ export class LeanConnection implements LeanExchangeOwner {
       this.#timer = undefined;
       if (this.#done || this.#current) return;
       this.#finish();
-      this.#host.headerTimedOut(this.socket);
+      this.#host.headerTimedOut(this.socket, this.#bodyPending);
     }, ms);
     this.#timer.unref();
   }

@@ -1,16 +1,21 @@
-// The request heads the lean engine (lean-connection.ts) serves itself: a
-// GET or HEAD with no body, in the plainest form HTTP/1.1 allows. Anything
-// else (a body, an upgrade, Expect, obs-fold, a bare CR or LF, bytes outside
-// printable ASCII, a long head) is declined, and node's parser takes the
-// connection over with every byte still unread: it alone decides what is
-// malformed, so refusals stay exactly as they were. Declining is always
-// safe; accepting is only allowed where node's parser would read the same
-// method, target, version, headers and keep-alive (spec/fuzz checks that).
+// The request heads the lean engine (lean-connection.ts) serves itself: the
+// common methods, in the plainest form HTTP/1.1 allows, with no body or a
+// small one of a plain Content-Length (the connection reads it whole before
+// the request goes on). Anything else (chunked or large bodies, an upgrade,
+// Expect, obs-fold, a bare CR or LF, bytes outside printable ASCII, a long
+// head) is declined, and node's parser takes the connection over with every
+// byte still unread: it alone decides what is malformed, so refusals stay
+// exactly as they were. Declining is always safe; accepting is only allowed
+// where node's parser would read the same method, target, version, headers,
+// keep-alive and body length (spec/fuzz checks that).
 import { TOKEN_BYTES } from '../../util/http-token.ts';
+
+/** The methods served here; others (WebDAV's, CONNECT, TRACE, custom ones) go to node. */
+export type LeanMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
 /** A head this parser accepted. */
 export interface LeanHead {
-  method: 'GET' | 'HEAD';
+  method: LeanMethod;
   /** The request target as received (origin form). */
   url: string;
   /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
@@ -21,6 +26,8 @@ export interface LeanHead {
   keepAlive: boolean;
   /** Offset just past the head's blank line. */
   end: number;
+  /** The body's length (Content-Length; 0 without one): it follows the head, up to MAX_LEAN_BODY bytes. */
+  contentLength: number;
 }
 
 /** Not all of the head has arrived yet. */
@@ -30,6 +37,8 @@ export const DECLINE = 1;
 
 /** Heads longer than this go to node, whose limit (16 KiB) answers 431. */
 export const MAX_LEAN_HEAD = 8 * 1024;
+/** Larger bodies go to node, which streams them; these are read whole first (a form, a JSON document). */
+export const MAX_LEAN_BODY = 64 * 1024;
 const MAX_HEADERS = 100;
 
 const CR = 13;
@@ -44,8 +53,34 @@ for (const c of "-._~!$&'()*+,;=:@/?%") TARGET[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TARGET[c] = 1;
 for (let c = 65; c <= 90; c++) { TARGET[c] = 1; TARGET[c + 32] = 1; }
 
-/** Header names whose presence means a body, an upgrade or an interim answer: node's to handle. */
-const DECLINED_NAMES = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
+/** Header names whose presence means a chunked body, an upgrade or an interim answer: node's to handle. */
+const DECLINED_NAMES = new Set(['transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
+/** Tried in turn at the start of the request line. */
+const METHODS: readonly LeanMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The method at `p` followed by a space, or DECLINE, or INCOMPLETE when the bytes so far could still be one. */
+function methodAt(buf: Buffer, p: number, limit: number): LeanMethod | typeof INCOMPLETE | typeof DECLINE {
+  let incomplete = false;
+  for (const m of METHODS) {
+    let i = 0;
+    while (i < m.length && p + i < limit && buf[p + i] === m.charCodeAt(i)) i++;
+    if (i < m.length) { if (p + i >= limit) incomplete = true; continue; }
+    if (p + i >= limit) { incomplete = true; continue; }
+    if (buf[p + i] === SP) return m;
+  }
+  return incomplete ? INCOMPLETE : DECLINE;
+}
+
+/** A Content-Length value as node reads it when it is plain digits without a leading zero (else declined), up to MAX_LEAN_BODY. */
+function bodyLength(value: string): number | undefined {
+  if (value.length === 0 || value.length > 6 || (value.length > 1 && value.charCodeAt(0) === 48)) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  const n = Number(value);
+  return n <= MAX_LEAN_BODY ? n : undefined;
+}
 
 function isValueByte(c: number): boolean {
   return c === HTAB || (c >= SP && c < 127);
@@ -59,16 +94,10 @@ function isValueByte(c: number): boolean {
 export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INCOMPLETE | typeof DECLINE {
   const limit = Math.min(buf.length, start + MAX_LEAN_HEAD);
   // Request line: METHOD SP target SP HTTP/1.x CRLF.
-  let method: 'GET' | 'HEAD';
   let p = start;
-  if (limit - p < 4) return prefixOf(buf, p, limit, 'GET ') || prefixOf(buf, p, limit, 'HEAD ') ? INCOMPLETE : DECLINE;
-  if (buf[p] === 71 && buf[p + 1] === 69 && buf[p + 2] === 84 && buf[p + 3] === SP) { method = 'GET'; p += 4; }
-  else if (buf[p] === 72 && buf[p + 1] === 69 && buf[p + 2] === 65 && buf[p + 3] === 68) {
-    if (p + 4 >= limit) return INCOMPLETE;
-    if (buf[p + 4] !== SP) return DECLINE;
-    method = 'HEAD';
-    p += 5;
-  } else return DECLINE;
+  const method = methodAt(buf, p, limit);
+  if (method === INCOMPLETE || method === DECLINE) return method;
+  p += method.length + 1;
   const targetStart = p;
   if (p < limit && buf[p] !== 47 /* / */) return DECLINE;
   while (p < limit && buf[p] !== SP) {
@@ -88,13 +117,14 @@ export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INC
   const rawHeaders: string[] = [];
   let close = false;
   let keepAliveToken = false;
+  let contentLength = -1;
   for (;;) {
     if (p + 2 > limit) return limit - start >= MAX_LEAN_HEAD ? DECLINE : INCOMPLETE;
     if (buf[p] === CR) {
       if (buf[p + 1] !== LF) return DECLINE;
       // Both at once contradict each other (node would keep an HTTP/1.0 connection open, an HTTP/1.1 one not): node decides.
       if (close && keepAliveToken) return DECLINE;
-      return { method, url, httpVersionMinor: minor, rawHeaders, keepAlive: minor === 1 ? !close : keepAliveToken, end: p + 2 };
+      return { method, url, httpVersionMinor: minor, rawHeaders, keepAlive: minor === 1 ? !close : keepAliveToken, end: p + 2, contentLength: Math.max(contentLength, 0) };
     }
     if (rawHeaders.length >= MAX_HEADERS * 2) return DECLINE;
     // name ":" OWS value OWS CRLF
@@ -125,7 +155,12 @@ export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INC
     const value = valueStart < 0 ? '' : buf.toString('latin1', valueStart, valueEnd);
     const lower = name.length <= 17 ? name.toLowerCase() : '';
     if (DECLINED_NAMES.has(lower)) return DECLINE;
-    if (lower === 'connection') {
+    if (lower === 'content-length') {
+      // One plain length, small enough to read whole; repeated ones, lists and large bodies are node's.
+      const n = contentLength < 0 ? bodyLength(value) : undefined;
+      if (n === undefined) return DECLINE;
+      contentLength = n;
+    } else if (lower === 'connection') {
       // Only the two tokens whose meaning is plain; any other (upgrade, a hop-by-hop header name) goes to node.
       for (const token of value.toLowerCase().split(',')) {
         const t = token.trim();
@@ -136,9 +171,4 @@ export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INC
     }
     rawHeaders.push(name, value);
   }
-}
-
-function prefixOf(buf: Buffer, from: number, to: number, word: string): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== word.charCodeAt(i - from)) return false;
-  return true;
 }
