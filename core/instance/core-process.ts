@@ -219,7 +219,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     process.exit(2);
   }
   const scgi = new ScgiServer(forwarder, log, {
-    secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params),
+    secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params), backlog: opts.socket_backlog,
     ...(opts.client_header_timeout > 0 ? { headTimeoutMs: opts.client_header_timeout * 1000 } : {}),
   });
   const scgiSocket = opts.scgi_socket ?? instance.requestSocket;

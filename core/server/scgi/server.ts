@@ -19,6 +19,7 @@ import { scgiBodyStream } from './body-stream.ts';
 import { scgiUpgradeStream } from './upgrade-stream.ts';
 import type { ProxyTrust } from '../trusted-proxies.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
+import { setListenBacklog } from '../listen-backlog.ts';
 
 export const SECRET_PARAM = 'PASSENGER_SCGI_SECRET';
 
@@ -32,6 +33,8 @@ export interface ScgiServerOptions {
   trusts: ProxyTrust;
   /** The app a request is for, from its parameters (PASSENGER_APP_ROOT and PASSENGER_* options). */
   appFor(params: ReadonlyMap<string, string>): AppSpec | Promise<AppSpec>;
+  /** The listen backlog (socket_backlog) set on adopted sockets; node's 511 when not given. */
+  backlog?: number | undefined;
 }
 
 function peerOf(socket: Socket): string {
@@ -52,10 +55,12 @@ export class ScgiServer {
     this.#opts = opts;
   }
 
-  /** Serves connections accepted by this listening server. */
+  /** Serves connections accepted by this listening server, with the configured backlog. */
   adopt(listener: net.Server): void {
     this.#listeners.add(listener);
     listener.on('connection', (s: Socket) => this.handleConnection(s));
+    const backlog = this.#opts.backlog;
+    if (backlog !== undefined && !setListenBacklog(listener, backlog)) this.#log.warn(`could not set the SCGI socket's backlog to ${backlog} (socket_backlog); it stays at 511`);
   }
 
   /** One connection from a front web server. */
