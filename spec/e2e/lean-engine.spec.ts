@@ -7,25 +7,12 @@
 // connection, as before.
 import { expect } from 'chai';
 import net from 'node:net';
+import { exchangeRaw } from '../support/http-get.ts';
 import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
 
-/** Sends `bytes` on one connection and collects everything until the server closes it (or `waitMs` passes). */
+/** Sends `bytes` on one connection (pieces 20 ms apart: heads split across reads) and collects everything until the server closes it (or `waitMs` passes). */
 function exchange(port: number, bytes: string | Buffer[], waitMs = 1500): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let out = '';
-    const timer = setTimeout(() => { sock.destroy(); resolve(out); }, waitMs);
-    sock.on('data', (d) => { out += d.toString('latin1'); });
-    sock.on('close', () => { clearTimeout(timer); resolve(out); });
-    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
-    if (typeof bytes === 'string') sock.write(bytes, 'latin1');
-    else {
-      // Pieces a few milliseconds apart: heads split across reads.
-      let i = 0;
-      const next = () => { if (i < bytes.length) { sock.write(bytes[i++]!); setTimeout(next, 20); } };
-      next();
-    }
-  });
+  return exchangeRaw(port, typeof bytes === 'string' ? [bytes] : bytes, { waitMs });
 }
 
 /** The responses in `out`, in order (status line, headers, body), for Content-Length and chunked bodies; `heads`: indexes of answers to HEAD (no body). */

@@ -32,3 +32,28 @@ export function rawRequest(port: number, head: string | Buffer): Promise<string>
     sock.on('close', () => { clearTimeout(timer); resolve(out); });
   });
 }
+
+/**
+ * Writes `pieces` on one connection, `gapMs` apart (so that a server reads
+ * them apart), and returns everything answered as Latin-1 text once the
+ * server closes the connection or `waitMs` passed (kept-alive connections).
+ */
+export function exchangeRaw(port: number, pieces: (string | Buffer)[], opts: { gapMs?: number; waitMs?: number } = {}): Promise<string> {
+  const gapMs = opts.gapMs ?? 20;
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve(out); }, opts.waitMs ?? 1500);
+    sock.on('data', (d) => { out += d.toString('latin1'); });
+    sock.on('close', () => { clearTimeout(timer); resolve(out); });
+    sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? undefined : reject(e)));
+    let i = 0;
+    const next = (): void => {
+      if (i >= pieces.length) return;
+      const piece = pieces[i++]!;
+      sock.write(typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece);
+      setTimeout(next, gapMs);
+    };
+    next();
+  });
+}

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { LeanConnection, type LeanHost } from '../../../../core/server/http/lean-connection.ts';
 import type { LeanHead } from '../../../../core/server/http/lean-head.ts';
+import { exchangeRaw } from '../../../support/http-get.ts';
 
 interface Recorded { served: { method: string; url: string; body: string }[]; handedOver: string[]; timedOut: boolean[] }
 
@@ -42,19 +43,9 @@ async function leanServer(headerTimeoutMs = 0): Promise<{ port: number; log: Rec
   };
 }
 
-/** Writes the pieces `gapMs` apart and collects what comes back until the server closes or `waitMs` passes. */
-function talk(port: number, pieces: string[], gapMs = 30, waitMs = 600): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let out = '';
-    const timer = setTimeout(() => { sock.destroy(); resolve(out); }, waitMs);
-    sock.on('data', (d) => { out += d.toString('latin1'); });
-    sock.on('close', () => { clearTimeout(timer); resolve(out); });
-    sock.on('error', reject);
-    let i = 0;
-    const next = (): void => { if (i < pieces.length) { sock.write(pieces[i++]!, 'latin1'); setTimeout(next, gapMs); } };
-    next();
-  });
+/** Writes the pieces 30 ms apart and collects what comes back until the server closes or `waitMs` passes. */
+function talk(port: number, pieces: string[], waitMs = 600): Promise<string> {
+  return exchangeRaw(port, pieces, { gapMs: 30, waitMs });
 }
 
 describe('the lean engine\'s connection', () => {
@@ -99,7 +90,7 @@ describe('the lean engine\'s connection', () => {
 
   it('answers 408 (through its host) to a body that does not arrive in full within client_header_timeout', async () => {
     s = await leanServer(300);
-    await talk(s.port, ['POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it'], 30, 1000);
+    await talk(s.port, ['POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part of it'], 1000);
     expect(s.log.served).to.deep.equal([]);
     expect(s.log.timedOut).to.deep.equal([true]);
   });
