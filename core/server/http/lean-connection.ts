@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { DECLINE, INCOMPLETE, parseLeanHead, type LeanHead } from './lean-head.ts';
 import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
 import type { DrainState } from './node-front-response.ts';
+import { readIntoSharedBuffer, readIntoStream } from '../shared-read-buffer.ts';
 
 /** How long an idle kept-alive connection stays open (the engine gives node:http the same keepAliveTimeout). */
 export const KEEP_ALIVE_MS = 5_000;
@@ -47,7 +48,9 @@ export class LeanConnection implements LeanExchangeOwner {
   constructor(socket: Socket, host: LeanHost) {
     this.socket = socket;
     this.#host = host;
-    socket.on('data', this.#onData);
+    // Reads come straight here (shared-read-buffer.ts); where that is not possible, as 'data'.
+    if (readIntoSharedBuffer(socket, this.#onData)) socket.resume();
+    else socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -118,6 +121,7 @@ export class LeanConnection implements LeanExchangeOwner {
     this.#unread = undefined;
     const socket = this.socket;
     socket.off('data', this.#onData);
+    readIntoStream(socket);
     socket.off('end', this.#onEnd);
     socket.off('error', this.#onError);
     socket.off('close', this.#onClose);

@@ -20,6 +20,7 @@ import { scgiUpgradeStream } from './upgrade-stream.ts';
 import type { ProxyTrust } from '../trusted-proxies.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
 import { setListenBacklog } from '../listen-backlog.ts';
+import { readIntoSharedBuffer } from '../shared-read-buffer.ts';
 
 export const SECRET_PARAM = 'PASSENGER_SCGI_SECRET';
 
@@ -71,6 +72,7 @@ export class ScgiServer {
     // delayed ACK: the listener handed over by the watchdog is a plain net.Server, which leaves it on.
     // A no-op on the Unix socket.
     socket.setNoDelay(true);
+    readIntoSharedBuffer(socket);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', (e: NodeJS.ErrnoException) => this.#log.debug(`connection error: ${e.code ?? e.message}`));
     const parser = new ScgiHeadParser(this.#opts.limits ?? defaultScgiLimits);
