@@ -7,6 +7,8 @@ import { HTTP_TOKEN } from '../util/http-token.ts';
 
 const MAX_HEAD_BYTES = 64 * 1024;
 const BAD_VALUE = /[\r\n\0]/;
+/** A Buffer needle: Buffer#indexOf takes it without converting a string first (half the time per response). */
+const HEAD_END = Buffer.from('\r\n\r\n');
 
 export interface ResponseHead {
   status: number;
@@ -64,7 +66,7 @@ export class ResponseParser {
     while (pos < chunk.length && this.#state !== 'done') {
       switch (this.#state) {
         case 'head': {
-          const end = chunk.indexOf('\r\n\r\n', pos);
+          const end = chunk.indexOf(HEAD_END, pos);
           // The limit holds however the head was split into reads.
           if ((end < 0 ? chunk.length : end) - pos > MAX_HEAD_BYTES) throw new ResponseParseError(`response head larger than ${MAX_HEAD_BYTES} bytes`);
           if (end < 0) {
@@ -144,11 +146,10 @@ export class ResponseParser {
   #parseHead(text: string): void {
     const firstEnd = text.indexOf('\r\n');
     const statusLine = firstEnd < 0 ? text : text.slice(0, firstEnd);
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
-    if (!m) throw new ResponseParseError(`invalid status line "${statusLine.slice(0, 80)}"`);
-    const http10 = m[1] === '0';
-    const status = Number(m[2]);
-    const reason = m[3] ?? '';
+    const parsed = parseStatusLine(statusLine);
+    if (parsed === undefined) throw new ResponseParseError(`invalid status line "${statusLine.slice(0, 80)}"`);
+    const { http10, status } = parsed;
+    const reason = parsed.reason;
     if (status < 100 || status > 599) throw new ResponseParseError(`invalid status code ${status}`);
     if (BAD_VALUE.test(reason)) throw new ResponseParseError('invalid characters in the status line');
     const headers: string[] = [];
@@ -181,21 +182,19 @@ export class ResponseParser {
       if (!SPECIAL_LENGTHS.has(name.length)) { headers.push(name, value); continue; }
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
-        if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value))) throw new ResponseParseError(`invalid Content-Length "${value}"`);
+        const length = decimal(value);
+        if (length < 0 || (contentLength !== undefined && contentLength !== length)) throw new ResponseParseError(`invalid Content-Length "${value}"`);
         // A repeated identical Content-Length is passed on once: HTTP clients reject duplicates.
         if (contentLength !== undefined) continue;
-        contentLength = Number(value);
+        contentLength = length;
       } else if (lower === 'transfer-encoding') {
         if (value.toLowerCase() !== 'chunked') throw new ResponseParseError(`unsupported Transfer-Encoding "${value}"`);
         chunked = true;
         continue;
       }
       if (HOP_BY_HOP.has(lower)) {
-        if (lower === 'connection') for (const t of value.split(',')) (connection ??= []).push(t.trim().toLowerCase());
-        else if (lower === 'keep-alive') {
-          const t = KEEP_ALIVE_TIMEOUT.exec(value);
-          if (t) keepAliveTimeoutSec = Number(t[1]);
-        }
+        if (lower === 'connection') connection = connectionTokens(value, connection);
+        else if (lower === 'keep-alive') keepAliveTimeoutSec = keepAliveTimeout(value) ?? keepAliveTimeoutSec;
         continue;
       }
       headers.push(name, value);
@@ -218,6 +217,59 @@ export class ResponseParser {
     else this.#state = 'untilClose';
     this.#remaining = contentLength ?? 0;
   }
+}
+
+/** "HTTP/1.x NNN[ reason]", as the pattern /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/ reads it, without a match array per response. */
+function parseStatusLine(line: string): { http10: boolean; status: number; reason: string } | undefined {
+  if (line.length < 12 || !line.startsWith('HTTP/1.') || line.charCodeAt(8) !== 32) return undefined;
+  const minor = line.charCodeAt(7);
+  if (minor !== 48 && minor !== 49) return undefined;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  if (line.length === 12) return { http10: minor === 48, status, reason: '' };
+  if (line.charCodeAt(12) !== 32) return undefined;
+  const reason = line.slice(13);
+  // The pattern's `.` matches no line terminator.
+  if (LINE_TERMINATOR.test(reason)) return undefined;
+  return { http10: minor === 48, status, reason };
+}
+
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/** A Content-Length value: one or more digits; -1 when it is not that. */
+function decimal(value: string): number {
+  if (value.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < value.length; i++) {
+    const d = value.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** The lower-cased tokens of a Connection header, added to those before; the usual single token without split(). */
+function connectionTokens(value: string, before: string[] | undefined): string[] {
+  const tokens = before ?? [];
+  if (value.indexOf(',') < 0) tokens.push(value.trim().toLowerCase());
+  else for (const t of value.split(',')) tokens.push(t.trim().toLowerCase());
+  return tokens;
+}
+
+/** Apps send the same Keep-Alive value with every response: it is read once. */
+let lastKeepAlive = '';
+let lastKeepAliveTimeout: number | undefined;
+function keepAliveTimeout(value: string): number | undefined {
+  if (value !== lastKeepAlive) {
+    const t = KEEP_ALIVE_TIMEOUT.exec(value);
+    lastKeepAlive = value;
+    lastKeepAliveTimeout = t ? Number(t[1]) : undefined;
+  }
+  return lastKeepAliveTimeout;
 }
 
 function removeNamed(headers: string[], names: string[]): void {

@@ -1,5 +1,6 @@
 // The strict session-protocol response parser, fed whole and byte by byte.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { ResponseParseError, ResponseParser, type ResponseHead } from '../../../core/protocols/response-parser.ts';
 
 interface Parsed { head: ResponseHead | undefined; body: string; done: boolean }
@@ -156,5 +157,33 @@ describe('ResponseParser', () => {
   it('accepts a large head that arrives in one piece up to the limit', () => {
     const head = `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(60000)}\r\nContent-Length: 0\r\n\r\n`;
     expect(parse(head).head!.status).to.equal(200);
+  });
+
+  it('reads status lines as the pattern /^HTTP\\/1\\.([01]) (\\d{3})(?: (.*))?$/ does, with its 100-599 and CR/LF/NUL rules (fast-check)', () => {
+    const pattern = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+    const piece = fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/1.2', 'HTTP/2.0', 'http/1.1', ' ', '  ', '200', '099', '600', '404', '1x0', 'OK', 'Not Found', '\0', '\r', '\u2028', '\t', '\u00e9', '', '20', '2000');
+    fc.assert(fc.property(fc.array(piece, { maxLength: 6 }), (pieces) => {
+      const line = pieces.join('');
+      const m = pattern.exec(line);
+      const expected = m && Number(m[2]) >= 100 && Number(m[2]) <= 599 && !/[\r\n\0]/.test(m[3] ?? '') ? { status: Number(m[2]), reason: m[3] ?? '', http10: m[1] === '0' } : undefined;
+      let got: { status: number; reason: string; http10: boolean } | undefined;
+      try {
+        const h = parse(`${line}\r\nContent-Length: 0\r\n\r\n`).head!;
+        got = { status: h.status, reason: h.reason, http10: h.close };
+      } catch (e) {
+        if (!(e instanceof ResponseParseError)) throw e;
+      }
+      // An HTTP/1.0 response without keep-alive closes the connection: that is how its version shows.
+      expect(got, JSON.stringify(line)).to.deep.equal(expected);
+    }), { numRuns: 3000 });
+  });
+
+  it('reads Content-Length as digits only, and Keep-Alive\'s timeout from each response', () => {
+    expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\nabcdefg').head!.contentLength).to.equal(7);
+    for (const bad of ['', '+1', '-1', '1.0', '0x1', '1 2', '1,1']) {
+      expect(errorOf(`HTTP/1.1 200 OK\r\nContent-Length: ${bad}\r\n\r\n`).message, bad).to.equal(`invalid Content-Length "${bad}"`);
+    }
+    const timeout = (ka: string) => parse(`HTTP/1.1 200 OK\r\nKeep-Alive: ${ka}\r\nContent-Length: 0\r\n\r\n`).head!.keepAliveTimeoutSec;
+    expect([timeout('timeout=5'), timeout('timeout=5'), timeout('max=3'), timeout('timeout=9'), timeout('timeout=5')]).to.deep.equal([5, 5, undefined, 9, 5]);
   });
 });
