@@ -9,10 +9,10 @@
 // net's `onread` option does this for sockets we connect (upstream-pool.ts).
 // node has no such option for accepted sockets, so the state that option
 // sets is set on them here. It is found by feature detection, and when it
-// is absent nothing changes. The copy is pushed into the socket's stream as
-// node would push its own buffer, so 'data', pause(), resume() and a
-// hand-over to node:http (whose parser reads the handle itself) work as
-// before.
+// is absent nothing changes. The copy goes to the socket's stream as node's
+// own buffer would, so 'data', pause(), resume() and a hand-over to
+// node:http (whose parser reads the handle itself) work as before; or,
+// for the lean engine, straight to the connection.
 import net, { type Socket } from 'node:net';
 
 const SHARED = Buffer.allocUnsafe(64 * 1024);
@@ -54,7 +54,8 @@ function copyOut(buffer: Buffer, nread: number): Buffer {
  * Makes an accepted socket read into the shared buffer; false: it reads
  * node's way (not possible on this node, or already set). With `consume`,
  * every read goes straight to it, not through the stream (no 'data' event:
- * the stream's bookkeeping per read was a third of the saving); pause() and
+ * the stream's bookkeeping per read, a 'data' event and a nextTick, was a
+ * third of the saving); pause() and
  * resume() still stop and restart the reads, and the end still comes as
  * 'end'. readIntoStream() gives the reads back to the stream.
  */
