@@ -87,6 +87,7 @@ export class StaticFiles {
   readonly #log: Logger;
   readonly #asRoot: boolean;
   readonly #dirs = new Map<string, PublicDir>();
+  readonly #dirBySpec = new WeakMap<AppSpec, { configured: string; dir: PublicDir }>();
   readonly #warned = new Set<string>();
   readonly #scriptExtensionsOf: (appType: string) => readonly string[];
   readonly #cache: StaticFileCache | undefined;
@@ -105,6 +106,9 @@ export class StaticFiles {
 
   #dir(app: AppSpec): PublicDir {
     const configured = String(app.options.static_files_dir ?? 'public');
+    // Asked for every GET: the app's spec object finds its directory without a key string to build and hash.
+    const last = this.#dirBySpec.get(app);
+    if (last !== undefined && last.configured === configured) return last.dir;
     const key = `${app.appRoot}\0${configured}`;
     let dir = this.#dirs.get(key);
     if (!dir) {
@@ -112,6 +116,7 @@ export class StaticFiles {
       dir = new PublicDir(app.appRoot, path, this.#asRoot && !configured.startsWith('/'));
       this.#dirs.set(key, dir);
     }
+    this.#dirBySpec.set(app, { configured, dir });
     return dir;
   }
 
