@@ -53,11 +53,10 @@ function copyOut(buffer: Buffer, nread: number): Buffer {
 /**
  * Makes an accepted socket read into the shared buffer; false: it reads
  * node's way (not possible on this node, or already set). With `consume`,
- * every read goes straight to it, not through the stream (no 'data' event:
- * the stream's bookkeeping per read, a 'data' event and a nextTick, was a
- * third of the saving); pause() and
- * resume() still stop and restart the reads, and the end still comes as
- * 'end'. readIntoStream() gives the reads back to the stream.
+ * every read goes straight to it instead of through the stream, with no
+ * 'data' event and no nextTick per read (a third of the saving). pause()
+ * and resume() still stop and restart the reads, and the end still comes
+ * as 'end'. readIntoStream() gives the reads back to the stream.
  */
 export function readIntoSharedBuffer(socket: Socket, consume?: (chunk: Buffer) => void): boolean {
   const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
