@@ -17,7 +17,7 @@ import net, { type Socket } from 'node:net';
 
 const SHARED = Buffer.allocUnsafe(64 * 1024);
 
-interface StreamState { buffer: symbol; callback: symbol; generator: symbol }
+interface StreamState { buffer: symbol; callback: symbol }
 
 /** net.Socket's own keys for its `onread` state, read off a socket that was given the option. */
 function findStreamState(): StreamState | undefined {
@@ -30,9 +30,10 @@ function findStreamState(): StreamState | undefined {
   const generator = keys.get('kBufferGen');
   if (!buffer || !callback || !generator) return undefined;
   const fields = probe as unknown as Record<symbol, unknown>;
-  // Anything else: a node whose internals moved on.
+  // Anything else: a node whose internals moved on. (The generator key is left null, as on every
+  // socket not given a buffer function: net then keeps reading into the one buffer.)
   if (fields[buffer] !== SHARED || typeof fields[callback] !== 'function' || fields[generator] !== null) return undefined;
-  return { buffer, callback, generator };
+  return { buffer, callback };
 }
 
 const STATE = findStreamState();
