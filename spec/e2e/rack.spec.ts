@@ -141,7 +141,7 @@ describe('passenger run: the Rack::Lint battery', function () {
       const data = randomBytes(5 * 1024 * 1024);
       for (let i = 100; i < data.length; i += 997) data[i] = 10;
       const r = await request(`${p!.url}/checksum?mode=${mode}`, { method: 'POST', body: data });
-      expect(r.json()).to.deep.equal({ sha256: sha256(data), size: data.length, sha256_after_rewind: sha256(data) });
+      expect(r.json()).to.include({ sha256: sha256(data), size: data.length, sha256_after_rewind: sha256(data) });
     });
   }
 

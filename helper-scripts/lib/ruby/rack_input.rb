@@ -54,9 +54,11 @@ module PassengerLoader
       return read_all(buffer) if length.nil?
       raise ArgumentError, "negative length #{length} given" if length.negative?
 
+      return take(0, buffer) if length.zero?
+      return read_from_socket(length, buffer) if length >= READ_SIZE && @pos == @size && !@eof
+
       receive while @size - @pos < length && !@eof
       available = [@size - @pos, length].min
-      return take(0, buffer) if length.zero?
 
       if available.zero?
         buffer&.clear
@@ -139,8 +141,30 @@ module PassengerLoader
         return buffer ? buffer.clear : String.new(encoding: Encoding::BINARY)
       end
 
-      @store.pos = @pos
-      data = @store.read(count, buffer)
+      data = if @store.is_a?(File) # pread: no seek, and no copy through Ruby's read buffer
+               buffer ? @store.pread(count, @pos, buffer) : @store.pread(count, @pos)
+             else
+               @store.pos = @pos
+               @store.read(count, buffer)
+             end
+      @pos += data.bytesize
+      data
+    end
+
+    # A reader that goes through the body in large pieces, in order (the
+    # usual upload handler), gets them straight from the socket into its
+    # buffer; they are kept too (for #rewind and #gets), but not read back
+    # from the store. Smaller pieces are served from the store, so that a
+    # read of a few bytes does not cost a syscall.
+    def read_from_socket(length, buffer)
+      data = receive([length, READ_SIZE].min, buffer || String.new(capacity: [length, READ_SIZE].min))
+      unless data
+        buffer&.clear
+        return nil # IO#read(n) semantics: nil at EOF
+      end
+      while data.bytesize < length && (more = receive([length - data.bytesize, READ_SIZE].min))
+        data << more
+      end
       @pos += data.bytesize
       data
     end
@@ -154,12 +178,13 @@ module PassengerLoader
       @store.gets("\n")
     end
 
-    # Receives one more piece of the body; false at its end.
-    def receive
+    # Receives one more piece of the body (at most `limit` bytes, into
+    # `into`), stores it, and returns it; false at its end.
+    def receive(limit = READ_SIZE, into = scratch_buffer)
       return false if @eof
 
-      wanted = @expected ? [@expected - @size, READ_SIZE].min : READ_SIZE
-      chunk = @socket.readpartial(wanted, scratch_buffer)
+      wanted = @expected ? [@expected - @size, limit].min : limit
+      chunk = @socket.readpartial(wanted, into)
       append(chunk)
       chunk
     rescue EOFError
@@ -175,8 +200,12 @@ module PassengerLoader
     def append(data)
       @store ||= new_store(data.bytesize)
       move_to_file if @store.is_a?(StringIO) && @size + data.bytesize > MEMORY_LIMIT
-      @store.seek(0, IO::SEEK_END)
-      @store.write(data)
+      if @store.is_a?(File)
+        write_at(@store, data, @size)
+      else
+        @store.seek(0, IO::SEEK_END)
+        @store.write(data)
+      end
       @size += data.bytesize
       @eof = true if @expected && @size >= @expected
     end
@@ -189,8 +218,17 @@ module PassengerLoader
 
     def move_to_file
       file = temp_file
-      file.write(@store.string)
+      write_at(file, @store.string, 0)
       @store = file
+    end
+
+    # The file is written with pwrite(2) only (one syscall, no seek): its
+    # reads (#take, #gets) then never miss bytes held in Ruby's write buffer.
+    def write_at(file, data, offset)
+      while (written = file.pwrite(data, offset)) < data.bytesize
+        data = data.byteslice(written, data.bytesize - written)
+        offset += written
+      end
     end
 
     def temp_file
