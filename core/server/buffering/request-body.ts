@@ -10,6 +10,10 @@ import { SpillFile } from './spill-file.ts';
 
 /** Body bytes kept in memory per request before a spill file takes over. */
 export const MEMORY_LIMIT = 128 * 1024;
+/** Beyond it, the file is written in pieces of this size (spill-file.ts says why), and read back in them. */
+const FILE_BATCH = 512 * 1024;
+/** Reading from the client pauses while this much is not on disk yet (a disk slower than the client). */
+const MAX_UNWRITTEN = 2 * FILE_BATCH;
 /**
  * What each kept chunk costs beyond its bytes (the Buffer object): counted
  * against MEMORY_LIMIT, so that a body trickling in one byte per read cannot
@@ -95,7 +99,7 @@ class BodyCollector {
       this.#cost += chunk.length + CHUNK_OVERHEAD;
       if (this.#cost <= MEMORY_LIMIT) { this.#chunks.push(chunk); return; }
       try {
-        file = this.#file = new SpillFile(this.#opts.dir, 'request');
+        file = this.#file = new SpillFile(this.#opts.dir, 'request', { writeBatchBytes: FILE_BATCH });
       } catch (e) {
         this.#fail(e);
         return;
@@ -105,7 +109,7 @@ class BodyCollector {
     }
     file.append(chunk);
     // The disk is slower than the client: stop reading until it caught up.
-    if (file.pending > MEMORY_LIMIT) this.#body.pause();
+    if (file.pending > MAX_UNWRITTEN) this.#body.pause();
   };
 
   readonly #onFileProgress = (): void => {
@@ -113,7 +117,7 @@ class BodyCollector {
     if (file.error) { this.#fail(file.error); return; }
     this.#timer?.refresh();
     if (this.#ended) { if (file.pending === 0) this.#done(); return; }
-    if (this.#body.isPaused() && file.pending <= MEMORY_LIMIT / 2) this.#body.resume();
+    if (this.#body.isPaused() && file.pending <= MAX_UNWRITTEN / 2) this.#body.resume();
   };
 
   readonly #onEnd = (): void => {
@@ -123,13 +127,14 @@ class BodyCollector {
       this.#settled = true;
       this.#resolve({ body: memoryBody(this.#chunks), length: this.#size, release: noRelease });
     } else if (this.#file.pending === 0) this.#done();
+    else this.#file.flush();
   };
 
   #done(): void {
     if (this.#settled) return;
     this.#settled = true;
     const file = this.#file!;
-    this.#resolve({ body: file.readable(), length: this.#size, release: () => file.remove() });
+    this.#resolve({ body: file.readable(FILE_BATCH), length: this.#size, release: () => file.remove() });
   }
 
   readonly #onClose = (): void => {

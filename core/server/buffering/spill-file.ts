@@ -11,6 +11,20 @@ import { PassengerError } from '../../errors/passenger-error.ts';
 /** How much a read from the file returns at most. */
 export const SPILL_READ_SIZE = 64 * 1024;
 
+export interface SpillFileOptions {
+  /**
+   * Appends are written once this many bytes are queued, at the latest
+   * WRITE_DELAY_MS after the first of them, or at flush(); 0: each at once.
+   * Each write goes through node's thread pool and wakes two threads, which
+   * costs more than copying the bytes: for 10 MiB uploads, the core spent
+   * about 35 ms of CPU on 64 KiB writes and reads of its spill file.
+   */
+  writeBatchBytes?: number;
+}
+
+/** How long a batch waits for more bytes: a slow client's bytes are written (and no longer held) soon anyway. */
+const WRITE_DELAY_MS = 20;
+
 let serial = 0;
 const madeDirs = new Set<string>();
 
@@ -26,7 +40,11 @@ export class SpillFile {
   /** Bytes on disk (appends whose write completed). */
   written = 0;
   #queue: Buffer[] = [];
+  #queuedBytes = 0;
   #writing = false;
+  readonly #batchBytes: number;
+  #flushing = false;
+  #delay: NodeJS.Timeout | undefined;
   /** fs calls in flight: the descriptor is closed only when none is (a number reused by another open must never be written). */
   #busy = 0;
   #removed = false;
@@ -35,7 +53,8 @@ export class SpillFile {
   #progress: (() => void) | undefined;
 
   /** Creates the file (synchronously: it happens once per buffered body, before its first write). Throws PSG_ERR_BUFFER_IO. */
-  constructor(dir: string, kind: string) {
+  constructor(dir: string, kind: string, opts: SpillFileOptions = {}) {
+    this.#batchBytes = opts.writeBatchBytes ?? 0;
     try {
       if (!madeDirs.has(dir)) {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -60,14 +79,35 @@ export class SpillFile {
     if (this.#removed || this.#error) return;
     this.size += data.length;
     this.#queue.push(data);
-    if (!this.#writing) this.#writeQueued();
+    this.#queuedBytes += data.length;
+    if (!this.#writing) this.#writeOrWait();
   }
 
+  /** No more appends for now: what is queued is written at once, whatever the batch size. */
+  flush(): void {
+    this.#flushing = true;
+    if (!this.#writing && this.#queuedBytes > 0) this.#writeQueued();
+  }
+
+  #writeOrWait(): void {
+    if (this.#flushing || this.#queuedBytes >= this.#batchBytes) { this.#writeQueued(); return; }
+    if (this.#delay !== undefined) return;
+    this.#delay = setTimeout(this.#onDelay, WRITE_DELAY_MS);
+    this.#delay.unref();
+  }
+
+  readonly #onDelay = (): void => {
+    this.#delay = undefined;
+    if (!this.#writing && !this.#removed && this.#queuedBytes > 0) this.#writeQueued();
+  };
+
   #writeQueued(): void {
+    clearTimeout(this.#delay);
+    this.#delay = undefined;
     const bufs = this.#queue;
+    const total = this.#queuedBytes;
     this.#queue = [];
-    let total = 0;
-    for (const b of bufs) total += b.length;
+    this.#queuedBytes = 0;
     this.#writing = true;
     this.#busy++;
     fs.writev(this.#fd, bufs, this.written, (err, n) => {
@@ -77,7 +117,7 @@ export class SpillFile {
       if (err) this.#error ??= ioError(`cannot write the buffer file ${this.path}`, err);
       else this.written += n;
       if (this.#removed) { this.#closeIfIdle(); return; }
-      if (!this.#error && this.#queue.length > 0) this.#writeQueued();
+      if (!this.#error && this.#queuedBytes > 0) this.#writeOrWait();
       this.#progress?.();
     });
   }
@@ -95,14 +135,14 @@ export class SpillFile {
     });
   }
 
-  /** The whole content as a stream (once everything was written). */
-  readable(): Readable {
+  /** The whole content as a stream (once everything was written), in reads of at most `readSize` bytes. */
+  readable(readSize = SPILL_READ_SIZE): Readable {
     let position = 0;
     const stream = new Readable({
-      highWaterMark: SPILL_READ_SIZE,
+      highWaterMark: readSize,
       read: () => {
         if (position >= this.written) { stream.push(null); return; }
-        this.read(position, Math.min(SPILL_READ_SIZE, this.written - position), (err, data) => {
+        this.read(position, Math.min(readSize, this.written - position), (err, data) => {
           if (err) { stream.destroy(err); return; }
           position += data.length;
           stream.push(data);
@@ -117,7 +157,10 @@ export class SpillFile {
   remove(): void {
     if (this.#removed) return;
     this.#removed = true;
+    clearTimeout(this.#delay);
+    this.#delay = undefined;
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#progress = undefined;
     fs.unlink(this.path, () => {});
     this.#closeIfIdle();
