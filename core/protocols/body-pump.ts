@@ -8,12 +8,22 @@ import { noteBodyBytes } from './gc-pacer.ts';
 
 const LAST_CHUNK = '0\r\n\r\n';
 
+/**
+ * A body whose chunks may be reused once written (a buffered body read back
+ * from its file): the pump gives each chunk back when its write reached the
+ * kernel, or failed.
+ */
+export interface RecyclableChunks {
+  recycle(chunk: Buffer): void;
+}
+
 export class BodyPump {
   readonly #body: Readable;
   readonly #sock: net.Socket;
   readonly #chunked: boolean;
   readonly #endSocket: boolean;
   readonly #settled: (complete: boolean) => void;
+  readonly #recycle: ((chunk: Buffer) => void) | undefined;
   /** Body bytes handed to the socket so far (without chunk framing). */
   sent = 0;
   /** The whole body (and its last chunk) was handed to the socket. */
@@ -30,6 +40,8 @@ export class BodyPump {
     this.#chunked = opts.chunked;
     this.#endSocket = opts.endSocket;
     this.#settled = settled;
+    const recyclable = body as Readable & Partial<RecyclableChunks>;
+    this.#recycle = recyclable.recycle?.bind(recyclable);
     body.on('data', this.#onData);
     body.once('end', this.#onEnd);
     body.once('close', this.#onClose);
@@ -53,12 +65,14 @@ export class BodyPump {
     this.sent += chunk.length;
     noteBodyBytes(chunk.length);
     const sock = this.#sock;
+    const recycle = this.#recycle;
+    const written = recycle === undefined ? undefined : () => recycle(chunk);
     let ok: boolean;
     if (this.#chunked) {
       sock.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-      sock.write(chunk);
+      sock.write(chunk, written);
       ok = sock.write('\r\n', 'latin1');
-    } else ok = sock.write(chunk);
+    } else ok = sock.write(chunk, written);
     if (!ok) {
       this.#body.pause();
       sock.once('drain', this.#onDrain);

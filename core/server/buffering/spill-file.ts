@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PassengerError } from '../../errors/passenger-error.ts';
+import type { RecyclableChunks } from '../../protocols/body-pump.ts';
 
 /** How much a read from the file returns at most. */
 export const SPILL_READ_SIZE = 64 * 1024;
@@ -21,6 +22,9 @@ export interface SpillFileOptions {
    */
   writeBatchBytes?: number;
 }
+
+/** Read buffers a readable() keeps for reuse: one being written to the app, one being read into, one spare. */
+const MAX_SPARE_READS = 3;
 
 /** How long a batch waits for more bytes: a slow client's bytes are written (and no longer held) soon anyway. */
 const WRITE_DELAY_MS = 20;
@@ -122,23 +126,30 @@ export class SpillFile {
     });
   }
 
-  /** Reads up to `length` bytes at `position` into a fresh buffer (it may be kept). */
-  read(position: number, length: number, cb: (err: PassengerError | null, data: Buffer) => void): void {
+  /** Reads up to `length` bytes at `position` into `into` (at least `length` long), by default a fresh buffer (it may be kept). */
+  read(position: number, length: number, cb: (err: PassengerError | null, data: Buffer) => void, into?: Buffer): void {
     if (this.#removed) return;
-    const buf = Buffer.allocUnsafe(length);
+    const buf = into ?? Buffer.allocUnsafe(length);
     this.#busy++;
     fs.read(this.#fd, buf, 0, length, position, (err, n) => {
       this.#busy--;
       if (this.#removed) { this.#closeIfIdle(); return; }
       if (err || n === 0) cb(ioError(`cannot read the buffer file ${this.path}`, err ?? new Error('unexpected end of file')), buf);
-      else cb(null, n === length ? buf : buf.subarray(0, n));
+      else cb(null, n === buf.length ? buf : buf.subarray(0, n));
     });
   }
 
-  /** The whole content as a stream (once everything was written), in reads of at most `readSize` bytes. */
-  readable(readSize = SPILL_READ_SIZE): Readable {
+  /**
+   * The whole content as a stream (once everything was written), in reads
+   * of at most `readSize` bytes. A consumer may give a chunk back with
+   * `recycle(chunk)` once nothing refers to it any more (body-pump.ts does
+   * when its write reached the kernel): later reads then go into it instead
+   * of fresh memory, whose pages the kernel has to fault in one by one.
+   */
+  readable(readSize = SPILL_READ_SIZE): Readable & RecyclableChunks {
     let position = 0;
-    const stream = new Readable({
+    const spare: Buffer[] = [];
+    const stream: Readable & RecyclableChunks = Object.assign(new Readable({
       highWaterMark: readSize,
       read: () => {
         if (position >= this.written) { stream.push(null); return; }
@@ -147,7 +158,12 @@ export class SpillFile {
           position += data.length;
           stream.push(data);
           if (position >= this.written) stream.push(null);
-        });
+        }, spare.pop());
+      },
+    }), {
+      recycle(chunk: Buffer): void {
+        // Only whole buffers of this stream's size (a short last read of a fresh buffer is left to the GC).
+        if (spare.length < MAX_SPARE_READS && chunk.byteOffset === 0 && chunk.buffer.byteLength === readSize) spare.push(Buffer.from(chunk.buffer, 0, readSize));
       },
     });
     return stream;
