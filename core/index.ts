@@ -20,6 +20,7 @@ export type { OptionRegistry } from './registries/option-registry.ts';
 export type { Protocol, ForwardTarget, ForwardOutcome } from './registries/protocols.ts';
 export type { Registry } from './registries/registry.ts';
 export type { FrontRequest, FrontResponse } from './server/front.ts';
+export type { RecyclableChunks } from './protocols/body-pump.ts';
 export { Stage } from './stage.ts';
 export { detectByStartupFile, type StartupFileCheck } from './detect-by-startup-file.ts';
 export { chooseInterpreter, type InterpreterRule, type InterpreterChoice } from './interpreter.ts';

@@ -34,14 +34,13 @@ export class BodyPump {
    * `endSocket`: half-close the connection after the body (its end marks the body's end).
    * `settled` is called once: true when the whole body went out, false when the body broke off.
    */
-  constructor(body: Readable, sock: net.Socket, opts: { chunked: boolean; endSocket: boolean }, settled: (complete: boolean) => void) {
+  constructor(body: Readable & Partial<RecyclableChunks>, sock: net.Socket, opts: { chunked: boolean; endSocket: boolean }, settled: (complete: boolean) => void) {
     this.#body = body;
     this.#sock = sock;
     this.#chunked = opts.chunked;
     this.#endSocket = opts.endSocket;
     this.#settled = settled;
-    const recyclable = body as Readable & Partial<RecyclableChunks>;
-    this.#recycle = recyclable.recycle?.bind(recyclable);
+    this.#recycle = body.recycle?.bind(body);
     body.on('data', this.#onData);
     body.once('end', this.#onEnd);
     body.once('close', this.#onClose);

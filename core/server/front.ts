@@ -1,6 +1,7 @@
 // The one request shape both front ends (built-in HTTP engine, SCGI) hand to
 // the forwarding path, and the response sink they expose. Protocols only see these.
 import type { Readable } from 'node:stream';
+import type { RecyclableChunks } from '../protocols/body-pump.ts';
 
 export interface FrontRequest {
   method: string;
@@ -21,8 +22,13 @@ export interface FrontRequest {
    * it sent are kept. From any other peer they are replaced (server/trusted-proxies.ts).
    */
   trustedProxy: boolean;
-  /** The decoded body, or null when the request has none. */
-  body: Readable | null;
+  /**
+   * The decoded body, or null when the request has none. A body read back
+   * from a buffer file offers `recycle(chunk)`: a protocol calls it once a
+   * chunk it wrote left its hands (its socket write's callback), and later
+   * reads go into that memory instead of fresh buffers.
+   */
+  body: (Readable & Partial<RecyclableChunks>) | null;
   /** The body length when known in advance (undefined for chunked bodies). */
   contentLength: number | undefined;
   /** The W3C trace id (32 hex digits) of this request, when trace_context is on (for the access log). */

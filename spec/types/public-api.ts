@@ -10,7 +10,7 @@ import {
   type ForwardTarget, type FrontRequest, type FrontResponse, type GroupInfo, type InstanceInfo, type InterpreterChoice,
   type InterpreterRule, type JourneyStep, type Kernel, type KernelHooks, type LoaderSpec, type OptionDef, type OptionRegistry,
   type PerAppTypeHookName, type Plugin, type PluginDefinition, type PluginKernel, type ProcessInfo, type ProcessSocket,
-  type Protocol, type ProtocolName, type Readiness, type Registry, type RejectionReason, type ReportHint, type ReportSection,
+  type Protocol, type ProtocolName, type Readiness, type RecyclableChunks, type Registry, type RejectionReason, type ReportHint, type ReportSection,
   type RequestEvent, type ResolveLoaderHook, type SpawnCommand, type SpawnInfo, type SpawnMethod,
 } from '../../core/index.ts';
 import { choosePython, nodeHints, pythonHints, pythonOption, rubyHints, VIRTUALENVS, type PythonOptions } from '../../plugins/languages/index.ts';
@@ -30,6 +30,8 @@ assertType<Equal<ReturnType<typeof shellQuote>, string>>();
 assertType<Equal<ReturnType<typeof editDistance>, number>>();
 // For a protocol of a plugin (FastCGI): the CGI variables, and where the app's files are.
 assertType<Equal<Parameters<typeof cgiVariables>, [FrontRequest, string]>>();
+// A buffered body may take its chunks back; a protocol that ignores that still just reads a Readable.
+assertType<Equal<NonNullable<FrontRequest['body']>['recycle'], RecyclableChunks['recycle'] | undefined>>();
 assertType<Equal<ReturnType<typeof cgiVariables>, string[]>>();
 assertType<Equal<Pick<ForwardTarget, 'appRoot' | 'startupFile'>, { appRoot: string; startupFile: string }>>();
 assertType<Equal<AppTypeDescriptor['scriptExtensions'], string[] | undefined>>();
@@ -79,6 +81,6 @@ definePlugin({ apply() {} });
 export type PublicTypes = [
   AppSpec, AppTypeDescriptor, CoreOptions, DetectContext, ExitInfo, ForwardOutcome, ForwardTarget, FrontRequest, FrontResponse,
   GroupInfo, InstanceInfo, JourneyStep, Kernel, OptionDef, PluginDefinition, PluginKernel, ProcessInfo, ProcessSocket, Protocol,
-  ProtocolName, Registry<AppTypeDescriptor>, RejectionReason, ReportHint, ReportSection, RequestEvent, SpawnCommand, SpawnInfo,
+  ProtocolName, RecyclableChunks, Registry<AppTypeDescriptor>, RejectionReason, ReportHint, ReportSection, RequestEvent, SpawnCommand, SpawnInfo,
 ];
 export { typed, rule, meaning };

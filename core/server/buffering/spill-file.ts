@@ -87,7 +87,7 @@ export class SpillFile {
     if (!this.#writing) this.#writeOrWait();
   }
 
-  /** No more appends for now: what is queued is written at once, whatever the batch size. */
+  /** Writes what is queued now, whatever the batch size, and every later append as it comes (the owner has no more to wait for). */
   flush(): void {
     this.#flushing = true;
     if (!this.#writing && this.#queuedBytes > 0) this.#writeQueued();

@@ -170,13 +170,17 @@ class FastCgiExchange {
    */
   sendBody(sock, body) {
     const onDrain = () => body.resume();
+    // A body the core buffered in a file takes its chunks back once written, and reads into them again.
+    const recycle = typeof body.recycle === 'function' ? body.recycle.bind(body) : undefined;
     body.on('data', (chunk) => {
       if (this.settled) return;
       let ok = true;
       for (let at = 0; at < chunk.length; at += MAX_CONTENT) {
-        const piece = chunk.subarray(at, Math.min(at + MAX_CONTENT, chunk.length));
+        const end = Math.min(at + MAX_CONTENT, chunk.length);
+        const piece = chunk.subarray(at, end);
         sock.write(recordHeader(STDIN, REQUEST_ID, piece.length));
-        ok = sock.write(piece);
+        // The last piece's write completes after the others: the whole chunk is free then.
+        ok = sock.write(piece, end === chunk.length && recycle ? () => recycle(chunk) : undefined);
       }
       if (!ok) { body.pause(); sock.once('drain', onDrain); }
     });
