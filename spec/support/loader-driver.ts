@@ -133,7 +133,7 @@ export function sessionRequest(
   run: Pick<LoaderRun, 'socketPath' | 'password'>,
   vars: Record<string, string>,
   body?: Buffer | Iterable<Buffer>,
-  opts: { password?: string } = {},
+  opts: { password?: string; headWithBody?: boolean } = {},
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(run.socketPath);
@@ -142,11 +142,12 @@ export function sessionRequest(
     sock.on('end', () => resolve(Buffer.concat(chunks)));
     sock.on('error', reject);
     const pairs = { PASSENGER_CONNECT_PASSWORD: opts.password ?? run.password, ...vars };
-    sock.write(sessionHead(pairs, 'utf8'));
-    if (body) {
-      if (Buffer.isBuffer(body)) sock.write(body);
-      else for (const part of body) sock.write(part);
-    }
+    const head = sessionHead(pairs, 'utf8');
+    const parts = body === undefined ? [] : Buffer.isBuffer(body) ? [body] : [...body];
+    // headWithBody: the first part goes out in the head's write, as the core sends a head and a body's first bytes.
+    if (opts.headWithBody && parts.length > 0) parts[0] = Buffer.concat([head, parts[0]!]);
+    else sock.write(head);
+    for (const part of parts) sock.write(part);
     sock.end();
   });
 }

@@ -55,7 +55,7 @@ module PassengerLoader
       raise ArgumentError, "negative length #{length} given" if length.negative?
 
       return take(0, buffer) if length.zero?
-      return read_from_socket(length, buffer) if length >= READ_SIZE && @pos == @size && !@eof
+      return read_through(length, buffer) if length >= READ_SIZE && @size - @pos < length && !@eof
 
       receive while @size - @pos < length && !@eof
       available = [@size - @pos, length].min
@@ -152,20 +152,26 @@ module PassengerLoader
     end
 
     # A reader that goes through the body in large pieces, in order (the
-    # usual upload handler), gets them straight from the socket into its
-    # buffer; they are kept too (for #rewind and #gets), but not read back
-    # from the store. Smaller pieces are served from the store, so that a
-    # read of a few bytes does not cost a syscall.
-    def read_from_socket(length, buffer)
-      data = receive([length, READ_SIZE].min, buffer || String.new(capacity: [length, READ_SIZE].min))
-      unless data
-        buffer&.clear
-        return nil # IO#read(n) semantics: nil at EOF
+    # usual upload handler), gets what is stored and not read yet (the body
+    # bytes that came with the head, say), then the rest straight from the
+    # socket into its buffer: kept too (for #rewind and #gets), but not read
+    # back from the store. Smaller pieces are served from the store, so that
+    # a read of a few bytes does not cost a syscall.
+    def read_through(length, buffer)
+      if @pos < @size
+        data = take(@size - @pos, buffer)
+      else
+        data = receive([length, READ_SIZE].min, buffer || String.new(capacity: [length, READ_SIZE].min))
+        unless data
+          buffer&.clear
+          return nil # IO#read(n) semantics: nil at EOF
+        end
+        @pos += data.bytesize
       end
       while data.bytesize < length && (more = receive([length - data.bytesize, READ_SIZE].min))
         data << more
+        @pos += more.bytesize
       end
-      @pos += data.bytesize
       data
     end
 
