@@ -4,18 +4,10 @@
 // how much of an unread body is left when the app answered early.
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { RecyclableChunks } from '../server/front.ts';
 import { noteBodyBytes } from './gc-pacer.ts';
 
 const LAST_CHUNK = '0\r\n\r\n';
-
-/**
- * A body whose chunks may be reused once written (a buffered body read back
- * from its file): the pump gives each chunk back when its write reached the
- * kernel, or failed.
- */
-export interface RecyclableChunks {
-  recycle(chunk: Buffer): void;
-}
 
 export class BodyPump {
   readonly #body: Readable;

@@ -1,7 +1,15 @@
 // The one request shape both front ends (built-in HTTP engine, SCGI) hand to
 // the forwarding path, and the response sink they expose. Protocols only see these.
 import type { Readable } from 'node:stream';
-import type { RecyclableChunks } from '../protocols/body-pump.ts';
+
+/**
+ * A body whose chunks may be reused once written (a buffered body read back
+ * from its file): a protocol gives each chunk back when its write reached
+ * the kernel, or failed (protocols/body-pump.ts does).
+ */
+export interface RecyclableChunks {
+  recycle(chunk: Buffer): void;
+}
 
 export interface FrontRequest {
   method: string;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PassengerError } from '../../errors/passenger-error.ts';
-import type { RecyclableChunks } from '../../protocols/body-pump.ts';
+import type { RecyclableChunks } from '../front.ts';
 
 /** How much a read from the file returns at most. */
 export const SPILL_READ_SIZE = 64 * 1024;

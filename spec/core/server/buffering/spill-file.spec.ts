@@ -46,15 +46,20 @@ describe('SpillFile', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('writes appends that come within the delay together, not one write each', async () => {
-    file = new SpillFile(dir, 'request', { writeBatchBytes: 512 * KIB });
-    const written = nextWrite(file);
-    file.append(pattern(100 * KIB, 1));
-    // Before the batch's delay (20 ms) ends: both go out in its one write.
-    await new Promise((r) => setTimeout(r, 5));
-    file.append(pattern(100 * KIB, 2));
-    expect(await written).to.equal(200 * KIB);
-  });
+  for (const [batch, firstWrite, what] of [
+    [512 * KIB, 200 * KIB, 'together, not one write each'],
+    [0, 100 * KIB, 'each at once without a batch'],
+  ] as const) {
+    it(`writes two appends 5 ms apart ${what}`, async () => {
+      file = new SpillFile(dir, 'request', { writeBatchBytes: batch });
+      const written = nextWrite(file);
+      file.append(pattern(100 * KIB, 1));
+      // Before a batch's delay (20 ms) ends: both go out in its one write.
+      await new Promise((r) => setTimeout(r, 5));
+      file.append(pattern(100 * KIB, 2));
+      expect(await written).to.equal(firstWrite);
+    });
+  }
 
   it('writes a full batch at once, and what is queued at flush()', async () => {
     file = new SpillFile(dir, 'request', { writeBatchBytes: 512 * KIB });
@@ -66,15 +71,6 @@ describe('SpillFile', () => {
     file.append(pattern(10 * KIB, 5));
     file.flush();
     expect(await written).to.equal(610 * KIB);
-  });
-
-  it('writes each append at once without a batch', async () => {
-    file = new SpillFile(dir, 'response');
-    const written = nextWrite(file);
-    file.append(pattern(100 * KIB, 6));
-    await new Promise((r) => setTimeout(r, 5));
-    file.append(pattern(100 * KIB, 7));
-    expect(await written).to.equal(100 * KIB);
   });
 
   it('reads back every byte in order, in reads of at most the size asked for, and removes its file', async () => {
