@@ -12,7 +12,8 @@
 // is absent nothing changes. The copy goes to the socket's stream as node's
 // own buffer would, so 'data', pause(), resume() and a hand-over to
 // node:http (whose parser reads the handle itself) work as before; or,
-// for the lean engine, straight to the connection.
+// for the lean engine, straight to the connection, which copies what it
+// keeps itself (a streamed body goes into reused buffers: lean-body.ts).
 import net, { type Socket } from 'node:net';
 
 const SHARED = Buffer.allocUnsafe(64 * 1024);
@@ -55,17 +56,19 @@ function copyOut(buffer: Buffer, nread: number): Buffer {
  * Makes an accepted socket read into the shared buffer; false: it reads
  * node's way (not possible on this node, or already set). With `consume`,
  * every read goes straight to it instead of through the stream, with no
- * 'data' event and no nextTick per read (a third of the saving). pause()
- * and resume() still stop and restart the reads, and the end still comes
- * as 'end'. readIntoStream() gives the reads back to the stream.
+ * 'data' event and no nextTick per read (a third of the saving), as a view
+ * of the shared buffer that is only valid during the call: the consumer
+ * copies what it keeps. pause() and resume() still stop and restart the
+ * reads, and the end still comes as 'end'. readIntoStream() gives the
+ * reads back to the stream.
  */
-export function readIntoSharedBuffer(socket: Socket, consume?: (chunk: Buffer) => void): boolean {
+export function readIntoSharedBuffer(socket: Socket, consume?: (view: Buffer) => void): boolean {
   const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (STATE === undefined || !handle || typeof handle.useUserBuffer !== 'function' || socket.destroyed) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   if (fields[STATE.buffer] !== null) return false;
   fields[STATE.buffer] = SHARED;
-  fields[STATE.callback] = consume ? (nread: number, buffer: Buffer) => { consume(copyOut(buffer, nread)); } : pushCopy;
+  fields[STATE.callback] = consume ? (nread: number, buffer: Buffer) => { consume(buffer.subarray(0, nread)); } : pushCopy;
   handle.useUserBuffer(SHARED);
   return true;
 }

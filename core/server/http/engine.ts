@@ -23,6 +23,7 @@ import { memoryBody } from '../buffering/request-body.ts';
 import { KEEP_ALIVE_MS, LeanConnection, type LeanHost } from './lean-connection.ts';
 import type { LeanHead } from './lean-head.ts';
 import type { LeanFrontResponse } from './lean-response.ts';
+import type { LeanBody } from './lean-body.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -230,8 +231,8 @@ export class HttpEngine {
     };
   }
 
-  /** A request the lean engine read whole: served like node's when the rules let it through, else left to node:http (false). */
-  #serveLean(head: LeanHead, body: Buffer, socket: Socket, res: LeanFrontResponse): boolean {
+  /** A request from the lean engine (read whole, or with its body streaming): served like node's when the rules let it through, else left to node:http (false). */
+  #serveLean(head: LeanHead, body: Buffer | LeanBody, socket: Socket, res: LeanFrontResponse): boolean {
     const verdict = checkRequestHead({ method: head.method, url: head.url, httpVersionMajor: 1, httpVersionMinor: head.httpVersionMinor, rawHeaders: head.rawHeaders });
     // A refusal is node:http's to answer (the same rules run there), with the same response and log line.
     if (!verdict.ok) return false;
@@ -253,8 +254,8 @@ export class HttpEngine {
       ...serverOf(verdict.host, socket, this.#port),
       https: false,
       trustedProxy: this.#trusted(socket),
-      body: body.length > 0 ? memoryBody([body]) : null,
-      contentLength: body.length > 0 ? body.length : undefined,
+      body: !Buffer.isBuffer(body) ? body : body.length > 0 ? memoryBody([body]) : null,
+      contentLength: head.contentLength > 0 ? head.contentLength : undefined,
     };
     void this.#forwarder.handle(app, front, res);
     return true;

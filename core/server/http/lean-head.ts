@@ -1,11 +1,11 @@
 // The request heads the lean engine (lean-connection.ts) serves itself: the
-// common methods, in the plainest form HTTP/1.1 allows, with no body or a
-// small one of a plain Content-Length (the connection reads it whole before
-// the request goes on). Anything else (chunked or large bodies, an upgrade,
-// Expect, obs-fold, a bare CR or LF, bytes outside printable ASCII, a long
-// head) is declined, and node's parser takes the connection over with every
-// byte still unread: it alone decides what is malformed, so refusals stay
-// exactly as they were. Declining is always safe; accepting is only allowed
+// common methods, in the plainest form HTTP/1.1 allows, with no body or one
+// of a plain Content-Length (the connection reads a small one whole before
+// the request goes on, and streams a larger one). Anything else (chunked
+// bodies, an upgrade, Expect, obs-fold, a bare CR or LF, bytes outside
+// printable ASCII, a long head) is declined, and node's parser takes the
+// connection over with every byte still unread: it alone decides what is
+// malformed, so refusals stay exactly as they were. Declining is always safe; accepting is only allowed
 // where node's parser would read the same method, target, version, headers,
 // keep-alive and body length (spec/fuzz checks that).
 import { TOKEN_BYTES } from '../../util/http-token.ts';
@@ -26,7 +26,7 @@ export interface LeanHead {
   keepAlive: boolean;
   /** Offset just past the head's blank line. */
   end: number;
-  /** The body's length (Content-Length; 0 without one): it follows the head, up to MAX_LEAN_BODY bytes. */
+  /** The body's length (Content-Length; 0 without one): it follows the head. */
   contentLength: number;
 }
 
@@ -37,8 +37,10 @@ export const DECLINE = 1;
 
 /** Heads longer than this go to node, whose limit (16 KiB) answers 431. */
 export const MAX_LEAN_HEAD = 8 * 1024;
-/** Larger bodies go to node, which streams them; these are read whole first (a form, a JSON document). */
+/** Bodies up to this size are read whole before the request goes on (a form, a JSON document); larger ones are streamed. */
 export const MAX_LEAN_BODY = 64 * 1024;
+/** Longer Content-Length values (over 15 digits, a petabyte) go to node, which decides what they mean. */
+const MAX_LENGTH_DIGITS = 15;
 const MAX_HEADERS = 100;
 
 const CR = 13;
@@ -71,15 +73,14 @@ function methodAt(buf: Buffer, p: number, limit: number): LeanMethod | typeof IN
   return incomplete ? INCOMPLETE : DECLINE;
 }
 
-/** A Content-Length value as node reads it when it is plain digits without a leading zero (else declined), up to MAX_LEAN_BODY. */
+/** A Content-Length value as node reads it when it is plain digits without a leading zero (else declined), of at most 15 digits. */
 function bodyLength(value: string): number | undefined {
-  if (value.length === 0 || value.length > 6 || (value.length > 1 && value.charCodeAt(0) === 48)) return undefined;
+  if (value.length === 0 || value.length > MAX_LENGTH_DIGITS || (value.length > 1 && value.charCodeAt(0) === 48)) return undefined;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c < 48 || c > 57) return undefined;
   }
-  const n = Number(value);
-  return n <= MAX_LEAN_BODY ? n : undefined;
+  return Number(value);
 }
 
 function isValueByte(c: number): boolean {
@@ -156,7 +157,7 @@ export function parseLeanHead(buf: Buffer, start: number): LeanHead | typeof INC
     const lower = name.length <= 17 ? name.toLowerCase() : '';
     if (DECLINED_NAMES.has(lower)) return DECLINE;
     if (lower === 'content-length') {
-      // One plain length, small enough to read whole; repeated ones, lists and large bodies are node's.
+      // One plain length; repeated ones and lists are node's.
       const n = contentLength < 0 ? bodyLength(value) : undefined;
       if (n === undefined) return DECLINE;
       contentLength = n;

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { FrontResponse } from '../front.ts';
 
 /** How long the rest of a request body is read (and dropped) after the answer, before the connection may close. */
-const LINGER_MS = 5000;
+export const LINGER_MS = 5000;
 
 /** Shared by an engine and its responses. */
 export interface DrainState {

@@ -3,7 +3,8 @@
 // large; pause() stops the reads (the client's writes back up) and resume()
 // brings the rest; the end still comes; and each chunk is a copy that the
 // next read does not overwrite. A consumer may take the reads straight
-// from the socket, and give them back to its stream.
+// from the socket (views of the shared buffer, which it copies), and give
+// them back to its stream.
 import { expect } from 'chai';
 import net from 'node:net';
 import { readIntoSharedBuffer, readIntoStream } from '../../../core/server/shared-read-buffer.ts';
@@ -71,7 +72,8 @@ describe('reading accepted sockets into the shared buffer', () => {
   it('with a consumer, gives it every read instead of \'data\', holds reads while paused, and gives them back to the stream on request', async () => {
     const direct: Buffer[] = [];
     const viaData: Buffer[] = [];
-    p = await pair((c) => direct.push(c));
+    const memory = new Set<ArrayBufferLike>();
+    p = await pair((view) => { memory.add(view.buffer); direct.push(Buffer.from(view)); });
     const socket = p.serverSide;
     socket.on('data', (c: Buffer) => viaData.push(c));
     const ended = new Promise((r) => socket.on('end', r));
@@ -81,6 +83,9 @@ describe('reading accepted sockets into the shared buffer', () => {
     while (Buffer.concat(direct).length < first.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(Buffer.concat(direct).equals(first)).to.equal(true);
     expect(viaData).to.have.length(0);
+    // Every read was a view of the one shared buffer: no allocation per read.
+    expect(direct.length).to.be.greaterThan(1);
+    expect(memory.size).to.equal(1);
     socket.pause();
     p.client.write('held');
     await new Promise((r) => setTimeout(r, 100));

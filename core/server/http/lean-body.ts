@@ -1,0 +1,57 @@
+// A request body the lean engine streams (one larger than it reads whole):
+// the connection pushes each read's body bytes here, copied into a reused
+// buffer, and pauses its socket while the reader is behind. A chunk comes
+// back through recycle() once its write reached the kernel (body-pump.ts),
+// so an upload runs through a few buffers instead of a fresh allocation
+// per read, which node's parser makes and the GC frees late (the malloc
+// heap that uploads left behind).
+import { Readable } from 'node:stream';
+import type { RecyclableChunks } from '../front.ts';
+import { recycleReadBuffer, takeReadBuffer } from '../../protocols/read-buffer-pool.ts';
+
+/** Reads up to this size go into a buffer of this size; larger ones (up to the 64 KiB a read takes) into one of 64 KiB. */
+const SMALL_BUFFER = 16 * 1024;
+const LARGE_BUFFER = 64 * 1024;
+/**
+ * Smaller reads are copied into node's shared Buffer pool instead: a client
+ * sending a few bytes per read must not pin a reused buffer per read while the
+ * reader waits (the stream counts bytes, not the buffers holding them).
+ */
+const POOLED_FROM = 4 * 1024;
+
+export class LeanBody extends Readable implements RecyclableChunks {
+  readonly #wantMore: () => void;
+  /** Chunks handed out in reused buffers, by their memory: only these go back to the pool, each once. */
+  readonly #lent = new WeakMap<ArrayBufferLike, Buffer>();
+
+  /** `wantMore`: the reader caught up; the connection resumes reading. */
+  constructor(wantMore: () => void) {
+    super({ highWaterMark: LARGE_BUFFER });
+    this.#wantMore = wantMore;
+  }
+
+  override _read(): void {
+    this.#wantMore();
+  }
+
+  /**
+   * Body bytes from the connection; `bytes` is only valid during the call
+   * (a view of the shared read buffer). False: the reader is behind, stop reading.
+   */
+  pushCopy(bytes: Buffer): boolean {
+    const n = bytes.length;
+    // (Longer than a read: the bytes that came with the head, seldom more than one read's worth.)
+    if (n < POOLED_FROM || n > LARGE_BUFFER) return this.push(Buffer.from(bytes));
+    const buffer = takeReadBuffer(n <= SMALL_BUFFER ? SMALL_BUFFER : LARGE_BUFFER);
+    bytes.copy(buffer, 0, 0, n);
+    this.#lent.set(buffer.buffer, buffer);
+    return this.push(buffer.subarray(0, n));
+  }
+
+  recycle(chunk: Buffer): void {
+    const buffer = this.#lent.get(chunk.buffer);
+    if (buffer === undefined) return;
+    this.#lent.delete(chunk.buffer);
+    recycleReadBuffer(buffer);
+  }
+}
