@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { PassengerError } from '../../errors/passenger-error.ts';
 import { SpillFile } from './spill-file.ts';
+import type { RecyclableChunks } from '../front.ts';
 
 /** Body bytes kept in memory per request before a spill file takes over. */
 export const MEMORY_LIMIT = 128 * 1024;
@@ -37,7 +38,8 @@ export interface BufferedBody {
   release(): void;
 }
 
-export function bufferRequestBody(body: Readable, opts: RequestBufferOptions): Promise<BufferedBody> {
+/** A body that offers recycle() (the lean engine's streamed bodies) gets each chunk back once it is on disk. */
+export function bufferRequestBody(body: Readable & Partial<RecyclableChunks>, opts: RequestBufferOptions): Promise<BufferedBody> {
   return new Promise((resolve, reject) => new BodyCollector(body, opts, resolve, reject).start());
 }
 
@@ -52,7 +54,7 @@ export function memoryBody(chunks: Buffer[]): Readable {
 }
 
 class BodyCollector {
-  readonly #body: Readable;
+  readonly #body: Readable & Partial<RecyclableChunks>;
   readonly #opts: RequestBufferOptions;
   readonly #resolve: (b: BufferedBody) => void;
   readonly #reject: (e: unknown) => void;
@@ -64,7 +66,7 @@ class BodyCollector {
   #ended = false;
   #settled = false;
 
-  constructor(body: Readable, opts: RequestBufferOptions, resolve: (b: BufferedBody) => void, reject: (e: unknown) => void) {
+  constructor(body: Readable & Partial<RecyclableChunks>, opts: RequestBufferOptions, resolve: (b: BufferedBody) => void, reject: (e: unknown) => void) {
     this.#body = body;
     this.#opts = opts;
     this.#resolve = resolve;
@@ -99,7 +101,7 @@ class BodyCollector {
       this.#cost += chunk.length + CHUNK_OVERHEAD;
       if (this.#cost <= MEMORY_LIMIT) { this.#chunks.push(chunk); return; }
       try {
-        file = this.#file = new SpillFile(this.#opts.dir, 'request', { writeBatchBytes: FILE_BATCH });
+        file = this.#file = new SpillFile(this.#opts.dir, 'request', { writeBatchBytes: FILE_BATCH, recycle: this.#body.recycle?.bind(this.#body) });
       } catch (e) {
         this.#fail(e);
         return;

@@ -18,11 +18,18 @@ const LARGE_BUFFER = 64 * 1024;
  * reader waits (the stream counts bytes, not the buffers holding them).
  */
 const POOLED_FROM = 4 * 1024;
+/**
+ * Reused buffers out at once, at most. A reader that does not give chunks
+ * back gets plain copies beyond this, so it holds no more memory than with
+ * fresh buffers, and the map of lent chunks stays small.
+ */
+const MAX_LENT = 32;
 
 export class LeanBody extends Readable implements RecyclableChunks {
   readonly #wantMore: () => void;
   /** Chunks handed out in reused buffers, by their memory: only these go back to the pool, each once. */
   readonly #lent = new WeakMap<ArrayBufferLike, Buffer>();
+  #lentCount = 0;
 
   /** `wantMore`: the reader caught up; the connection resumes reading. */
   constructor(wantMore: () => void) {
@@ -41,10 +48,11 @@ export class LeanBody extends Readable implements RecyclableChunks {
   pushCopy(bytes: Buffer): boolean {
     const n = bytes.length;
     // (Longer than a read: the bytes that came with the head, seldom more than one read's worth.)
-    if (n < POOLED_FROM || n > LARGE_BUFFER) return this.push(Buffer.from(bytes));
+    if (n < POOLED_FROM || n > LARGE_BUFFER || this.#lentCount >= MAX_LENT) return this.push(Buffer.from(bytes));
     const buffer = takeReadBuffer(n <= SMALL_BUFFER ? SMALL_BUFFER : LARGE_BUFFER);
     bytes.copy(buffer, 0, 0, n);
     this.#lent.set(buffer.buffer, buffer);
+    this.#lentCount++;
     return this.push(buffer.subarray(0, n));
   }
 
@@ -52,6 +60,7 @@ export class LeanBody extends Readable implements RecyclableChunks {
     const buffer = this.#lent.get(chunk.buffer);
     if (buffer === undefined) return;
     this.#lent.delete(chunk.buffer);
+    this.#lentCount--;
     recycleReadBuffer(buffer);
   }
 }

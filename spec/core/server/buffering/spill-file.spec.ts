@@ -46,6 +46,21 @@ describe('SpillFile', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('gives each appended buffer back once its write completed, not before', async () => {
+    const back: Buffer[] = [];
+    file = new SpillFile(dir, 'request', { writeBatchBytes: 512 * KIB, recycle: (b) => back.push(b) });
+    const appended = [pattern(300 * KIB, 1), pattern(300 * KIB, 2), pattern(10 * KIB, 3)];
+    for (const b of appended) file.append(b);
+    // Queued for the batch: still the file's.
+    expect(back).to.have.length(0);
+    file.flush();
+    while (file.pending > 0) await nextWrite(file);
+    // Each came back once, in order, the same buffer.
+    expect(back).to.have.length(3);
+    back.forEach((b, i) => expect(b).to.equal(appended[i]));
+    expect(file.written).to.equal(610 * KIB);
+  });
+
   for (const [batch, firstWrite, what] of [
     [512 * KIB, 200 * KIB, 'together, not one write each'],
     [0, 100 * KIB, 'each at once without a batch'],
