@@ -1,5 +1,6 @@
 // Free read buffers of the connections to app processes (upstream-pool.ts),
-// kept for the next connection that needs one. A connection changes buffers
+// kept for the next connection that needs one; a body the lean engine
+// streams borrows its chunks' buffers here too (server/http/lean-body.ts). A connection changes buffers
 // when a read fills its small one (a large body), when the body ends (back to
 // small), and when a slow client still holds the last read's bytes. Each
 // change allocated: 1 MiB downloads at 32 connections allocated 2.3 buffers

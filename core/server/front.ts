@@ -32,9 +32,10 @@ export interface FrontRequest {
   trustedProxy: boolean;
   /**
    * The decoded body, or null when the request has none. A body read back
-   * from a buffer file offers `recycle(chunk)`: a protocol calls it once a
-   * chunk it wrote left its hands (its socket write's callback), and later
-   * reads go into that memory instead of fresh buffers.
+   * from a buffer file, and one the lean HTTP engine streams, offer
+   * `recycle(chunk)`: a protocol calls it once a chunk it wrote left its
+   * hands (its socket write's callback), and later reads go into that
+   * memory instead of fresh buffers.
    */
   body: (Readable & Partial<RecyclableChunks>) | null;
   /** The body length when known in advance (undefined for chunked bodies). */
