@@ -1,11 +1,12 @@
 // The lean HTTP/1.1 engine (lean_http_engine, on by default) in front of a
-// real Node app: requests without a body or with a small one are answered
-// with node's framing and headers, kept alive and pipelined in order; the
-// first request of any other kind (a chunked or large body, an upgrade, a
+// real Node app: requests without a body or with one of a Content-Length
+// are answered with node's framing and headers, kept alive and pipelined in
+// order; the first request of any other kind (a chunked body, an upgrade, a
 // malformed head) hands the connection to node:http, which parses it from
 // the first unread byte; and the option off gives node:http every
 // connection, as before.
 import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { exchangeRaw } from '../support/http-get.ts';
 import { fixtureApp, startPassenger, stopAndClean, type RunningPassenger } from '../support/passenger.ts';
@@ -95,6 +96,16 @@ describe('the lean HTTP engine (lean_http_engine)', function () {
     const rs = responses(out);
     expect(rs.map((r) => r.status)).to.deep.equal([200, 200, 200, 200, 200]);
     for (const i of [1, 2, 3]) expect(JSON.parse(rs[i]!.body)).to.deep.equal(hello);
+  });
+
+  it('streams a large body to the app in order, and serves the request pipelined behind it', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 17);
+    const head = Buffer.from(`POST /sha256 HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n`);
+    const after = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const out = await exchangeRaw(p!.port, [Buffer.concat([head, body.subarray(0, 10_000)]), body.subarray(10_000, 2_000_000), Buffer.concat([body.subarray(2_000_000), after])], { gapMs: 50, waitMs: 5000 });
+    const rs = responses(out);
+    expect(rs.map((r) => r.status)).to.deep.equal([200, 200]);
+    expect(JSON.parse(rs[0]!.body)).to.deep.equal({ bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
   });
 
   it('passes on a small body that arrives in pieces after its head', async () => {
