@@ -1,11 +1,12 @@
 // Free read buffers of the connections to app processes (upstream-pool.ts),
-// kept for the next connection that needs one; a body the lean engine
-// streams borrows its chunks' buffers here too (server/http/lean-body.ts). A connection changes buffers
-// when a read fills its small one (a large body), when the body ends (back to
-// small), and when a slow client still holds the last read's bytes. Each
-// change allocated: 1 MiB downloads at 32 connections allocated 2.3 buffers
-// of 64 KiB and 1.6 of 16 KiB per response (175 MiB/s), which waited for a GC
-// outside the JS heap and left the malloc heap at 30 MiB after the load.
+// kept for the next connection that needs one; a request body streamed from
+// a client borrows its chunks' buffers here too (server/pooled-body.ts). A
+// connection changes buffers when a read fills its small one (a large
+// body), when the body ends (back to small), and when a slow client still
+// holds the last read's bytes. Each change allocated: 1 MiB downloads at 32
+// connections allocated 2.3 buffers of 64 KiB and 1.6 of 16 KiB per response
+// (175 MiB/s), which waited for a GC outside the JS heap and left the malloc
+// heap at 30 MiB after the load.
 //
 // Only buffers known to be free come back here: one whose bytes no write to
 // a client still refers to. A buffer a slow client may still hold is left to

@@ -13,7 +13,7 @@
 // own buffer would, so 'data', pause(), resume() and a hand-over to
 // node:http (whose parser reads the handle itself) work as before; or,
 // for the lean engine, straight to the connection, which copies what it
-// keeps itself (a streamed body goes into reused buffers: lean-body.ts).
+// keeps itself (a streamed body goes into reused buffers: pooled-body.ts).
 import net, { type Socket } from 'node:net';
 
 const SHARED = Buffer.allocUnsafe(64 * 1024);

@@ -23,7 +23,7 @@ import { memoryBody } from '../buffering/request-body.ts';
 import { KEEP_ALIVE_MS, LeanConnection, type LeanHost } from './lean-connection.ts';
 import type { LeanHead } from './lean-head.ts';
 import type { LeanFrontResponse } from './lean-response.ts';
-import type { LeanBody } from './lean-body.ts';
+import type { PooledBody } from '../pooled-body.ts';
 
 export interface HttpEngineOptions {
   port: number;
@@ -232,7 +232,7 @@ export class HttpEngine {
   }
 
   /** A request from the lean engine (read whole, or with its body streaming): served like node's when the rules let it through, else left to node:http (false). */
-  #serveLean(head: LeanHead, body: Buffer | LeanBody, socket: Socket, res: LeanFrontResponse): boolean {
+  #serveLean(head: LeanHead, body: Buffer | PooledBody, socket: Socket, res: LeanFrontResponse): boolean {
     const verdict = checkRequestHead({ method: head.method, url: head.url, httpVersionMajor: 1, httpVersionMinor: head.httpVersionMinor, rawHeaders: head.rawHeaders });
     // A refusal is node:http's to answer (the same rules run there), with the same response and log line.
     if (!verdict.ok) return false;

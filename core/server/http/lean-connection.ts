@@ -2,7 +2,7 @@
 // plainest form (lean-head.ts), one at a time, kept alive as node's server
 // keeps them (5 s idle, client_header_timeout for a head, or a small body,
 // that does not arrive in full). A request with a small body is read whole
-// before it is served; a larger body is streamed (lean-body.ts), and what
+// before it is served; a larger body is streamed (pooled-body.ts), and what
 // the app leaves unread is read and dropped after the answer (a lingering
 // close) so the connection stays in step. The first request it declines,
 // and everything after it on the connection, goes to node's HTTP server
@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { DECLINE, INCOMPLETE, MAX_LEAN_BODY, parseLeanHead, type LeanHead } from './lean-head.ts';
 import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
 import { LINGER_MS, type DrainState } from './node-front-response.ts';
-import { LeanBody } from './lean-body.ts';
+import { PooledBody } from '../pooled-body.ts';
 import { readIntoSharedBuffer, readIntoStream } from '../shared-read-buffer.ts';
 
 /** How long an idle kept-alive connection stays open (the engine gives node:http the same keepAliveTimeout). */
@@ -30,7 +30,7 @@ export interface LeanHost {
    * stream of a larger one (its length is the head's contentLength); false:
    * declined, nothing written or read (node takes the connection, this request first).
    */
-  serve(head: LeanHead, body: Buffer | LeanBody, socket: Socket, res: LeanFrontResponse): boolean;
+  serve(head: LeanHead, body: Buffer | PooledBody, socket: Socket, res: LeanFrontResponse): boolean;
   /** node's HTTP server takes the connection over; `unread` are the bytes it must parse first. */
   handOver(socket: Socket, unread: Buffer): void;
   /** No complete request within client_header_timeout: the host answers 408 and closes; `bodyPending`: the head came, its body did not. */
@@ -50,7 +50,7 @@ export class LeanConnection implements LeanExchangeOwner {
   /** The head of the request waiting for the rest of its body. */
   #bodyPending = false;
   /** The streamed body of the request in flight, while bytes of it are still to come. */
-  #body: LeanBody | undefined;
+  #body: PooledBody | undefined;
   #bodyLeft = 0;
   /** The response ended before its body was all here: the rest is read (and dropped if nobody takes it) first. */
   #lingering = false;
@@ -116,9 +116,9 @@ export class LeanConnection implements LeanExchangeOwner {
       const res = new LeanFrontResponse(this.socket, this, this.#host.drain, { head: head.method === 'HEAD', http10: head.httpVersionMinor === 0, keepAlive: head.keepAlive });
       this.#current = res;
       this.#unread = end < buf.length ? buf.subarray(end) : undefined;
-      const body = streamed ? new LeanBody(this.#wantMore) : buf.subarray(head.end, end);
+      const body = streamed ? new PooledBody(this.#wantMore) : buf.subarray(head.end, end);
       // Before serve(): an answer given at once (a 413) must find the body still to come.
-      if (body instanceof LeanBody) {
+      if (body instanceof PooledBody) {
         this.#body = body;
         this.#bodyLeft = head.contentLength;
       }
@@ -129,7 +129,7 @@ export class LeanConnection implements LeanExchangeOwner {
         this.#handOver(buf);
         return;
       }
-      if (body instanceof LeanBody) {
+      if (body instanceof PooledBody) {
         // The body's first bytes came with the head.
         const first = this.#unread;
         this.#unread = undefined;

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { LeanConnection, type LeanHost } from '../../../../core/server/http/lean-connection.ts';
 import { MAX_LEAN_BODY, type LeanHead } from '../../../../core/server/http/lean-head.ts';
-import type { LeanBody } from '../../../../core/server/http/lean-body.ts';
+import type { PooledBody } from '../../../../core/server/pooled-body.ts';
 import type { LeanFrontResponse } from '../../../../core/server/http/lean-response.ts';
 import { exchangeRaw } from '../../../support/http-get.ts';
 
-interface Streamed { url: string; body: LeanBody; res: LeanFrontResponse }
+interface Streamed { url: string; body: PooledBody; res: LeanFrontResponse }
 interface Recorded {
   served: { method: string; url: string; body: string }[];
   streamed: Streamed[];

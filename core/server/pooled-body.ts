@@ -1,13 +1,14 @@
-// A request body the lean engine streams (one larger than it reads whole):
-// the connection pushes each read's body bytes here, copied into a reused
-// buffer, and pauses its socket while the reader is behind. A chunk comes
-// back through recycle() once its write reached the kernel (body-pump.ts),
-// so an upload runs through a few buffers instead of a fresh allocation
-// per read, which node's parser makes and the GC frees late (the malloc
-// heap that uploads left behind).
+// A request body streamed from a client connection (the lean HTTP engine's
+// larger bodies, SCGI bodies): the connection pushes each read's body bytes
+// here, copied out of the shared read buffer into a reused buffer, and
+// pauses its socket while the reader is behind. A chunk comes back through
+// recycle() once its write reached the kernel (body-pump.ts) or the disk
+// (spill-file.ts), so an upload runs through a few buffers instead of a
+// fresh allocation per read, which node's parser makes and the GC frees
+// late (the malloc heap that uploads left behind).
 import { Readable } from 'node:stream';
-import type { RecyclableChunks } from '../front.ts';
-import { recycleReadBuffer, takeReadBuffer } from '../../protocols/read-buffer-pool.ts';
+import type { RecyclableChunks } from './front.ts';
+import { recycleReadBuffer, takeReadBuffer } from '../protocols/read-buffer-pool.ts';
 
 /** Reads up to this size go into a buffer of this size; larger ones (up to the 64 KiB a read takes) into one of 64 KiB. */
 const SMALL_BUFFER = 16 * 1024;
@@ -25,7 +26,7 @@ const POOLED_FROM = 4 * 1024;
  */
 const MAX_LENT = 32;
 
-export class LeanBody extends Readable implements RecyclableChunks {
+export class PooledBody extends Readable implements RecyclableChunks {
   readonly #wantMore: () => void;
   /** Chunks handed out in reused buffers, by their memory: only these go back to the pool, each once. */
   readonly #lent = new WeakMap<ArrayBufferLike, Buffer>();
