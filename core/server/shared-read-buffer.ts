@@ -73,6 +73,19 @@ export function readIntoSharedBuffer(socket: Socket, consume?: (view: Buffer) =>
   return true;
 }
 
+/**
+ * A socket that reads into the shared buffer (readIntoSharedBuffer) gives
+ * its reads to `consume` from now on, as views only valid during the call;
+ * false: it reads node's way, and its reads stay 'data'. Reads already in
+ * its stream still come as 'data'. readIntoStream() undoes it.
+ */
+export function readIntoConsumer(socket: Socket, consume: (view: Buffer) => void): boolean {
+  const fields = socket as unknown as Record<symbol, unknown>;
+  if (STATE === undefined || fields[STATE.buffer] !== SHARED) return false;
+  fields[STATE.callback] = (nread: number, buffer: Buffer) => { consume(buffer.subarray(0, nread)); };
+  return true;
+}
+
 /** From now on the socket's reads go into its stream ('data'), as node's own would (a socket handed to node:http). */
 export function readIntoStream(socket: Socket): void {
   const fields = socket as unknown as Record<symbol, unknown>;

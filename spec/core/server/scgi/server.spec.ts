@@ -6,7 +6,7 @@ import net from 'node:net';
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startPassenger, stopAndClean, fixtureApp, type RunningPassenger } from '../../../support/passenger.ts';
 import { instancePath, properties, scgiSecret } from '../../admin/instance-helpers.ts';
 import { parseReply, scgiExchange, scgiHead, scgiRequest, useScgiSecret } from './scgi-client.ts';
@@ -53,7 +53,7 @@ describe('SCGI request handler', function () {
     });
 
     it('streams a request body of CONTENT_LENGTH bytes to the app and ignores HTTP_TRANSFER_ENCODING', async () => {
-      const data = Buffer.alloc(3 << 20, 7);
+      const data = randomBytes(3 << 20);
       const r = await scgiRequest(sock, { REQUEST_METHOD: 'POST', REQUEST_URI: '/sha256', PASSENGER_APP_ROOT: nodeApp, HTTP_TRANSFER_ENCODING: 'chunked' }, data);
       expect(r.status).to.equal(200);
       expect(JSON.parse(r.body.toString())).to.deep.equal({ bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') });
