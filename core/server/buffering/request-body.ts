@@ -38,7 +38,7 @@ export interface BufferedBody {
   release(): void;
 }
 
-/** A body that offers recycle() (the lean engine's streamed bodies) gets each chunk back once it is on disk. */
+/** A body that offers recycle() (one streamed from a client: server/pooled-body.ts) gets each chunk back once it is on disk. */
 export function bufferRequestBody(body: Readable & Partial<RecyclableChunks>, opts: RequestBufferOptions): Promise<BufferedBody> {
   return new Promise((resolve, reject) => new BodyCollector(body, opts, resolve, reject).start());
 }

@@ -6,18 +6,13 @@
 // from the socket (views of the shared buffer, which it copies), and give
 // them back to its stream.
 import { expect } from 'chai';
-import net from 'node:net';
 import { readIntoSharedBuffer, readIntoStream } from '../../../core/server/shared-read-buffer.ts';
+import { loopbackPair, type LoopbackPair } from '../../support/loopback-pair.ts';
 
-/** A loopback server whose first accepted socket reads into the shared buffer, and a client connected to it. */
-async function pair(consume?: (chunk: Buffer) => void): Promise<{ server: net.Server; serverSide: net.Socket; client: net.Socket; switched: boolean }> {
-  let accept!: (s: net.Socket) => void;
-  const accepted = new Promise<net.Socket>((r) => { accept = r; });
-  const server = net.createServer(accept);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const serverSide = await accepted;
-  return { server, serverSide, client, switched: readIntoSharedBuffer(serverSide, consume) };
+/** A loopback connection whose accepted side reads into the shared buffer. */
+async function pair(consume?: (view: Buffer) => void): Promise<LoopbackPair & { switched: boolean }> {
+  const p = await loopbackPair();
+  return { ...p, switched: readIntoSharedBuffer(p.serverSide, consume) };
 }
 
 const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 9)) & 0xff));
@@ -25,10 +20,7 @@ const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (
 describe('reading accepted sockets into the shared buffer', () => {
   let p: Awaited<ReturnType<typeof pair>> | undefined;
   afterEach(async () => {
-    if (!p) return;
-    p.client.destroy();
-    p.serverSide.destroy();
-    await new Promise((r) => p!.server.close(r));
+    await p?.close();
     p = undefined;
   });
 

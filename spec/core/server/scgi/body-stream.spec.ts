@@ -5,23 +5,19 @@
 // buffers, and a connection that closes early fails the body.
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { scgiBodyStream } from '../../../../core/server/scgi/body-stream.ts';
 import { readIntoSharedBuffer } from '../../../../core/server/shared-read-buffer.ts';
 import type { RecyclableChunks } from '../../../../core/server/front.ts';
+import { loopbackPair, type LoopbackPair } from '../../../support/loopback-pair.ts';
 
-async function pair(): Promise<{ server: net.Server; serverSide: net.Socket; client: net.Socket }> {
-  let accept!: (s: net.Socket) => void;
-  const accepted = new Promise<net.Socket>((r) => { accept = r; });
-  const server = net.createServer(accept);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const serverSide = await accepted;
-  expect(readIntoSharedBuffer(serverSide)).to.equal(true);
+/** A loopback connection whose accepted side reads as the SCGI server's do. */
+async function pair(): Promise<LoopbackPair> {
+  const p = await loopbackPair();
+  expect(readIntoSharedBuffer(p.serverSide)).to.equal(true);
   // As the SCGI server leaves it once the head is parsed: paused until the body is read.
-  serverSide.pause();
-  return { server, serverSide, client };
+  p.serverSide.pause();
+  return p;
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -44,10 +40,7 @@ function readAll(body: Readable & Partial<RecyclableChunks>): Promise<{ bytes: B
 describe('the SCGI body stream', () => {
   let p: Awaited<ReturnType<typeof pair>> | undefined;
   afterEach(async () => {
-    if (!p) return;
-    p.client.destroy();
-    p.serverSide.destroy();
-    await new Promise((r) => p!.server.close(r));
+    await p?.close();
     p = undefined;
   });
 
