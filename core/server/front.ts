@@ -32,7 +32,8 @@ export interface FrontRequest {
   trustedProxy: boolean;
   /**
    * The decoded body, or null when the request has none. A body read back
-   * from a buffer file, and one the lean HTTP engine streams, offer
+   * from a buffer file, and one streamed from a client (server/pooled-body.ts:
+   * the lean HTTP engine's larger bodies, SCGI bodies), offer
    * `recycle(chunk)`: a protocol calls it once a chunk it wrote left its
    * hands (its socket write's callback), and later reads go into that
    * memory instead of fresh buffers.
