@@ -46,7 +46,8 @@ function pushCopy(this: Socket, nread: number, buffer: Buffer): boolean {
   return this.push(copyOut(buffer, nread));
 }
 
-function copyOut(buffer: Buffer, nread: number): Buffer {
+/** The first `nread` bytes of `buffer` in memory of their own (a small copy is a slice of node's Buffer pool). */
+export function copyOut(buffer: Buffer, nread: number): Buffer {
   const copy = Buffer.allocUnsafe(nread);
   buffer.copy(copy, 0, 0, nread);
   return copy;

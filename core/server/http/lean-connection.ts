@@ -13,7 +13,7 @@ import { DECLINE, INCOMPLETE, MAX_LEAN_BODY, parseLeanHead, type LeanHead } from
 import { LeanFrontResponse, type LeanExchangeOwner } from './lean-response.ts';
 import { LINGER_MS, type DrainState } from './node-front-response.ts';
 import { PooledBody } from '../pooled-body.ts';
-import { readIntoSharedBuffer, readIntoStream } from '../shared-read-buffer.ts';
+import { copyOut, readIntoSharedBuffer, readIntoStream } from '../shared-read-buffer.ts';
 
 /** How long an idle kept-alive connection stays open (the engine gives node:http the same keepAliveTimeout). */
 export const KEEP_ALIVE_MS = 5_000;
@@ -83,13 +83,13 @@ export class LeanConnection implements LeanExchangeOwner {
     if (this.#bodyLeft > 0) {
       rest = this.#feedBody(view);
       if (this.#bodyLeft === 0 && this.#lingering) {
-        if (rest.length > 0) this.#unread = copyOf(rest);
+        if (rest.length > 0) this.#unread = copyOut(rest, rest.length);
         this.#endLinger();
         return;
       }
       if (rest.length === 0) return;
     }
-    this.#unread = this.#unread ? Buffer.concat([this.#unread, rest]) : copyOf(rest);
+    this.#unread = this.#unread ? Buffer.concat([this.#unread, rest]) : copyOut(rest, rest.length);
     if (this.#current) {
       // Pipelined behind the response in flight: held, and reading pauses if the client sends a lot.
       if (this.#unread.length > MAX_BUFFERED) this.socket.pause();
@@ -293,10 +293,4 @@ export class LeanConnection implements LeanExchangeOwner {
     this.#bodyLeft = 0;
     body?.destroy();
   };
-}
-
-function copyOf(view: Buffer): Buffer {
-  const copy = Buffer.allocUnsafe(view.length);
-  view.copy(copy);
-  return copy;
 }
