@@ -198,7 +198,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     intercept: frontIntercept({ staticFiles, httpsRedirectPort: redirectsToHttps ? () => sslPort : undefined }),
     // With ssl_redirect every plain request is answered by the redirect: nothing for the lean engine.
     lean: opts.lean_http_engine && !redirectsToHttps,
-    interceptMayAnswer: (method, url, spec) => staticFiles.mayServe(method, url, spec),
+    leanIntercept: (method, url, rawHeaders, spec) => staticFiles.replyLean(method, url, rawHeaders, spec),
   });
   let tlsFront: TlsFront | undefined;
   try {

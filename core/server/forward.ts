@@ -16,7 +16,8 @@ import type { FrontRequest, FrontResponse } from './front.ts';
 import { sendError } from './error-response.ts';
 import { bufferRequestBody } from './buffering/request-body.ts';
 import { SpoolingResponse } from './buffering/response-spool.ts';
-import { noteCheckout, observe, observeAnswered, settle } from './observed-response.ts';
+import { noteCheckout, observe, observeAnswered, observeReplied, settle } from './observed-response.ts';
+import type { StaticReply } from './static/static-reply.ts';
 import { noteIdle, noteRequestStarted } from '../protocols/gc-pacer.ts';
 import type http from 'node:http';
 import type { KernelHooks } from '../hooks.ts';
@@ -63,6 +64,15 @@ export class Forwarder {
   /** The front end answered the request itself (static files): request events all the same. */
   answered(app: AppSpec, req: FrontRequest, res: http.ServerResponse, startedAt: number): void {
     if (this.#hooks) observeAnswered(this.#hooks, app, req, res, startedAt);
+  }
+
+  /** The front end answered from memory (a static file on the lean engine): written whole at once, with the same request events. */
+  reply(app: AppSpec, req: FrontRequest, res: FrontResponse, reply: StaticReply): void {
+    const startedAt = performance.now();
+    res.writeHead(reply.status, reply.reason, reply.headers);
+    if (reply.body) res.write(reply.body);
+    res.end();
+    if (this.#hooks) observeReplied(this.#hooks, app, req, reply.status, reply.body?.length ?? 0, res.clientGone, startedAt);
   }
 
   async handle(app: AppSpec, req: FrontRequest, res: FrontResponse): Promise<void> {

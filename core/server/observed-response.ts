@@ -146,3 +146,15 @@ export function observeAnswered(hooks: KernelHooks, app: AppSpec, req: FrontRequ
     hooks.requestFinished.call(e);
   });
 }
+
+/** The same events for a reply written whole at once (a static file from memory on the lean engine). */
+export function observeReplied(hooks: KernelHooks, app: AppSpec, req: FrontRequest, status: number, bytes: number, aborted: boolean, startedAt: number): void {
+  if (!hooks.requestStarted.isUsed() && !hooks.requestFinished.isUsed()) return;
+  const e = new AnsweredEvent(app, req, startedAt);
+  hooks.requestStarted.call(e);
+  e.status = status;
+  e.bytes = bytes;
+  e.aborted = aborted;
+  e.durationMs = performance.now() - startedAt;
+  hooks.requestFinished.call(e);
+}

@@ -149,7 +149,7 @@ describe('static files from public/', function () {
     }
   });
 
-  it('answers a whole file from memory with the headers send gives it (a conditional request goes through send)', async () => {
+  it('answers a whole file from memory with the headers send gives it (If-Match goes through send)', async () => {
     const unconditional = (h: Record<string, string | string[] | undefined>) => {
       const { date, connection, 'keep-alive': _k, ...rest } = h;
       return rest;
@@ -157,12 +157,71 @@ describe('static files from public/', function () {
     for (const [path, headers] of [['/style.css', {}], ['/big.bin', {}], ['/assets/app-3f2a9c.js', {}], ['/app.js', { 'Accept-Encoding': 'br' }]] as const) {
       await httpGet(`${p!.url}${path}`, headers);
       const cached = await httpGet(`${p!.url}${path}`, headers);
-      // Modified since 1970: send answers 200 with the whole file.
-      const sent = await httpGet(`${p!.url}${path}`, { ...headers, 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:01 GMT' });
+      // A precondition is send's to check; with If-Match: * it answers 200 with the whole file.
+      const sent = await httpGet(`${p!.url}${path}`, { ...headers, 'If-Match': '*' });
       expect(sent.status, path).to.equal(200);
       expect(unconditional(cached.headers), path).to.deep.equal(unconditional(sent.headers));
       expect(cached.body.equals(sent.body), path).to.equal(true);
     }
+  });
+
+  it('answers 304 from memory by the rules of RFC 9110: any tag of a list, weak or strong, *, and not to Cache-Control: no-cache', async () => {
+    const first = await httpGet(`${p!.url}/style.css`);
+    const etag = first.headers.etag!;
+    const cases: [Record<string, string>, number][] = [
+      [{ 'If-None-Match': `"other", ${etag}` }, 304],
+      [{ 'If-None-Match': etag.slice(2) }, 304],
+      [{ 'If-None-Match': '*' }, 304],
+      [{ 'If-None-Match': etag, 'Cache-Control': 'max-age=0, no-cache' }, 200],
+      // If-None-Match decides: a current If-Modified-Since does not make a stale tag fresh.
+      [{ 'If-None-Match': '"other"', 'If-Modified-Since': first.headers['last-modified']! }, 200],
+      [{ 'If-Modified-Since': new Date(Date.parse(first.headers['last-modified']!) - 1000).toUTCString() }, 200],
+      [{ 'If-Modified-Since': 'not a date' }, 200],
+    ];
+    for (const [headers, status] of cases) {
+      const r = await httpGet(`${p!.url}/style.css`, headers);
+      expect(r.status, JSON.stringify(headers)).to.equal(status);
+      expect(r.body.toString(), JSON.stringify(headers)).to.equal(status === 200 ? CSS : '');
+      if (status === 304) {
+        expect(r.headers.etag).to.equal(etag);
+        expect(r.headers['content-type'], 'a 304 has no Content-* headers').to.equal(undefined);
+      }
+    }
+  });
+
+  it('refuses a path that was served once and now is a symlink out of public/ (no answer from memory)', async () => {
+    const path = join(app, 'public/swapped.txt');
+    // As long as the file outside, so that only which file it is tells them apart.
+    writeFileSync(path, 'inside content');
+    for (let i = 0; i < 3; i++) expect((await httpGet(`${p!.url}/swapped.txt`)).body.toString()).to.equal('inside content');
+    rmSync(path);
+    symlinkSync(join(outside, 'passwd'), path);
+    const r = await httpGet(`${p!.url}/swapped.txt`);
+    expect(r.status).to.equal(404);
+    expect(r.body.toString()).to.not.include('outside secret');
+    // A current ETag changes nothing: the path leads to another file now.
+    expect((await httpGet(`${p!.url}/swapped.txt`, { 'If-None-Match': '*' })).status).to.equal(404);
+  });
+
+  it('uses a compressed sibling added later within a second, and stops at once when it is removed', async () => {
+    writeFileSync(join(app, 'public/late.js'), 'late();');
+    const plain = await httpGet(`${p!.url}/late.js`, { 'Accept-Encoding': 'br' });
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    expect(plain.headers.vary).to.equal(undefined);
+    writeFileSync(join(app, 'public/late.js.br'), brotliCompressSync('late();'));
+    const deadline = Date.now() + 3000;
+    let r = plain;
+    while (Date.now() < deadline && r.headers['content-encoding'] !== 'br') {
+      await new Promise((done) => setTimeout(done, 100));
+      r = await httpGet(`${p!.url}/late.js`, { 'Accept-Encoding': 'br' });
+    }
+    expect(r.headers['content-encoding']).to.equal('br');
+    expect(r.headers.vary).to.equal('Accept-Encoding');
+    expect((await httpGet(`${p!.url}/late.js`, { 'Accept-Encoding': 'br' })).body.equals(brotliCompressSync('late();'))).to.equal(true);
+    rmSync(join(app, 'public/late.js.br'));
+    const after = await httpGet(`${p!.url}/late.js`, { 'Accept-Encoding': 'br' });
+    expect(after.headers['content-encoding']).to.equal(undefined);
+    expect(after.body.toString()).to.equal('late();');
   });
 
   it('serves a file as it is now after it changed in place (same size, mtime put back)', async () => {
@@ -232,12 +291,24 @@ describe('static files from public/', function () {
     }
   });
 
-  it('as root serves only files anyone may read (otherwise: any readable file)', async () => {
+  it('as root serves only files anyone may read (otherwise: any readable file), even one it served before', async () => {
     writeFileSync(join(app, 'public/private.txt'), 'private');
     chmodSync(join(app, 'public/private.txt'), 0o600);
     const r = await httpGet(`${p!.url}/private.txt`);
     if (process.getuid!() === 0) expect(r.status).to.equal(404);
     else expect(r.body.toString()).to.equal('private');
+    writeFileSync(join(app, 'public/was-public.txt'), 'was public');
+    for (let i = 0; i < 3; i++) expect((await httpGet(`${p!.url}/was-public.txt`)).body.toString()).to.equal('was public');
+    chmodSync(join(app, 'public/was-public.txt'), 0o600);
+    const now = await httpGet(`${p!.url}/was-public.txt`);
+    const revalidated = await httpGet(`${p!.url}/was-public.txt`, { 'If-None-Match': '*' });
+    if (process.getuid!() === 0) {
+      expect(now.status).to.equal(404);
+      expect(revalidated.status).to.equal(404);
+    } else {
+      expect(now.body.toString()).to.equal('was public');
+      expect(revalidated.status).to.equal(304);
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import { checkRequestHead } from './request-rules.ts';
 import { describeParseError, rawResponse } from './parse-errors.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
 import { NodeFrontResponse, type DrainState } from './node-front-response.ts';
-import type { FrontIntercept } from '../front-intercept.ts';
+import type { FrontIntercept, LeanIntercept } from '../front-intercept.ts';
 import type { ConnectionHandoff } from './connection-handoff.ts';
 import { closeAfterAccepting } from '../listener-close.ts';
 import { memoryBody } from '../buffering/request-body.ts';
@@ -46,8 +46,8 @@ export interface HttpEngineOptions {
   handoff?: ConnectionHandoff | undefined;
   /** lean_http_engine: plain-HTTP connections start on the lean engine (lean-connection.ts), node:http takes over what it declines. */
   lean?: boolean;
-  /** Whether the intercept would answer this request (a file in public/): the lean engine then leaves it to node:http. */
-  interceptMayAnswer?: ((method: string, url: string, app: AppSpec) => boolean) | undefined;
+  /** What the intercept answers on the lean engine: a reply made from memory, or the request left to node:http, where `intercept` answers it. */
+  leanIntercept?: LeanIntercept | undefined;
 }
 
 /** A request the rules let through: its origin-form target, its one Host, the headers the app may see. */
@@ -242,7 +242,8 @@ export class HttpEngine {
     } catch {
       return false;
     }
-    if (this.#opts.interceptMayAnswer?.(head.method, verdict.url, app)) return false;
+    const intercepted = this.#opts.leanIntercept?.(head.method, verdict.url, verdict.rawHeaders, app);
+    if (intercepted === 'node') return false;
     if (verdict.dropped.length > 0) this.#log.debug(`dropped ${verdict.dropped.length} header(s) with an underscore in the name, as nginx does: ${verdict.dropped.slice(0, 5).join(', ')}`);
     const front: FrontRequest = {
       method: head.method,
@@ -257,7 +258,8 @@ export class HttpEngine {
       body: !Buffer.isBuffer(body) ? body : body.length > 0 ? memoryBody([body]) : null,
       contentLength: head.contentLength > 0 ? head.contentLength : undefined,
     };
-    void this.#forwarder.handle(app, front, res);
+    if (intercepted !== undefined) this.#forwarder.reply(app, front, res, intercepted);
+    else void this.#forwarder.handle(app, front, res);
     return true;
   }
 

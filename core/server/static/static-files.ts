@@ -3,6 +3,9 @@
 // HTTP part (ETag, Last-Modified, 304, Range, 206/416, HEAD) and streams from
 // the file; this module decides which file, and that it lies inside the tree.
 // A path that names no file costs one stat (none when the directory is absent).
+// A small file already in memory (file-cache.ts), at a path already checked
+// (hot-files.ts), is answered from memory for one stat: through node:http
+// or, with no node:http objects at all, by the lean engine (replyLean).
 import { maskQuery } from '../../error-reports/mask-query.ts';
 import type http from 'node:http';
 import { closeSync, statSync, type Stats } from 'node:fs';
@@ -15,6 +18,8 @@ import { staticPath } from './request-path.ts';
 import { acceptedCodings } from './accept-encoding.ts';
 import { openInside, type OpenedFile } from './safe-open.ts';
 import type { StaticFileCache } from './file-cache.ts';
+import { HotFiles, sameVersion } from './hot-files.ts';
+import { fileReplies, isFresh, staticHeadersOfNode, staticHeadersOfRaw, type StaticReply, type StaticRequestHeaders } from './static-reply.ts';
 
 type SendModule = typeof import('send');
 type MimeModule = typeof import('mime-types');
@@ -36,8 +41,6 @@ function staticLibs(): NonNullable<typeof libs> {
 const FINGERPRINTED = /^(?:assets|packs)\//;
 /** A year of 365 days in ms: send's longest maxAge. */
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-/** Headers that make send answer something other than the whole file (304, 206, 412): always send's. */
-const CONDITIONAL = ['range', 'if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'] as const;
 /** Refusals logged once per path, at most this many. */
 const MAX_WARNED = 100;
 
@@ -45,7 +48,10 @@ const MAX_WARNED = 100;
 type StaticAnswer =
   | { kind: 'refuse'; reason: string }
   | { kind: 'redirect'; location: string }
-  | { kind: 'file'; root: string; file: string; rel: string };
+  | { kind: 'file'; root: string; file: string; rel: string; st: Stats };
+
+/** Which variant of a file goes out: a compressed sibling, with its coding, or the file itself. */
+interface Variant { path: string; coding: string | undefined; vary: boolean }
 
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
 
@@ -68,20 +74,18 @@ function plain(res: http.ServerResponse, status: number, text: string, method: s
   res.end(method === 'HEAD' ? undefined : body);
 }
 
-/**
- * A whole file from memory, with the headers send gives the same file (a
- * spec compares them): Accept-Ranges, Cache-Control, Last-Modified, its
- * weak ETag of size and mtime, Content-Length.
- */
-function writeWhole(req: http.IncomingMessage, res: http.ServerResponse, st: Stats, fingerprinted: boolean, body: Buffer): void {
-  res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Cache-Control', fingerprinted ? `public, max-age=${Math.floor(YEAR_MS / 1000)}, immutable` : 'public, max-age=0');
-  res.setHeader('Last-Modified', st.mtime.toUTCString());
-  res.setHeader('ETag', `W/"${st.size.toString(16)}-${st.mtime.getTime().toString(16)}"`);
-  res.setHeader('Content-Length', body.length);
-  res.statusCode = 200;
-  res.end(req.method === 'HEAD' ? undefined : body);
+/** A reply made from memory (static-reply.ts), written through node's response. */
+function writeReply(res: http.ServerResponse, reply: StaticReply): void {
+  const h = reply.headers;
+  for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
+  res.statusCode = reply.status;
+  res.end(reply.body);
 }
+
+function isCompressed(file: string): boolean { return file.endsWith('.br') || file.endsWith('.gz'); }
+
+/** The key of a variant in HotFiles: a sibling served for its original gets other headers than when asked for by its own name. */
+function hotKey(v: Variant): string { return v.coding === undefined ? v.path : `${v.path}\0${v.coding}`; }
 
 export class StaticFiles {
   readonly #log: Logger;
@@ -91,6 +95,7 @@ export class StaticFiles {
   readonly #warned = new Set<string>();
   readonly #scriptExtensionsOf: (appType: string) => readonly string[];
   readonly #cache: StaticFileCache | undefined;
+  readonly #hot = new HotFiles();
 
   /**
    * `asRoot`: the server runs as root, so the app's user controls the tree (see PublicDir and openInside).
@@ -136,10 +141,11 @@ export class StaticFiles {
     if (p.kind === 'bad') return { kind: 'refuse', reason: p.reason };
     let rel = p.rel;
     let file = rel ? `${root}/${rel}` : root;
-    const st = statIfAny(file);
+    let st = statIfAny(file);
     if (st === undefined) return undefined;
     if (st.isDirectory()) {
-      if (!isFile(statIfAny(`${file}/index.html`))) return undefined;
+      st = statIfAny(`${file}/index.html`);
+      if (!isFile(st)) return undefined;
       // As web servers do, so that the page's relative links resolve inside the directory.
       if (!p.trailingSlash) return { kind: 'redirect', location: `${p.rawPath}/${p.query}` };
       file += '/index.html';
@@ -148,12 +154,20 @@ export class StaticFiles {
     // A script (public/index.php) is the app's to run, never to publish; a compressed sibling of one neither.
     const scripts = this.#scriptExtensionsOf(app.appType);
     if (scripts.length > 0 && scripts.includes(extname(file.replace(/\.(?:br|gz)$/, '')).toLowerCase())) return undefined;
-    return { kind: 'file', root, file, rel };
+    return { kind: 'file', root, file, rel, st };
   }
 
-  /** Whether serve() would answer this request, asked by the lean engine, which leaves those to node:http. */
-  mayServe(method: string, url: string, app: AppSpec): boolean {
-    return this.#locate(method, url, app) !== undefined;
+  /**
+   * The lean engine's question, asked with the request's raw headers: a
+   * reply made from memory, 'node' when serve() must answer it through
+   * node:http (a file to open or stream, a refusal, a redirect), or
+   * undefined when the app answers.
+   */
+  replyLean(method: string, url: string, rawHeaders: readonly string[], app: AppSpec): StaticReply | 'node' | undefined {
+    const answer = this.#locate(method, url, app);
+    if (answer === undefined) return undefined;
+    if (answer.kind !== 'file') return 'node';
+    return this.#fromMemory(answer, method, staticHeadersOfRaw(rawHeaders)) ?? 'node';
   }
 
   /** true: answered here; false: the app answers. */
@@ -169,66 +183,107 @@ export class StaticFiles {
       case 'redirect':
         plain(res, 301, 'Moved Permanently', method, { Location: answer.location });
         break;
-      case 'file':
-        this.#send(req, res, answer.root, answer.file, answer.rel);
+      case 'file': {
+        const headers = staticHeadersOfNode(req.headers);
+        const reply = this.#fromMemory(answer, method, headers);
+        if (reply) writeReply(res, reply);
+        else this.#send(req, res, answer, headers);
         break;
+      }
     }
     return true;
   }
 
-  #send(req: http.IncomingMessage, res: http.ServerResponse, root: string, file: string, rel: string): void {
+  /** The variant of `file` to send: a compressed sibling the client accepts (siblings looked up at most once a second), else the file. */
+  #variantOf(file: string, acceptEncoding: string | undefined): Variant[] {
+    if (isCompressed(file)) return [{ path: file, coding: undefined, vary: false }];
+    const siblings = this.#hot.siblingsOf(file, Date.now());
+    if (!siblings.br && !siblings.gz) return [{ path: file, coding: undefined, vary: false }];
+    const accepted = acceptedCodings(acceptEncoding);
+    const out: Variant[] = [];
+    if (siblings.br && accepted.br) out.push({ path: `${file}.br`, coding: 'br', vary: true });
+    if (siblings.gz && accepted.gzip) out.push({ path: `${file}.gz`, coding: 'gzip', vary: true });
+    out.push({ path: file, coding: undefined, vary: true });
+    return out;
+  }
+
+  /**
+   * The reply when no file needs opening: the path was checked before and
+   * still leads to the same version of the file (one stat, made by #locate
+   * for the file itself, one more for a compressed sibling), and the client's
+   * copy is current (304) or the contents are in memory. Otherwise undefined.
+   */
+  #fromMemory(answer: Extract<StaticAnswer, { kind: 'file' }>, method: string | undefined, req: StaticRequestHeaders): StaticReply | undefined {
+    const cache = this.#cache;
+    if (cache === undefined || req.needsSend) return undefined;
+    const variant = this.#variantOf(answer.file, req.acceptEncoding)[0]!;
+    const st = variant.path === answer.file ? answer.st : statIfAny(variant.path);
+    if (!isFile(st)) return undefined;
+    const hot = this.#hot.get(hotKey(variant));
+    if (hot === undefined || hot.vary !== variant.vary || !sameVersion(hot, st)) return undefined;
+    if (isFresh(req, hot)) return { status: 304, reason: 'Not Modified', headers: hot.notModified, body: undefined };
+    const body = cache.get(st);
+    if (body === undefined) return undefined;
+    return { status: 200, reason: 'OK', headers: hot.ok, body: method === 'HEAD' ? undefined : body };
+  }
+
+  /** A file to open first (safe-open.ts): then answered from memory, read into the cache, or streamed by send. */
+  #send(req: http.IncomingMessage, res: http.ServerResponse, answer: Extract<StaticAnswer, { kind: 'file' }>, headers: StaticRequestHeaders): void {
+    const { root, file, rel } = answer;
     let opened: OpenedFile | 'outside' | undefined;
-    let coding: string | undefined;
-    let vary = false;
-    if (!file.endsWith('.br') && !file.endsWith('.gz')) {
-      const br = isFile(statIfAny(`${file}.br`));
-      const gz = isFile(statIfAny(`${file}.gz`));
-      if (br || gz) {
-        vary = true;
-        const accepted = acceptedCodings(req.headers['accept-encoding']);
-        for (const [has, ok, suffix, name] of [[br, accepted.br, '.br', 'br'], [gz, accepted.gzip, '.gz', 'gzip']] as const) {
-          if (!has || !ok) continue;
-          const sibling = openInside(root, file + suffix, this.#asRoot);
-          if (typeof sibling === 'object') { opened = sibling; coding = name; break; }
-        }
-      }
+    let variant: Variant | undefined;
+    for (const v of this.#variantOf(file, headers.acceptEncoding)) {
+      opened = openInside(root, v.path, this.#asRoot);
+      variant = v;
+      // A sibling that cannot be sent leaves the next variant to try; the file itself answers 404.
+      if (typeof opened === 'object' || v.path === file) break;
     }
-    opened ??= openInside(root, file, this.#asRoot);
-    if (typeof opened !== 'object') {
-      if (opened === 'outside') this.#warnOnce(file);
+    if (typeof opened !== 'object' || variant === undefined) {
+      if (opened === 'outside') this.#warnOnce(variant?.path ?? file);
       plain(res, 404, 'Not Found', req.method);
       return;
     }
     const { contentType } = staticLibs();
-    res.setHeader('Content-Type', contentType(extname(file)) || 'application/octet-stream');
-    if (coding) res.setHeader('Content-Encoding', coding);
-    if (vary) res.setHeader('Vary', 'Accept-Encoding');
+    const type = contentType(extname(file)) || 'application/octet-stream';
     const fingerprinted = FINGERPRINTED.test(rel);
+    const replies = fileReplies(opened.stat, type, variant.coding, variant.vary, fingerprinted);
+    this.#hot.remember(hotKey(variant), opened.stat, replies, variant.vary);
     const cache = this.#cache;
-    if (cache && cache.admits(opened.stat) && !CONDITIONAL.some((h) => req.headers[h] !== undefined)) {
-      const body = cache.get(opened.stat);
-      if (body) {
-        closeSync(opened.fd);
-        writeWhole(req, res, opened.stat, fingerprinted, body);
-        return;
-      }
-      if (req.method === 'GET') {
-        const { fd, stat } = opened;
-        const streamInstead = opened;
-        cache.load(fd, stat, (loaded) => {
-          if (loaded === undefined) { this.#stream(req, res, streamInstead, fingerprinted); return; }
-          closeSync(fd);
-          if (!res.destroyed) writeWhole(req, res, stat, fingerprinted, loaded);
-        });
-        return;
-      }
+    if (cache === undefined || headers.needsSend) {
+      this.#stream(req, res, opened, type, variant, fingerprinted);
+      return;
     }
-    this.#stream(req, res, opened, fingerprinted);
+    if (isFresh(headers, replies)) {
+      closeSync(opened.fd);
+      writeReply(res, { status: 304, reason: 'Not Modified', headers: replies.notModified, body: undefined });
+      return;
+    }
+    if (!cache.admits(opened.stat)) {
+      this.#stream(req, res, opened, type, variant, fingerprinted);
+      return;
+    }
+    const whole = (body: Buffer) => writeReply(res, { status: 200, reason: 'OK', headers: replies.ok, body: req.method === 'HEAD' ? undefined : body });
+    const body = cache.get(opened.stat);
+    if (body) {
+      closeSync(opened.fd);
+      whole(body);
+      return;
+    }
+    const { fd, stat } = opened;
+    const streamInstead = opened;
+    cache.load(fd, stat, (loaded) => {
+      if (loaded === undefined) { this.#stream(req, res, streamInstead, type, variant, fingerprinted); return; }
+      closeSync(fd);
+      if (!res.destroyed) whole(loaded);
+    });
   }
 
   /** send answers from the opened file: conditional requests, ranges, files too large to cache. */
-  #stream(req: http.IncomingMessage, res: http.ServerResponse, opened: OpenedFile, fingerprinted: boolean): void {
+  #stream(req: http.IncomingMessage, res: http.ServerResponse, opened: OpenedFile, type: string, variant: Variant, fingerprinted: boolean): void {
     const { send } = staticLibs();
+    res.setHeader('Content-Type', type);
+    if (variant.coding) res.setHeader('Content-Encoding', variant.coding);
+    if (variant.vary) res.setHeader('Vary', 'Accept-Encoding');
     const fd = opened.fd;
     let open = true;
     const release = () => { if (open) { open = false; closeSync(fd); } };
