@@ -7,7 +7,9 @@
 // One build with two settings: --a . --b . --b-args '--no-batch-scheduling' (or '--batch-scheduling false')
 // (--a-args/--b-args: passenger args for one side only, split on spaces).
 // --upload BYTES: POST bodies of that size to --path (e.g. --path /upload --upload 10485760).
-import { mkdtempSync, rmSync } from 'node:fs';
+// --static BYTES: puts public/static.bin of that size in the app (then --path /static.bin).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import getPort from 'get-port';
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   const conns = opt('--conns', '1,32').split(',').map(Number);
   const path = opt('--path', '/');
   const uploadBytes = Number(opt('--upload', '0')) || undefined;
+  const staticBytes = Number(opt('--static', '0'));
   const sideArgs = { A: opt('--a-args', '').split(' ').filter(Boolean), B: opt('--b-args', '').split(' ').filter(Boolean) };
   const scratch = mkdtempSync(join(tmpdir(), 'psg-ab-'));
   const load = wrkRunner(scratch);
@@ -51,6 +54,10 @@ async function main(): Promise<void> {
       for (const which of order) {
         const target = oursTarget(app, { args: [join(dirs[which], 'bin/passenger.js')], compiled: true }, false, [...extra, ...sideArgs[which]]);
         const { appDir, workDir } = prepareApp(scratch, app, `${which}-${round}`);
+        if (staticBytes > 0) {
+          mkdirSync(join(appDir, 'public'), { recursive: true });
+          writeFileSync(join(appDir, 'public', 'static.bin'), randomBytes(staticBytes));
+        }
         const port = await getPort({ host: '127.0.0.1' });
         const base = `http://127.0.0.1:${port}`;
         const { server } = await startAndWait(target, { appDir, workDir, port, processes: 2, maxProcesses: 2 });
