@@ -67,11 +67,22 @@ export class Forwarder {
   }
 
   /** The front end answered from memory (a static file on the lean engine): written whole at once, with the same request events. */
-  reply(app: AppSpec, req: FrontRequest, res: FrontResponse, reply: StaticReply): void {
+  reply(app: AppSpec, req: FrontRequest, res: FrontResponse, reply: StaticReply | Promise<StaticReply>): void {
     const startedAt = performance.now();
-    res.writeHead(reply.status, reply.reason, reply.headers);
-    if (reply.body) res.write(reply.body);
-    res.end();
+    if (reply instanceof Promise) {
+      // Reads into memory never fail (static-files.ts): a file that changed meanwhile gets a 503 reply.
+      void reply.then((r) => this.#writeReply(app, req, res, r, startedAt));
+      return;
+    }
+    this.#writeReply(app, req, res, reply, startedAt);
+  }
+
+  #writeReply(app: AppSpec, req: FrontRequest, res: FrontResponse, reply: StaticReply, startedAt: number): void {
+    if (!res.clientGone) {
+      res.writeHead(reply.status, reply.reason, reply.headers);
+      if (reply.body) res.write(reply.body);
+      res.end();
+    }
     if (this.#hooks) observeReplied(this.#hooks, app, req, reply.status, reply.body?.length ?? 0, res.clientGone, startedAt);
   }
 

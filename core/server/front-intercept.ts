@@ -11,10 +11,11 @@ export type FrontIntercept = (req: http.IncomingMessage, res: http.ServerRespons
 
 /**
  * The same question on the lean engine, which has no node:http objects: a
- * reply made from memory, 'node' when node:http must answer the request
- * (through FrontIntercept), or undefined when the app answers it.
+ * reply, or one to come (a file being read into memory), 'node' when
+ * node:http must answer the request (through FrontIntercept), or undefined
+ * when the app answers it.
  */
-export type LeanIntercept = (method: string, url: string, rawHeaders: readonly string[], app: AppSpec) => StaticReply | 'node' | undefined;
+export type LeanIntercept = (method: string, url: string, rawHeaders: readonly string[], app: AppSpec) => StaticReply | Promise<StaticReply> | 'node' | undefined;
 
 export function frontIntercept(opts: { staticFiles?: StaticFiles | undefined; httpsRedirectPort?: (() => number) | undefined }): FrontIntercept | undefined {
   const { staticFiles, httpsRedirectPort } = opts;

@@ -44,14 +44,27 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 /** Refusals logged once per path, at most this many. */
 const MAX_WARNED = 100;
 
-/** What serve() answers a request with, when it is not the app's to answer. */
+/** Where a request leads, when it is not the app's to answer. */
 type StaticAnswer =
   | { kind: 'refuse'; reason: string }
   | { kind: 'redirect'; location: string }
   | { kind: 'file'; root: string; file: string; rel: string; st: Stats };
 
+type FileAnswer = Extract<StaticAnswer, { kind: 'file' }>;
+
 /** Which variant of a file goes out: a compressed sibling, with its coding, or the file itself. */
 interface Variant { path: string; coding: string | undefined; vary: boolean }
+
+/** A file for send to stream (a range, a precondition, a file not kept in memory), opened and checked. */
+interface ToStream { opened: OpenedFile; type: string; variant: Variant; fingerprinted: boolean }
+
+/**
+ * What a static request gets: a reply now, one once the file was read into
+ * memory, or a file for send. undefined (elsewhere): the app answers.
+ */
+type Outcome = StaticReply | Promise<StaticReply> | ToStream;
+
+function isReply(o: Outcome): o is StaticReply { return 'status' in o; }
 
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
 
@@ -68,13 +81,16 @@ function statIfAny(path: string): Stats | undefined {
   }
 }
 
-function plain(res: http.ServerResponse, status: number, text: string, method: string | undefined, extra: Record<string, string> = {}): void {
-  const body = `${status} ${text}\n`;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), ...extra });
-  res.end(method === 'HEAD' ? undefined : body);
+/** A short text answer of ours (400, 301, 404, 503), as a reply. */
+function plainReply(status: 301 | 400 | 404 | 503, reason: string, method: string | undefined, extra: string[] = []): StaticReply {
+  const body = Buffer.from(`${status} ${reason}\n`);
+  return {
+    status, reason, headers: ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.length), ...extra],
+    body: method === 'HEAD' ? undefined : body,
+  };
 }
 
-/** A reply made from memory (static-reply.ts), written through node's response. */
+/** A reply written through node's response. */
 function writeReply(res: http.ServerResponse, reply: StaticReply): void {
   const h = reply.headers;
   for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
@@ -159,39 +175,42 @@ export class StaticFiles {
 
   /**
    * The lean engine's question, asked with the request's raw headers: a
-   * reply made from memory, 'node' when serve() must answer it through
-   * node:http (a file to open or stream, a refusal, a redirect), or
-   * undefined when the app answers.
+   * reply (or one once the file is in memory), 'node' when send must stream
+   * the file through node:http (serve() answers it there), or undefined when
+   * the app answers.
    */
-  replyLean(method: string, url: string, rawHeaders: readonly string[], app: AppSpec): StaticReply | 'node' | undefined {
-    const answer = this.#locate(method, url, app);
-    if (answer === undefined) return undefined;
-    if (answer.kind !== 'file') return 'node';
-    return this.#fromMemory(answer, method, staticHeadersOfRaw(rawHeaders)) ?? 'node';
+  replyLean(method: string, url: string, rawHeaders: readonly string[], app: AppSpec): StaticReply | Promise<StaticReply> | 'node' | undefined {
+    const outcome = this.#answer(method, url, () => staticHeadersOfRaw(rawHeaders), app);
+    if (outcome === undefined || outcome instanceof Promise || isReply(outcome)) return outcome;
+    // node:http opens it again: only ranges, preconditions and files too large to keep come this way.
+    closeSync(outcome.opened.fd);
+    return 'node';
   }
 
   /** true: answered here; false: the app answers. */
   serve(req: http.IncomingMessage, res: http.ServerResponse, app: AppSpec): boolean {
-    const method = req.method;
-    const answer = this.#locate(method, req.url ?? '/', app);
-    if (answer === undefined) return false;
+    const outcome = this.#answer(req.method, req.url ?? '/', () => staticHeadersOfNode(req.headers), app);
+    if (outcome === undefined) return false;
+    if (outcome instanceof Promise) void outcome.then((reply) => { if (!res.destroyed) writeReply(res, reply); });
+    else if (isReply(outcome)) writeReply(res, outcome);
+    else this.#stream(req, res, outcome);
+    return true;
+  }
+
+  #answer(method: string | undefined, url: string, headersOf: () => StaticRequestHeaders, app: AppSpec): Outcome | undefined {
+    const answer = this.#locate(method, url, app);
+    if (answer === undefined) return undefined;
     switch (answer.kind) {
       case 'refuse':
-        this.#log.warn(`${method} ${JSON.stringify(maskQuery(req.url ?? ''))}: refused (${answer.reason})`);
-        plain(res, 400, 'Bad Request', method);
-        break;
+        this.#log.warn(`${method} ${JSON.stringify(maskQuery(url))}: refused (${answer.reason})`);
+        return plainReply(400, 'Bad Request', method);
       case 'redirect':
-        plain(res, 301, 'Moved Permanently', method, { Location: answer.location });
-        break;
+        return plainReply(301, 'Moved Permanently', method, ['Location', answer.location]);
       case 'file': {
-        const headers = staticHeadersOfNode(req.headers);
-        const reply = this.#fromMemory(answer, method, headers);
-        if (reply) writeReply(res, reply);
-        else this.#send(req, res, answer, headers);
-        break;
+        const headers = headersOf();
+        return this.#fromMemory(answer, method, headers) ?? this.#open(answer, method, headers);
       }
     }
-    return true;
   }
 
   /** The variant of `file` to send: a compressed sibling the client accepts (siblings looked up at most once a second), else the file. */
@@ -213,7 +232,7 @@ export class StaticFiles {
    * for the file itself, one more for a compressed sibling), and the client's
    * copy is current (304) or the contents are in memory. Otherwise undefined.
    */
-  #fromMemory(answer: Extract<StaticAnswer, { kind: 'file' }>, method: string | undefined, req: StaticRequestHeaders): StaticReply | undefined {
+  #fromMemory(answer: FileAnswer, method: string | undefined, req: StaticRequestHeaders): StaticReply | undefined {
     const cache = this.#cache;
     if (cache === undefined || req.needsSend) return undefined;
     const variant = this.#variantOf(answer.file, req.acceptEncoding)[0]!;
@@ -227,8 +246,8 @@ export class StaticFiles {
     return { status: 200, reason: 'OK', headers: hot.ok, body: method === 'HEAD' ? undefined : body };
   }
 
-  /** A file to open first (safe-open.ts): then answered from memory, read into the cache, or streamed by send. */
-  #send(req: http.IncomingMessage, res: http.ServerResponse, answer: Extract<StaticAnswer, { kind: 'file' }>, headers: StaticRequestHeaders): void {
+  /** A file to open first (safe-open.ts): then answered from memory, read into it, or left to send. */
+  #open(answer: FileAnswer, method: string | undefined, headers: StaticRequestHeaders): Outcome {
     const { root, file, rel } = answer;
     let opened: OpenedFile | 'outside' | undefined;
     let variant: Variant | undefined;
@@ -240,8 +259,7 @@ export class StaticFiles {
     }
     if (typeof opened !== 'object' || variant === undefined) {
       if (opened === 'outside') this.#warnOnce(variant?.path ?? file);
-      plain(res, 404, 'Not Found', req.method);
-      return;
+      return plainReply(404, 'Not Found', method);
     }
     const { contentType } = staticLibs();
     const type = contentType(extname(file)) || 'application/octet-stream';
@@ -249,37 +267,30 @@ export class StaticFiles {
     const replies = fileReplies(opened.stat, type, variant.coding, variant.vary, fingerprinted);
     this.#hot.remember(hotKey(variant), opened.stat, replies, variant.vary);
     const cache = this.#cache;
-    if (cache === undefined || headers.needsSend) {
-      this.#stream(req, res, opened, type, variant, fingerprinted);
-      return;
-    }
-    if (isFresh(headers, replies)) {
-      closeSync(opened.fd);
-      writeReply(res, { status: 304, reason: 'Not Modified', headers: replies.notModified, body: undefined });
-      return;
-    }
-    if (!cache.admits(opened.stat)) {
-      this.#stream(req, res, opened, type, variant, fingerprinted);
-      return;
-    }
-    const whole = (body: Buffer) => writeReply(res, { status: 200, reason: 'OK', headers: replies.ok, body: req.method === 'HEAD' ? undefined : body });
-    const body = cache.get(opened.stat);
-    if (body) {
-      closeSync(opened.fd);
-      whole(body);
-      return;
-    }
+    if (cache === undefined || headers.needsSend) return { opened, type, variant, fingerprinted };
     const { fd, stat } = opened;
-    const streamInstead = opened;
-    cache.load(fd, stat, (loaded) => {
-      if (loaded === undefined) { this.#stream(req, res, streamInstead, type, variant, fingerprinted); return; }
+    if (isFresh(headers, replies)) {
       closeSync(fd);
-      if (!res.destroyed) whole(loaded);
+      return { status: 304, reason: 'Not Modified', headers: replies.notModified, body: undefined };
+    }
+    if (!cache.admits(stat)) return { opened, type, variant, fingerprinted };
+    const whole = (body: Buffer): StaticReply => ({ status: 200, reason: 'OK', headers: replies.ok, body: method === 'HEAD' ? undefined : body });
+    const cached = cache.get(stat);
+    if (cached) {
+      closeSync(fd);
+      return whole(cached);
+    }
+    return new Promise((resolve) => {
+      cache.load(fd, stat, (loaded) => {
+        closeSync(fd);
+        // Changed while it was read: asking again costs little and sees the file as it is now.
+        resolve(loaded ? whole(loaded) : plainReply(503, 'Service Unavailable', method, ['Retry-After', '1']));
+      });
     });
   }
 
   /** send answers from the opened file: conditional requests, ranges, files too large to cache. */
-  #stream(req: http.IncomingMessage, res: http.ServerResponse, opened: OpenedFile, type: string, variant: Variant, fingerprinted: boolean): void {
+  #stream(req: http.IncomingMessage, res: http.ServerResponse, { opened, type, variant, fingerprinted }: ToStream): void {
     const { send } = staticLibs();
     res.setHeader('Content-Type', type);
     if (variant.coding) res.setHeader('Content-Encoding', variant.coding);

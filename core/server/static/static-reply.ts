@@ -1,4 +1,4 @@
-// A whole static file answered from memory, with what send would answer for
+// A static file answered from memory, with what send would answer for
 // it: its response headers, made once per version of the file, and the
 // conditional GET (If-None-Match, If-Modified-Since) decided here, so that a
 // browser revalidating its assets costs no open(2) either. Ranges and the
@@ -10,8 +10,8 @@ import type { Stats } from 'node:fs';
 const YEAR_S = 365 * 24 * 3600;
 
 export interface StaticReply {
-  status: 200 | 304;
-  reason: 'OK' | 'Not Modified';
+  status: number;
+  reason: string;
   /** Names and values alternating; shared by every reply for this version of the file, never to be changed. */
   headers: string[];
   /** undefined for HEAD and 304. */
