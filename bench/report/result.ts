@@ -11,7 +11,8 @@ import type { MultiHostResult } from '../measure/multi-host.ts';
 // 4: multiHost (3 hosts behind nginx against 1, in network namespaces).
 // 5: samples' rssIdle and medians' coreRssIdleMiB (the core's memory once idle after the loads);
 //    with --tls, the rows ours-node-tls and ours-node-production (TLS, metrics, JSON access log).
-export const SCHEMA = 'passenger-ts-bench/5';
+// 6: staticFile.small and samples' small (a 2 KiB file as well, same servers).
+export const SCHEMA = 'passenger-ts-bench/6';
 
 export interface TargetResult {
   id: string;

@@ -63,7 +63,7 @@ describe('npm run bench -- --quick', function () {
   });
 
   it('describes the run: schema, mode, machine, settings', () => {
-    expect(result.schema).to.equal('passenger-ts-bench/5');
+    expect(result.schema).to.equal('passenger-ts-bench/6');
     expect(result.mode).to.equal('quick');
     const machine = result.machine as Record<string, unknown>;
     expect(isNumber(machine.cpus)).to.equal(true);
@@ -115,8 +115,12 @@ describe('npm run bench -- --quick', function () {
     }
   });
 
-  it('has the static-file row: our core and nginx serving the same 1 MiB file', () => {
-    const st = result.staticFile as { bytes: number; samples: Record<string, unknown>[]; median: Record<string, Record<string, unknown> | null>; ratio: Record<string, unknown> | null; skipped: string[] };
+  it('has the static-file rows: our core and nginx serving the same 1 MiB file, and the same 2 KiB file', () => {
+    type Medians = Record<string, Record<string, unknown> | null>;
+    const st = result.staticFile as {
+      bytes: number; samples: Record<string, unknown>[]; median: Medians; ratio: Record<string, unknown> | null; skipped: string[];
+      small: { bytes: number; median: Medians; ratio: Record<string, unknown> | null };
+    };
     expect(st.bytes).to.equal(1 << 20);
     expect(st.skipped, st.skipped.join('; ')).to.deep.equal([]);
     expect(st.samples.map((x) => x.server)).to.have.members(['ours', 'nginx']);
@@ -127,12 +131,26 @@ describe('npm run bench -- --quick', function () {
       const c32 = x.c32 as { requests: number; errorCount: number; readMiBps: number };
       expect(c32.errorCount, `static ${x.server as string} errors`).to.equal(0);
       expect(c32.readMiBps, `static ${x.server as string} MiB/s`).to.be.greaterThan(0);
+      const small = x.small as { c1: Record<string, unknown>; c32: { errorCount: number; requests: number; readMiBps: number; durationSec: number } };
+      expectLoadResult(small.c1, `static small ${x.server as string} c1`);
+      expectLoadResult(small.c32 as unknown as Record<string, unknown>, `static small ${x.server as string} c32`);
+      expect(small.c32.errorCount, `static small ${x.server as string} errors`).to.equal(0);
+      // About 2 KiB of body (plus the head) per response: every response was the file.
+      const perResponse = (small.c32.readMiBps * 1048576 * small.c32.durationSec) / small.c32.requests;
+      // wrk's byte count and duration are not taken at the same instant: within 10 %.
+      expect(perResponse, `static small ${x.server as string} bytes per response`).to.be.within(2048 * 0.9, 2048 + 1024);
     }
+    expect(st.small.bytes).to.equal(2048);
     for (const who of ['ours', 'nginx']) {
-      for (const key of ['rpsC1', 'MiBpsC1', 'rpsC32', 'MiBpsC32', 'p99C32Ms']) expect(isNumber(st.median[who]![key]), `${who}.${key}`).to.equal(true);
+      for (const key of ['rpsC1', 'MiBpsC1', 'rpsC32', 'MiBpsC32', 'p99C32Ms']) {
+        expect(isNumber(st.median[who]![key]), `${who}.${key}`).to.equal(true);
+        expect(isNumber(st.small.median[who]![key]), `small ${who}.${key}`).to.equal(true);
+      }
     }
     expect(isNumber(st.ratio!.rpsC1) && isNumber(st.ratio!.rpsC32)).to.equal(true);
+    expect(isNumber(st.small.ratio!.rpsC1) && isNumber(st.small.ratio!.rpsC32)).to.equal(true);
     expect(log).to.match(/static 1 MiB file\s+rps c1\s+MiB\/s c1/);
+    expect(log).to.match(/static 2 KiB file\s+rps c1\s+MiB\/s c1/);
   });
 
   it('has ratios against the bare app', () => {
