@@ -1,6 +1,6 @@
 // Command-line options of `npm run bench`. Full mode: every server, 3
 // interleaved repetitions of 5 s runs. Quick mode (--quick): our server and the
-// bare app only, one repetition of 1 s runs, for smoke tests (under a minute).
+// bare app only, one repetition of 1 s runs, for smoke tests (about 80 s on the 2-vCPU VM).
 export interface BenchSettings {
   quick: boolean;
   repetitions: number;
