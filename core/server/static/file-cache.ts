@@ -23,7 +23,8 @@ interface Loading { size: number; mtimeMs: number; ctimeMs: number; waiters: ((b
 
 function key(st: Stats): string { return `${st.dev}:${st.ino}`; }
 
-function same(e: Entry | Loading, st: Stats): boolean {
+/** Whether `st` shows the file as it was when `e` was taken: same size, mtime and ctime (a write or a chmod moves ctime). */
+export function unchanged(e: { size: number; mtimeMs: number; ctimeMs: number }, st: Stats): boolean {
   return e.size === st.size && e.mtimeMs === st.mtimeMs && e.ctimeMs === st.ctimeMs;
 }
 
@@ -50,7 +51,7 @@ export class StaticFileCache {
     const k = key(st);
     const e = this.#entries.get(k);
     if (e === undefined) return undefined;
-    if (!same(e, st)) { this.#drop(k, e); return undefined; }
+    if (!unchanged(e, st)) { this.#drop(k, e); return undefined; }
     // Most recently used last.
     this.#entries.delete(k);
     this.#entries.set(k, e);
@@ -67,7 +68,7 @@ export class StaticFileCache {
     const k = key(st);
     const under = this.#loading.get(k);
     // The same version is being read for another request: its read serves this one too.
-    if (under !== undefined && same(under, st)) { under.waiters.push(done); return; }
+    if (under !== undefined && unchanged(under, st)) { under.waiters.push(done); return; }
     const loading: Loading = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, waiters: [done] };
     this.#loading.set(k, loading);
     const finish = (body: Buffer | undefined) => {
@@ -79,7 +80,7 @@ export class StaticFileCache {
       if (err || n !== st.size) { finish(undefined); return; }
       // Written to while we read: not a version to keep (nor to send).
       fstat(fd, (err2, after) => {
-        if (err2 || !same(loading, after)) { finish(undefined); return; }
+        if (err2 || !unchanged(loading, after)) { finish(undefined); return; }
         this.#put(k, { body, size: loading.size, mtimeMs: loading.mtimeMs, ctimeMs: loading.ctimeMs });
         finish(body);
       });

@@ -10,8 +10,10 @@
 // Which compressed siblings a file has (.br, .gz) is looked up at most once
 // a second per file: a sibling added by a deploy is used within a second, and
 // one removed is noticed at once, since its own stat then fails.
-import { statSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { FileReplies } from './static-reply.ts';
+import { unchanged } from './file-cache.ts';
+import { statIfAny } from './safe-open.ts';
 
 /** More paths than this: the oldest go first (a crawler walking every file must not grow the core). */
 const MAX_PATHS = 4096;
@@ -31,16 +33,10 @@ export interface Siblings { br: boolean; gz: boolean; checkedAt: number }
 
 /** Whether `st` is the version of the file `hot` was made from. */
 export function sameVersion(hot: HotFile, st: Stats): boolean {
-  return hot.ino === st.ino && hot.dev === st.dev && hot.size === st.size && hot.mtimeMs === st.mtimeMs && hot.ctimeMs === st.ctimeMs;
+  return hot.ino === st.ino && hot.dev === st.dev && unchanged(hot, st);
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
-  } catch {
-    return false;
-  }
-}
+function isFile(path: string): boolean { return statIfAny(path)?.isFile() === true; }
 
 export class HotFiles {
   readonly #files = new Map<string, HotFile>();

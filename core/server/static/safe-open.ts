@@ -5,7 +5,7 @@
 // path (/proc/self/fd) is checked again after, so a race loses nothing.
 // The response is then streamed from /proc/self/fd/N, which reopens the same
 // inode whatever happens to the path meanwhile.
-import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 
 export interface OpenedFile {
   fd: number;
@@ -19,6 +19,20 @@ export type OpenResult = OpenedFile | 'outside' | undefined;
 
 const HAVE_PROC = existsSync('/proc/self/fd');
 const FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * The stats of what `path` leads to, or undefined when there is none.
+ * throwIfNoEntry covers ENOENT only: `/style.css/more` fails with ENOTDIR
+ * (and a long name with ENAMETOOLONG), which must send the request to the
+ * app, not end the core.
+ */
+export function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 export function inside(root: string, real: string): boolean {
   return real === root || (real.startsWith(root) && real.charCodeAt(root.length) === 47 /* / */);

@@ -8,7 +8,7 @@
 // or, with no node:http objects at all, by the lean engine (replyLean).
 import { maskQuery } from '../../error-reports/mask-query.ts';
 import type http from 'node:http';
-import { closeSync, statSync, type Stats } from 'node:fs';
+import { closeSync, type Stats } from 'node:fs';
 import { extname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { AppSpec } from '../../config/app-spec.ts';
@@ -16,10 +16,10 @@ import type { Logger } from '../../log/logger.ts';
 import { PublicDir } from './public-dir.ts';
 import { staticPath } from './request-path.ts';
 import { acceptedCodings } from './accept-encoding.ts';
-import { openInside, type OpenedFile } from './safe-open.ts';
+import { openInside, statIfAny, type OpenedFile } from './safe-open.ts';
 import type { StaticFileCache } from './file-cache.ts';
 import { HotFiles, sameVersion } from './hot-files.ts';
-import { fileReplies, isFresh, staticHeadersOfNode, staticHeadersOfRaw, type StaticReply, type StaticRequestHeaders } from './static-reply.ts';
+import { YEAR_S, fileReplies, isFresh, staticHeadersOfNode, staticHeadersOfRaw, type StaticReply, type StaticRequestHeaders } from './static-reply.ts';
 
 type SendModule = typeof import('send');
 type MimeModule = typeof import('mime-types');
@@ -39,8 +39,6 @@ function staticLibs(): NonNullable<typeof libs> {
 
 /** Fingerprinted by the asset pipeline (Sprockets, Propshaft) or webpacker: a changed file gets a new name. */
 const FINGERPRINTED = /^(?:assets|packs)\//;
-/** A year of 365 days in ms: send's longest maxAge. */
-const YEAR_MS = 365 * 24 * 3600 * 1000;
 /** Refusals logged once per path, at most this many. */
 const MAX_WARNED = 100;
 
@@ -67,19 +65,6 @@ type Outcome = StaticReply | Promise<StaticReply> | ToStream;
 function isReply(o: Outcome): o is StaticReply { return 'status' in o; }
 
 function isFile(s: Stats | undefined): s is Stats { return s !== undefined && s.isFile(); }
-
-/**
- * The file's stats, or undefined when there is none. throwIfNoEntry covers
- * ENOENT only: `/style.css/more` fails with ENOTDIR (and a long name with
- * ENAMETOOLONG), which must send the request to the app, not end the core.
- */
-function statIfAny(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
 
 /** A short text answer of ours (400, 301, 404, 503), as a reply. */
 function plainReply(status: 301 | 400 | 404 | 503, reason: string, method: string | undefined, extra: string[] = []): StaticReply {
@@ -301,7 +286,7 @@ export class StaticFiles {
     if (res.destroyed) { release(); return; }
     res.once('close', release);
     const stream = send(req, opened.servePath, {
-      index: false, dotfiles: 'allow', maxAge: fingerprinted ? YEAR_MS : 0, immutable: fingerprinted,
+      index: false, dotfiles: 'allow', maxAge: fingerprinted ? YEAR_S * 1000 : 0, immutable: fingerprinted,
     });
     // Our descriptor only pins the file until send has opened its own.
     stream.on('stream', (s: NodeJS.EventEmitter) => s.once('open', release));

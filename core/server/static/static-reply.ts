@@ -6,8 +6,8 @@
 import type http from 'node:http';
 import type { Stats } from 'node:fs';
 
-/** A year in seconds: the max-age of fingerprinted assets. */
-const YEAR_S = 365 * 24 * 3600;
+/** A year of 365 days in seconds: the max-age of fingerprinted assets (send's longest maxAge). */
+export const YEAR_S = 365 * 24 * 3600;
 
 export interface StaticReply {
   status: number;
