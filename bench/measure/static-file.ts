@@ -72,7 +72,8 @@ export async function sampleStaticFile(scratch: string, entry: OursEntry, settin
   const { appDir, workDir } = prepareApp(scratch, 'node', `static-${rep}`);
   mkdirSync(join(appDir, 'public'));
   writeFileSync(join(appDir, 'public', STATIC_FILE), randomBytes(1 << 20));
-  writeFileSync(join(appDir, 'public', SMALL_FILE), `.rule { color: #${randomBytes(3).toString('hex')}; }\n`.repeat(64).slice(0, SMALL_BYTES));
+  const rule = `.rule { color: #${randomBytes(3).toString('hex')}; }\n`;
+  writeFileSync(join(appDir, 'public', SMALL_FILE), rule.repeat(Math.ceil(SMALL_BYTES / rule.length)).slice(0, SMALL_BYTES));
   const runs: (() => Promise<StaticFileSample>)[] = [
     async () => {
       const port = await getPort({ host: '127.0.0.1' });
