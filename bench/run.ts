@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       }
       staticFile = staticFileResult(samples, skipped);
     }
-    // The multi-host row (--only multihost runs it alone; not in quick mode, a smoke test of about 80 s): 3 hosts behind nginx against 1.
+    // The multi-host row (--only multihost runs it alone; not in quick mode: it takes about 80 s alone): 3 hosts behind nginx against 1.
     if ((!settings.quick && settings.only.length === 0) || settings.only.includes('multihost')) {
       const why = multiHostUnavailable();
       if (why) say(`skipping the multi-host row: ${why}`);

@@ -1,6 +1,8 @@
 // Command-line options of `npm run bench`. Full mode: every server, 3
 // interleaved repetitions of 5 s runs. Quick mode (--quick): our server and the
-// bare app only, one repetition of 1 s runs, for smoke tests (about 80 s on the 2-vCPU VM).
+// bare app only, one repetition of 1 s runs, for smoke tests (about 75 s on the
+// 2-vCPU VM: each of the 6 servers starts, warms up for a second and takes 5
+// loads; a 0.4 s warm-up made the figures 2-3x lower at c=1).
 export interface BenchSettings {
   quick: boolean;
   repetitions: number;
@@ -8,6 +10,8 @@ export interface BenchSettings {
   durationSec: number;
   /** Load before measuring, so every app process is up and warm. */
   warmupSec: number;
+  /** After the loads, before the second memory reading: our core collects its garbage once it saw no request for 1 s. */
+  idleRssDelayMs: number;
   /** App processes per server. */
   processes: number;
   /** How long the busy request lasts in the spawn measurement; bounds what it can measure. */
@@ -33,8 +37,9 @@ export function parseSettings(argv: string[]): BenchSettings {
     repetitions: quick ? 1 : 3,
     durationSec: quick ? 1 : 5,
     warmupSec: quick ? 1 : 2,
+    idleRssDelayMs: quick ? 1500 : 2000,
     processes: 2,
-    spawnProbeSleepMs: quick ? 2500 : 5000,
+    spawnProbeSleepMs: quick ? 1500 : 5000,
     only: [],
     peers: !quick,
     output: undefined,

@@ -45,7 +45,7 @@ export interface Sample {
   helloC200: LoadResult;
   /** At once after all the load above. */
   rss: RssFigures;
-  /** The same, IDLE_RSS_DELAY_MS later: what an operator sees once the server went quiet (the core collects its garbage when idle). */
+  /** The same, settings.idleRssDelayMs later: what an operator sees once the server went quiet (the core collects its garbage when idle). */
   rssIdle: RssFigures;
   /** Until a request that needed one more process was answered; null where not measured. */
   spawnOneMoreMs: number | null;

@@ -13,8 +13,6 @@ import { appProcessCount, measureRss } from './rss.ts';
 export type Load = (spec: LoadSpec) => Promise<LoadResult>;
 
 const START_DEADLINE_MS = 60_000;
-/** After the loads, before the second memory reading: our core collects once it saw no request for 1 s. */
-export const IDLE_RSS_DELAY_MS = 2_000;
 
 export async function startAndWait(target: Target, opts: StartOptions): Promise<{ server: RunningServer; coldStartMs: number }> {
   const server = await target.start(opts);
@@ -57,7 +55,7 @@ export async function runSample(target: Target, appDir: string, workDir: string,
     const upload10MiB = await load({ url: `${base}/upload`, connections: 1, durationSec: d, uploadBytes: 10 * 1024 * 1024 });
     const helloC200 = await load({ url: `${base}/`, connections: 200, durationSec: d });
     const rss = measureRss(server);
-    await new Promise((r) => setTimeout(r, IDLE_RSS_DELAY_MS));
+    await new Promise((r) => setTimeout(r, settings.idleRssDelayMs));
     const rssIdle = measureRss(server);
     return {
       repetition, coldStartMs, helloC1: c1.load, helloC32: c32.load, cpuC1: c1.cpu, cpuC32: c32.cpu,

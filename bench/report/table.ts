@@ -11,8 +11,9 @@ export const k = (n: number) => (n >= 10_000 ? `${(n / 1000).toFixed(1)}k` : Str
 export const micro = (n: number | null) => (n === null ? '-' : n < 10 ? n.toFixed(1) : String(Math.round(n)));
 
 export function figuresTable(result: BenchResult): string {
+  // Results written before idleRssDelayMs was a setting waited 2 s.
   const rows: string[][] = [[
-    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'core µs/req c32', 'apps µs/req c32', 'cold start', 'core RSS (own, PSS)', 'idle 2 s later', 'app RSS',
+    'server', 'rps c1', 'rps c32', 'p50 c32', 'p99 c32', 'p99 c1', 'core µs/req c32', 'apps µs/req c32', 'cold start', 'core RSS (own, PSS)', `idle ${(result.settings.idleRssDelayMs ?? 2000) / 1000} s later`, 'app RSS',
     '1MiB GET', '10MiB POST', 'c200 rps', 'c200 err', 'spawn +1',
   ]];
   for (const t of result.targets) {
