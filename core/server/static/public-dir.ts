@@ -1,8 +1,10 @@
 // An app's static directory (public/ by default). Whether it exists is
 // looked up at most once a second, so an app without one pays nothing per
 // request, and a directory created or replaced (a deploy) is noticed soon.
+// The same goes for the paths under it that named no file (missed-paths.ts).
 import { realpathSync, statSync } from 'node:fs';
 import { inside } from './safe-open.ts';
+import { MissedPaths } from './missed-paths.ts';
 
 const RECHECK_MS = 1000;
 
@@ -13,6 +15,8 @@ export class PublicDir {
   readonly #confined: boolean;
   #real: string | undefined;
   #checkedAt = -Infinity;
+  /** Request paths (StaticFiles' keys) that led to no file to send, lately. */
+  readonly misses = new MissedPaths();
 
   /** `confined`: the directory itself must lie inside the app root (the server runs as root and the app's user owns the tree). */
   constructor(appRoot: string, path: string, confined: boolean) {
@@ -25,13 +29,16 @@ export class PublicDir {
   real(now: number): string | undefined {
     if (now - this.#checkedAt < RECHECK_MS) return this.#real;
     this.#checkedAt = now;
+    const before = this.#real;
     this.#real = undefined;
-    if (!statSync(this.path, { throwIfNoEntry: false })?.isDirectory()) return undefined;
-    try {
-      const real = realpathSync.native(this.path);
-      if (this.#confined && !inside(this.#appRoot, real)) return undefined;
-      this.#real = real;
-    } catch { /* removed meanwhile */ }
+    if (statSync(this.path, { throwIfNoEntry: false })?.isDirectory()) {
+      try {
+        const real = realpathSync.native(this.path);
+        if (!this.#confined || inside(this.#appRoot, real)) this.#real = real;
+      } catch { /* removed meanwhile */ }
+    }
+    // Another directory: what was missing from the old one says nothing about it.
+    if (this.#real !== before) this.misses.clear();
     return this.#real;
   }
 }

@@ -2,7 +2,8 @@
 // touching the app: GET and HEAD only, for every app type. `send` does the
 // HTTP part (ETag, Last-Modified, 304, Range, 206/416, HEAD) and streams from
 // the file; this module decides which file, and that it lies inside the tree.
-// A path that names no file costs one stat (none when the directory is absent).
+// A path that names no file costs one stat, then none for a second
+// (missed-paths.ts; none at all when the directory is absent).
 // A small file already in memory (file-cache.ts), at a path already checked
 // (hot-files.ts), is answered from memory for one stat: through node:http
 // or, with no node:http objects at all, by the lean engine (replyLean).
@@ -14,7 +15,7 @@ import { createRequire } from 'node:module';
 import type { AppSpec } from '../../config/app-spec.ts';
 import type { Logger } from '../../log/logger.ts';
 import { PublicDir } from './public-dir.ts';
-import { staticPath } from './request-path.ts';
+import { staticPath, type StaticPath } from './request-path.ts';
 import { acceptedCodings } from './accept-encoding.ts';
 import { openInside, statIfAny, type OpenedFile } from './safe-open.ts';
 import type { StaticFileCache } from './file-cache.ts';
@@ -49,6 +50,9 @@ type StaticAnswer =
   | { kind: 'file'; root: string; file: string; rel: string; st: Stats };
 
 type FileAnswer = Extract<StaticAnswer, { kind: 'file' }>;
+
+/** A request path that may name a file. */
+type RequestPath = Extract<StaticPath, { kind: 'path' }>;
 
 /** Which variant of a file goes out: a compressed sibling, with its coding, or the file itself. */
 interface Variant { path: string; coding: string | undefined; vary: boolean }
@@ -130,16 +134,27 @@ export class StaticFiles {
    * What serve() does with a request: nothing (the app answers: undefined),
    * refuse its path, redirect a directory to its trailing slash, or send a
    * file (an index.html for a directory) that lies under the static directory.
-   * One stat when the path names nothing.
+   * One stat when the path names nothing, and none for a second after.
    */
   #locate(method: string | undefined, url: string, app: AppSpec): StaticAnswer | undefined {
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     if (app.options.static_files === false) return undefined;
-    const root = this.#dir(app).real(Date.now());
+    const now = Date.now();
+    const dir = this.#dir(app);
+    const root = dir.real(now);
     if (root === undefined) return undefined;
     const p = staticPath(url, app.options.base_uri);
     if (p.kind === 'none') return undefined;
     if (p.kind === 'bad') return { kind: 'refuse', reason: p.reason };
+    const key = p.trailingSlash ? `${p.rel}/` : p.rel;
+    if (dir.misses.has(key, now)) return undefined;
+    const answer = this.#lookUp(root, p, app);
+    if (answer === undefined) dir.misses.add(key, now);
+    return answer;
+  }
+
+  /** The stat(s) behind #locate: the file `rel` names under `root`, or undefined when the app answers. */
+  #lookUp(root: string, p: RequestPath, app: AppSpec): StaticAnswer | undefined {
     let rel = p.rel;
     let file = rel ? `${root}/${rel}` : root;
     let st = statIfAny(file);

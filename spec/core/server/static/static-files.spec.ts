@@ -70,4 +70,22 @@ describe('static files on the lean engine (replyLean)', () => {
     expect(ask('/site.css', [], 'POST')).to.equal(undefined);
     expect(ask('/')).to.equal(undefined);
   });
+
+  it('looks a path that named no file up again only after a second, whatever its query', async function () {
+    this.timeout(5000);
+    expect(ask('/late.css')).to.equal(undefined);
+    expect(ask('/late/')).to.equal(undefined);
+    writeFileSync(join(root, 'public/late.css'), 'late{}');
+    mkdirSync(join(root, 'public/late'));
+    writeFileSync(join(root, 'public/late/index.html'), 'late');
+    // Remembered as missing: the app still answers, with no stat.
+    expect(ask('/late.css?v=2')).to.equal(undefined);
+    expect(ask('/late/')).to.equal(undefined);
+    // Its own key: the directory's slash form was not asked before.
+    expect((ask('/late') as StaticReply).status).to.equal(301);
+    await new Promise((r) => setTimeout(r, 1100));
+    const served = await ask('/late.css') as StaticReply;
+    expect([served.status, served.body?.toString()]).to.deep.equal([200, 'late{}']);
+    expect((await ask('/late/') as StaticReply).body?.toString()).to.equal('late');
+  });
 });
