@@ -39,7 +39,7 @@ export function parseSettings(argv: string[]): BenchSettings {
     warmupSec: quick ? 1 : 2,
     idleRssDelayMs: quick ? 1500 : 2000,
     processes: 2,
-    spawnProbeSleepMs: quick ? 1500 : 5000,
+    spawnProbeSleepMs: quick ? 2500 : 5000,
     only: [],
     peers: !quick,
     output: undefined,
