@@ -4,9 +4,9 @@
 // find that out: 2.4-3.4 µs apiece on the bench VM, a fifth of the core's
 // work for a proxied hello world. A file created there is served within a
 // second, as the directory itself is noticed (public-dir.ts).
-const TTL_MS = 1000;
+export const MISSED_PATH_TTL_MS = 1000;
 /** Bounded: request paths come from clients. */
-const MAX_ENTRIES = 4096;
+export const MISSED_PATHS_MAX = 4096;
 
 export class MissedPaths {
   /** Key -> until when it counts as missing. Insertion order is expiry order (one TTL for all). */
@@ -23,10 +23,10 @@ export class MissedPaths {
   add(key: string, now: number): void {
     // Expired entries leave from the front; when all are current and the map is full, the oldest goes.
     for (const [first, until] of this.#until) {
-      if (until > now && this.#until.size < MAX_ENTRIES) break;
+      if (until > now && this.#until.size < MISSED_PATHS_MAX) break;
       this.#until.delete(first);
     }
-    this.#until.set(key, now + TTL_MS);
+    this.#until.set(key, now + MISSED_PATH_TTL_MS);
   }
 
   clear(): void {
@@ -37,6 +37,3 @@ export class MissedPaths {
     return this.#until.size;
   }
 }
-
-export const MISSED_PATH_TTL_MS = TTL_MS;
-export const MISSED_PATHS_MAX = MAX_ENTRIES;
