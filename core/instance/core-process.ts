@@ -245,7 +245,10 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   const drainDelay = drainDelaySeconds({ drain_delay: opts.drain_delay, environment: app.options.environment });
   /** `orphaned`: the watchdog died (SIGKILL) and cannot remove the instance directory, so we do. */
   const stop = (reason: string, orphaned = false) => {
-    if (stopping && drainPause.cut()) log.info(`${reason} again: cutting the drain pause short`);
+    // A repeated stop cuts the pause short only without a watchdog: with one, the watchdog counts the
+    // signals and says so over IPC, because a signal to the whole process group (supervisord's
+    // stopasgroup, tini -g, kill -- -PGID) reaches the core twice, directly and forwarded, and is one stop.
+    if (stopping && !process.connected && drainPause.cut()) log.info(`${reason} again: cutting the drain pause short`);
     stopping ??= (async () => {
       log.info(`stopping (${reason}): finishing in-flight requests`);
       // /readyz says 503 from now on, so load balancers stop sending while the rest drains.

@@ -107,6 +107,20 @@ describe('graceful drain (drain_delay)', function () {
     expect(p.output()).to.match(/SIGTERM again: cutting the drain pause short/);
   });
 
+  it('a SIGTERM to the whole process group (kill -- -PGID, supervisord stopasgroup, tini -g) is one stop: the core hears it twice, and the pause is not cut short', async () => {
+    p = await startPassenger(app, { args: ['--drain-delay', '2'], detached: true });
+    const corePid = properties(p).corePid!;
+    const exited = new Promise<number | null>((r) => p!.child.once('exit', (code) => r(code)));
+    const signalledAt = Date.now();
+    process.kill(-p.child.pid!, 'SIGTERM');
+    await p.waitForOutput(/still serving for drain_delay \(2 s\)/);
+    // The kernel may merge the direct and the forwarded signal into one; this one arrives apart, as they often do.
+    process.kill(corePid, 'SIGTERM');
+    expect(await exited).to.equal(0);
+    expect(Date.now() - signalledAt, 'the stop took the whole pause').to.be.at.least(1900);
+    expect(p.output()).to.not.include('cutting the drain pause short');
+  });
+
   it('a second SIGTERM before the core reports its drain pause cuts the pause short instead of killing the core', async () => {
     p = await startPassenger(app, { args: ['--drain-delay', '600'] });
     const corePid = properties(p).corePid!;

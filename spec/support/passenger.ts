@@ -51,6 +51,8 @@ export interface StartOptions {
   port?: number;
   /** The CLI's entry file (default: this repository's core/cli/main.ts), e.g. that of an installed copy. */
   entry?: string;
+  /** Lead a process group of its own (signal it with process.kill(-child.pid)), as under supervisord or tini -g. */
+  detached?: boolean;
 }
 
 /** Runs a CLI command to completion; resolves with its exit code and output. */
@@ -80,6 +82,7 @@ export async function startPassenger(appDir: string, opts: StartOptions = {}): P
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
+    ...(opts.detached ? { detached: true } : {}),
   });
   let out = '';
   let stdoutText = '';
