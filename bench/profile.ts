@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const port = await getPort({ host: '127.0.0.1' });
   const l = launch(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, join(repoRoot, 'bin/passenger.js'), 'run', appDir,
     '--port', String(port), '--min-instances', '2', '--max-pool-size', '2', '--max-request-queue-size', '0',
-    '--environment', 'production', '--log-level', 'warn', '--instance-registry-dir', registry,
+    '--environment', 'production', '--drain-delay', '0', '--log-level', 'warn', '--instance-registry-dir', registry,
     ...(app === 'wsgi' ? ['--python', '/usr/bin/python3'] : []), ...extra], { cwd: appDir });
   try {
     await waitFor200(`http://127.0.0.1:${port}/`, 60_000, () => isAlive(l.pid));

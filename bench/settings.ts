@@ -1,8 +1,10 @@
 // Command-line options of `npm run bench`. Full mode: every server, 3
 // interleaved repetitions of 5 s runs. Quick mode (--quick): our server and the
-// bare app only, one repetition of 1 s runs, for smoke tests (about 75 s on the
-// 2-vCPU VM: each of the 6 servers starts, warms up for a second and takes 5
-// loads; a 0.4 s warm-up made the figures 2-3x lower at c=1).
+// bare app only, one repetition, for smoke tests (about 55 s on the 2-vCPU VM:
+// each of the 6 servers starts, warms up for a second and takes 5 loads of
+// 0.5 s). The warm-up stays a whole second: a 0.4 s one made the c=1 figures
+// 2-3x lower. In 0.5 s runs the start of each run weighs twice as much, so
+// quick p99 figures come out higher than a full run's.
 export interface BenchSettings {
   quick: boolean;
   repetitions: number;
@@ -35,7 +37,7 @@ export function parseSettings(argv: string[]): BenchSettings {
   const s: BenchSettings = {
     quick,
     repetitions: quick ? 1 : 3,
-    durationSec: quick ? 1 : 5,
+    durationSec: quick ? 0.5 : 5,
     warmupSec: quick ? 1 : 2,
     idleRssDelayMs: quick ? 1500 : 2000,
     processes: 2,

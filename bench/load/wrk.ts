@@ -19,7 +19,7 @@ export interface LoadResult {
 export interface LoadSpec {
   url: string;
   connections: number;
-  /** Whole seconds (wrk's resolution), at least 1. */
+  /** Seconds; wrk counts whole ones, so a fraction is reached by interrupting it (SIGINT ends its run early, summary included). */
   durationSec: number;
   /** A request body (POST) of this many bytes. */
   uploadBytes?: number;
@@ -58,9 +58,11 @@ export function wrkRunner(dir: string): (spec: LoadSpec) => Promise<LoadResult> 
     }
     // Two threads at most: the machine has two cores and the server needs them too.
     const threads = Math.min(2, spec.connections);
-    const args = ['-t', String(threads), '-c', String(spec.connections), '-d', `${Math.max(1, Math.round(spec.durationSec))}s`,
+    const wholeSec = Math.max(1, Math.ceil(spec.durationSec));
+    const args = ['-t', String(threads), '-c', String(spec.connections), '-d', `${wholeSec}s`,
       '--timeout', `${spec.timeoutSec ?? 10}s`, '-s', script, spec.url];
-    const { code, output } = await runToEnd('wrk', args, { timeoutMs: (spec.durationSec + 30) * 1000 });
+    const interruptAfterMs = spec.durationSec < wholeSec ? spec.durationSec * 1000 : undefined;
+    const { code, output } = await runToEnd('wrk', args, { timeoutMs: (wholeSec + 30) * 1000, interruptAfterMs });
     const line = /WRK_JSON (\{.*\})/.exec(output);
     if (code !== 0 || !line) throw new Error(`wrk ${args.join(' ')} failed (exit ${code}):\n${output.slice(-2000)}`);
     const r = JSON.parse(line[1]!) as Record<string, number>;

@@ -67,7 +67,7 @@ export async function measureMultiHost(scratch: string, settings: BenchSettings,
     const { appDir } = prepareApp(scratch, 'node', 'multi-host');
     servers.push(...await Promise.all(hosts.map((h) => startPassenger(appDir, {
       prefix: inHost(h), address: h.address, port: HOST_PORT, timeoutMs: 90_000,
-      args: ['--min-instances', String(processes), '--max-pool-size', String(processes), '--environment', 'production', '--trusted-proxies', h.peerAddress],
+      args: ['--min-instances', String(processes), '--max-pool-size', String(processes), '--environment', 'production', '--drain-delay', '0', '--trusted-proxies', h.peerAddress],
     }))));
     const one = await loadBalancer([hosts[0]!], 'one_host');
     const three = await loadBalancer(hosts, 'three_hosts');

@@ -44,7 +44,7 @@ async function measureOne(entry: OursEntry, scratch: string, app: SpawnMethodApp
   const python = app === 'wsgi' && existsSync('/usr/bin/python3') ? ['--python', '/usr/bin/python3'] : [];
   const server = launch(process.execPath, [...entry.args, 'run', appDir, '--port', String(port), '--address', '127.0.0.1',
     '--min-instances', String(processes), '--max-pool-size', String(processes), '--spawn-method', method,
-    '--environment', 'production', '--log-level', 'info', '--instance-registry-dir', registry, ...python], { cwd: entry.compiled ? appDir : repoRoot }); // tsx resolves from the cwd
+    '--environment', 'production', '--drain-delay', '0', '--log-level', 'info', '--instance-registry-dir', registry, ...python], { cwd: entry.compiled ? appDir : repoRoot }); // tsx resolves from the cwd
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {

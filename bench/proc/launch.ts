@@ -53,12 +53,17 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
  * Runs a short command to completion (peers' --version and stop, the build, the installer),
  * with a time limit; resolves with its exit code and interleaved output. execa: a command that
  * hangs past the limit is killed (SIGKILL 2 s after SIGTERM), and one that cannot start says why.
+ * `interruptAfterMs` sends SIGINT at that moment, for tools that then stop early and still
+ * report (wrk: its runs otherwise last whole seconds).
  */
-export async function runToEnd(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; output: string }> {
-  const r = await execa(command, args, {
+export async function runToEnd(command: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; interruptAfterMs?: number } = {}): Promise<{ code: number | null; output: string }> {
+  const running = execa(command, args, {
     cwd: opts.cwd, env: opts.env ?? process.env, extendEnv: false, stdin: 'ignore', all: true, reject: false,
     timeout: opts.timeoutMs ?? 60_000, forceKillAfterDelay: 2000,
   });
+  const interrupt = opts.interruptAfterMs === undefined ? undefined : setTimeout(() => running.kill('SIGINT'), opts.interruptAfterMs);
+  const r = await running;
+  clearTimeout(interrupt);
   const code = r.exitCode ?? null;
   return { code: r.timedOut ? null : code, output: r.failed && r.exitCode === undefined ? [r.all, r.shortMessage].filter(Boolean).join('\n') : r.all ?? '' };
 }

@@ -59,9 +59,10 @@ export function oursTarget(app: AppKind, entry: OursEntry, metrics = false, extr
       const registry = mkdtempSync(join(tmpdir(), 'pb-'));
       // A queue as deep as the largest connection count: the c=200 figure is about
       // throughput, not about max_request_queue_size (Passenger gets the same).
+      // No drain pause at the stop (5 s in production): the bench measures serving, and Passenger 6 has none.
       const args = [...entry.args, 'run', o.appDir, '--port', String(o.port), '--address', '127.0.0.1',
         '--min-instances', String(o.processes), '--max-pool-size', String(o.maxProcesses),
-        '--max-request-queue-size', '0', '--environment', 'production', '--log-level', 'warn',
+        '--max-request-queue-size', '0', '--environment', 'production', '--drain-delay', '0', '--log-level', 'warn',
         '--instance-registry-dir', registry, ...appFlags(app, o.appDir),
         ...(metrics ? ['--metrics-address', `127.0.0.1:${await getPort({ host: '127.0.0.1' })}`] : []), ...extraArgs];
       const l = launch(process.execPath, args, { cwd: o.appDir });
