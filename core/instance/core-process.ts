@@ -361,7 +361,13 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   registry.registerCommandLineApp(app, [flagLayer(init.flags)]);
   ready = true;
   writeProperties();
-  await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
+  try {
+    await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
+  } catch (e) {
+    // A plugin's started tap failed (the guard named it): said in one line, as a failed boot is, not as a crash.
+    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+    process.exit(2);
+  }
   pool.prestart(app);
   tell({
     type: 'ready', port, address: opts.address, appRoot: app.appRoot, appType: app.appType, pid: process.pid,

@@ -1,7 +1,6 @@
 // `passenger run [DIR]`: validate everything here first (so a typo in the
 // config fails at once, with the file and key), then hand over to the watchdog.
-import { fileURLToPath } from 'node:url';
-import { extname } from 'node:path';
+import { join } from 'node:path';
 import type { Plugin } from '../../plugin.ts';
 import { bootForApp } from '../../instance/boot.ts';
 import { runWatchdog } from '../../watchdog/watchdog.ts';
@@ -14,9 +13,10 @@ import { takeActivatedSocket } from '../../watchdog/socket-activation.ts';
 import type { EarlySignals } from '../../watchdog/early-signals.ts';
 import { takeUpgradeListeners } from '../../watchdog/upgrade.ts';
 import { drainDelaySeconds } from '../../instance/drain.ts';
+import { packageRoot } from '../../paths.ts';
 
-const ext = extname(fileURLToPath(import.meta.url));
-const coreEntry = fileURLToPath(new URL(`../core-main${ext}`, import.meta.url));
+// From the package root: in the build this code sits in a bundle chunk, not beside core-main.
+const coreEntry = import.meta.url.endsWith('.ts') ? join(packageRoot, 'core/cli/core-main.ts') : join(packageRoot, 'dist/core/cli/core-main.js');
 
 export async function runCommand(builtins: Plugin[], appDir: string, flags: Record<string, string | boolean>, early?: EarlySignals): Promise<number> {
   // First, so neither the core nor the apps ever see LISTEN_* (they were for this process only).
