@@ -1,8 +1,8 @@
 // The second step of `npm run build`: tsc wrote one dist/ module per source
 // file (171 for the core); this folds them into a few shared chunks, keeping
 // every entry point at its path. Node 20's ES module loader costs about a
-// millisecond per module, three processes load the core's graph on a cold
-// start, and each module keeps some memory: measured here, the first answer
+// millisecond per module, the watchdog and the core each load their graph
+// on a cold start, and each module keeps some memory: measured here, the first answer
 // came 117 ms sooner (760 -> 643 ms) and the core's RSS fell by 1.3 MiB.
 //
 // The package's entry points (bin, exports, the core's process) are bundled
