@@ -10,7 +10,7 @@
 // very chunks the core runs: one copy of every class and registry. npm
 // packages stay external. The .d.ts files tsc wrote are kept for the types.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -23,13 +23,6 @@ const ENTRY_POINTS = [
   'plugins/index.js', // the built-in plugins, for who installs the package
   'testing/index.js', // exports './testing'
 ];
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 const result = await build({
   entryPoints: ENTRY_POINTS.map((e) => join(dist, e)),
@@ -50,11 +43,13 @@ const result = await build({
 
 // tsc's module files that the bundle replaced; the declarations stay.
 const written = new Set(Object.keys(result.metafile.outputs).map((p) => join(root, p)));
-for (const file of filesUnder(dist)) {
-  if (/\.js(\.map)?$/.test(file) && !written.has(file)) rmSync(file);
+const entries = readdirSync(dist, { recursive: true, withFileTypes: true });
+for (const f of entries) {
+  const file = join(f.parentPath, f.name);
+  if (f.isFile() && /\.js(\.map)?$/.test(file) && !written.has(file)) rmSync(file);
 }
 // Directories left empty, the deepest first (so a parent whose only child was an empty directory goes too).
-const dirs = readdirSync(dist, { recursive: true, withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(d.parentPath, d.name));
+const dirs = entries.filter((d) => d.isDirectory()).map((d) => join(d.parentPath, d.name));
 for (const dir of dirs.sort((a, b) => b.length - a.length)) {
   if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
 }

@@ -69,6 +69,12 @@ function tell(msg: CoreMessage): void {
   if (process.connected) process.send?.(msg);
 }
 
+/** The core cannot start (its configuration, a plugin): the watchdog prints the one line and gives up (exit 2: no restart). */
+function failToStart(e: unknown): never {
+  tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
+  process.exit(2);
+}
+
 interface InstanceOptions extends CoreOptions {
   port: number; address: string; max_pool_size: number; pool_idle_time: number;
   default_user: string; default_group?: string; log_level: string; shutdown_timeout: number; drain_delay?: number; max_body_size: number;
@@ -133,8 +139,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   try {
     booted = await bootForApp({ builtins, appDir: init.appDir, flags: init.flags, env: process.env });
   } catch (e) {
-    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
-    process.exit(2);
+    failToStart(e);
   }
   const { kernel, app } = booted;
   const log = kernel.log;
@@ -143,8 +148,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
   try {
     trusts = compileTrustedProxies(opts.trusted_proxies);
   } catch (e) {
-    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
-    process.exit(2);
+    failToStart(e);
   }
   const instance = new InstanceDir(init.instanceDir);
   const spawner = createSpawner({
@@ -173,8 +177,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     if (accessLog !== undefined && accessLog !== 'stdout') log.info(`access log: ${accessLog} (${opts.access_log_format})`);
     appOutputLog(app, log);
   } catch (e) {
-    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
-    process.exit(2);
+    failToStart(e);
   }
   // logrotate renames the files, then sends SIGHUP: lines from then on go to new files at the same paths.
   kernel.hooks.reload.tap('passenger:logs', () => {
@@ -215,8 +218,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     }
     if (opts.ssl && !sslPortWanted && opts.ssl_redirect) log.warn('ssl_redirect needs ssl_port (port serves HTTPS only without it); ignoring it');
   } catch (e) {
-    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
-    process.exit(2);
+    failToStart(e);
   }
   const scgi = new ScgiServer(forwarder, log, {
     secret: instance.readScgiSecret(), trusts, appFor: (params) => registry.forScgi(params), backlog: opts.socket_backlog,
@@ -365,8 +367,7 @@ export async function runCore(builtins: Plugin[], init: CoreInit): Promise<void>
     await kernel.hooks.started.promise({ instanceDir: instance.path, mode: 'standalone' });
   } catch (e) {
     // A plugin's started tap failed (the guard named it): said in one line, as a failed boot is, not as a crash.
-    tell({ type: 'fatal', message: describeError(e), code: (e as { code?: string }).code });
-    process.exit(2);
+    failToStart(e);
   }
   pool.prestart(app);
   tell({
